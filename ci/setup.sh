@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Provisions both interpreters, creates a venv for each and builds fastcore into them.
+#
+#   ci/setup.sh            -> .venv-313t (free-threaded 3.13) and .venv-gil (the machine's python3)
+#   TARGETS=313t ci/setup.sh   only the free-threaded one
+# Re-running is cheap: interpreters are cached, venvs are reused, cargo builds incrementally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+targets="${TARGETS:-313t gil}"
+log() { echo "[setup] $*" >&2; }
+
+ensure_rust() {
+  command -v cargo >/dev/null 2>&1 && return
+  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+  command -v cargo >/dev/null 2>&1 || { log "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
+}
+
+make_venv() {  # make_venv <python> <dir> <extras>
+  local py="$1" dir="$2" extras="$3"
+  if [ ! -x "$dir/bin/python" ]; then
+    log "creating $dir from $py"
+    "$py" -m venv "$dir"
+  fi
+  "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null
+  "$dir/bin/python" -m pip install -q "maturin>=1.8,<2" "pytest>=8" "httpx>=0.27" "$extras"
+  log "building fastcore into $dir"
+  (unset CONDA_PREFIX; VIRTUAL_ENV="$PWD/$dir" PATH="$PWD/$dir/bin:$PATH" \
+     "$dir/bin/maturin" develop --release --quiet 1>&2)
+}
+
+ensure_rust
+for t in $targets; do
+  case "$t" in
+    313t) py313t=$(bash ci/python313t.sh)
+          make_venv "$py313t" .venv-313t "pydantic>=2.12,<2.13" ;;
+    gil)  pygil=$(command -v python3.11 || command -v python3)
+          make_venv "$pygil" .venv-gil "pydantic>=2.12,<2.13" ;;
+    *) log "unknown target $t"; exit 2 ;;
+  esac
+done

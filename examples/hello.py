@@ -1,0 +1,32 @@
+"""The example app: `make demo` serves it on http://127.0.0.1:8000."""
+from pydantic import BaseModel
+
+import fastcore
+
+app = fastcore.FastCore()
+
+
+class Item(BaseModel):
+    name: str
+    price: float
+    tags: list[str] = []
+
+
+@app.get("/")
+def hello():
+    return {"message": "Hello, World!"}
+
+
+@app.get("/plaintext")
+def plaintext():
+    return fastcore.PlainTextResponse("Hello, World!")
+
+
+@app.get("/users/{user_id}")
+def read_user(user_id: int, q: str | None = None):
+    return {"user_id": user_id, "q": q}
+
+
+@app.post("/items", response_model=Item, status_code=201)
+def create_item(item: Item):
+    return item

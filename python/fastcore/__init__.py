@@ -1,0 +1,33 @@
+"""fastcore: FastAPI-style handlers served by a Rust HTTP core, made for free-threaded Python.
+
+    import fastcore
+
+    app = fastcore.FastCore()
+
+    @app.get("/")
+    def hello():
+        return {"message": "Hello, World!"}
+"""
+from . import _core
+from .applications import FastCore
+from .encoders import jsonable
+from .exceptions import HTTPException, RequestValidationError
+from .requests import Request
+from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from .server import serve
+
+__version__ = _core.__version__
+_core.configure(Response, jsonable)
+
+__all__ = [
+    "FastCore",
+    "HTMLResponse",
+    "HTTPException",
+    "JSONResponse",
+    "PlainTextResponse",
+    "RedirectResponse",
+    "Request",
+    "RequestValidationError",
+    "Response",
+    "serve",
+]

@@ -1,0 +1,52 @@
+"""`fastcore run module:app` — the command line.
+
+    fastcore run examples.hello:app --port 8000 --threads 2 --access-log
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from typing import Any, Sequence
+
+
+def load_app(target: str) -> Any:
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise SystemExit(f"error: expected MODULE:ATTRIBUTE, got {target!r}")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise SystemExit(f"error: cannot import {module_name!r}: {exc}") from exc
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        raise SystemExit(f"error: module {module_name!r} has no attribute {attr!r}") from None
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="fastcore")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="serve an app")
+    run.add_argument("app", help="the app, as MODULE:ATTRIBUTE")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    run.add_argument("--threads", type=int, default=None,
+                     help="worker threads per process (default: CPU count when the GIL is off, else 1)")
+    run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    run.add_argument("--access-log", action="store_true", help="log one line per request")
+    run.add_argument("--drain-timeout", type=float, default=10.0,
+                     help="seconds in-flight requests get to finish on shutdown")
+    args = parser.parse_args(argv)
+
+    logging.basicConfig(level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    from .server import serve
+
+    serve(load_app(args.app), args.host, args.port, threads=args.threads, workers=args.workers,
+          access_log=args.access_log, drain_timeout=args.drain_timeout)

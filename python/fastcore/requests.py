@@ -1,0 +1,95 @@
+"""The request a handler receives when it asks for one.
+
+    @app.post("/echo")
+    def echo(request: Request):
+        return {"method": request.method, "q": request.query_params.get("q"),
+                "length": len(request.body_bytes)}
+
+Everything is read lazily from the Rust record and cached, so a handler pays only for what it
+touches.
+"""
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from ._core import RawRequest
+from .datastructures import Headers, QueryParams, parse_cookies
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+
+class URL(str):
+    """The full request URL as a string, with its parts as attributes."""
+
+    path: str
+    query: str
+
+    def __new__(cls, scheme: str, netloc: str, path: str, query: str) -> "URL":
+        url = super().__new__(cls, f"{scheme}://{netloc}{path}" + (f"?{query}" if query else ""))
+        url.scheme, url.netloc, url.path, url.query = scheme, netloc, path, query
+        return url
+
+
+class Request:
+    __slots__ = ("_raw", "__dict__")
+
+    def __init__(self, raw: RawRequest) -> None:
+        self._raw = raw
+
+    @property
+    def method(self) -> str:
+        return self._raw.method
+
+    @cached_property
+    def path(self) -> str:
+        from urllib.parse import unquote
+
+        return unquote(self._raw.raw_path)
+
+    @cached_property
+    def url(self) -> URL:
+        host = self.headers.get("host") or "localhost"
+        return URL("http", host, self._raw.raw_path, self._raw.query_string)
+
+    @cached_property
+    def headers(self) -> Headers:
+        return Headers(self._raw.headers)
+
+    @cached_property
+    def query_params(self) -> QueryParams:
+        return QueryParams(self._raw.query_string)
+
+    @cached_property
+    def path_params(self) -> dict[str, Any]:
+        return self._raw.path_params
+
+    @cached_property
+    def cookies(self) -> dict[str, str]:
+        return parse_cookies(self.headers.get("cookie", ""))
+
+    @cached_property
+    def client(self) -> Address:
+        return Address(*self._raw.client)
+
+    @property
+    def http_version(self) -> str:
+        return self._raw.http_version
+
+    @cached_property
+    def body_bytes(self) -> bytes:
+        """The whole body; the core has already read it when a sync handler runs."""
+        return self._raw.body
+
+    async def body(self) -> bytes:
+        return self.body_bytes
+
+    async def json(self) -> Any:
+        return json.loads(self.body_bytes)
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self._raw.raw_path}>"

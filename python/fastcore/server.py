@@ -1,0 +1,131 @@
+"""Running an app: worker threads in this process, or forked worker processes.
+
+    serve(app, "127.0.0.1", 8000)              # free-threaded: one thread per core
+    serve(app, "127.0.0.1", 8000, workers=4)   # GIL builds: four processes, one thread each
+
+SIGINT and SIGTERM stop accepting, let in-flight requests finish (up to `drain_timeout`
+seconds) and return normally, so the process exits 0.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import platform
+import signal
+import socket
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ._core import Server
+
+if TYPE_CHECKING:
+    from .applications import FastCore
+
+logger = logging.getLogger("fastcore")
+access_logger = logging.getLogger("fastcore.access")
+
+
+def gil_enabled() -> bool:
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else check()
+
+
+def default_threads() -> int:
+    """One thread per core where threads run Python in parallel; one where the GIL would serialise them."""
+    return 1 if gil_enabled() else (os.cpu_count() or 1)
+
+
+def _log_access(client: str, method: str, target: str, version: str, status: int) -> None:
+    access_logger.info('%s - "%s %s HTTP/%s" %d', client, method, target, version, status)
+
+
+def serve(
+    app: "FastCore",
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    threads: int | None = None,
+    workers: int = 1,
+    access_log: bool = False,
+    drain_timeout: float = 10.0,
+    max_body: int = 16 * 1024 * 1024,
+) -> None:
+    threads = threads or default_threads()
+    if workers > 1:
+        _serve_processes(app, host, port, workers, threads=threads, access_log=access_log,
+                         drain_timeout=drain_timeout, max_body=max_body)
+        return
+    server = Server(app.router, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
+                    access_log=_log_access if access_log else None)
+    bound_host, bound_port = server.start()
+    logger.info("fastcore serving http://%s:%d (%s, %d worker thread%s, 1 process, pid %d)",
+                bound_host, bound_port, mode(), threads, "" if threads == 1 else "s", os.getpid())
+    _wait(server, drain_timeout)
+
+
+def mode() -> str:
+    impl = f"{platform.python_implementation()} {platform.python_version()}"
+    return f"{impl}, GIL enabled" if gil_enabled() else f"free-threaded {impl}, GIL disabled"
+
+
+def _wait(server: Server, drain_timeout: float) -> None:
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if not stopping.is_set():
+            logger.info("%s received: draining (up to %.0fs)", signal.Signals(signum).name, drain_timeout)
+            stopping.set()
+            server.stop()
+
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, on_signal)
+    try:
+        # Short waits so the main thread returns to Python and runs signal handlers promptly.
+        while not server.wait(0.2):
+            pass
+    finally:
+        server.stop()
+        server.wait()
+    logger.info("fastcore stopped")
+
+
+def _serve_processes(app: "FastCore", host: str, port: int, workers: int, **options: Any) -> None:
+    # Resolve port 0 once so every process binds the same port; a bound, non-listening
+    # SO_REUSEPORT socket holds the number without taking connections.
+    holder = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    holder.bind((host, port))
+    port = holder.getsockname()[1]
+    logger.info("fastcore starting %d worker processes on http://%s:%d (%s)", workers, host, port, mode())
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                serve(app, host, port, workers=1, **options)
+            except BaseException:
+                logger.exception("worker process failed")
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    holder.close()
+
+    def forward(signum: int, _frame: Any) -> None:
+        for child in children:
+            try:
+                os.kill(child, signum)
+            except ProcessLookupError:
+                pass
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
+    failed = False
+    for child in children:
+        _, status = os.waitpid(child, 0)
+        failed |= os.waitstatus_to_exitcode(status) != 0
+    if failed:
+        raise SystemExit(1)

@@ -1,0 +1,147 @@
+//! One request, from hyper's parts to a response: body, route lookup, handler call, conversion.
+//!
+//! Sync handlers run right here, on the worker that read the request: no thread hop, no pool.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::{Body as _, Incoming};
+use hyper::http::request::Parts;
+use hyper::StatusCode;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+use crate::request::RawRequest;
+use crate::response::{self, HttpResponse};
+use crate::router::{Lookup, ParamValue, Params};
+use crate::routes::{Endpoint, Routes};
+
+/// What every request on a worker shares.
+pub struct Config {
+    pub routes: Arc<Routes>,
+    pub max_body: usize,
+    /// `access_log(client, method, target, http_version, status)`, or None when off.
+    pub access_log: Option<Py<PyAny>>,
+}
+
+pub async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+    let (parts, body) = req.into_parts();
+    let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&parts, peer));
+    let resp = match read_body(body, cfg.max_body).await {
+        Ok(body) => dispatch(parts, body, cfg, peer),
+        Err(resp) => resp,
+    };
+    if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
+        line.emit(log, resp.status());
+    }
+    resp
+}
+
+/// Reads the whole body, refusing more than `max` bytes with a 413.
+async fn read_body(body: Incoming, max: usize) -> Result<Bytes, HttpResponse> {
+    if body.is_end_stream() {
+        return Ok(Bytes::new());
+    }
+    match Limited::new(body, max).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(response::detail(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("Request body is larger than the limit of {max} bytes"),
+        )),
+        Err(_) => Err(response::detail(StatusCode::BAD_REQUEST, "Request body could not be read")),
+    }
+}
+
+fn dispatch(parts: Parts, body: Bytes, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+    let table = cfg.routes.table.load();
+    match table.lookup(parts.method.as_str(), parts.uri.path()) {
+        Lookup::Found { handler, params, route } => {
+            Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
+        }
+        Lookup::BadParam(err) => response::bad_param(&err),
+        Lookup::MethodNotAllowed { allow } => response::method_not_allowed(&allow),
+        Lookup::NotFound => response::not_found(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
+fn call(
+    py: Python<'_>,
+    ep: &Endpoint,
+    params: Params,
+    route: &str,
+    parts: Parts,
+    body: Bytes,
+    cfg: &Config,
+    peer: SocketAddr,
+) -> HttpResponse {
+    let func = ep.func.bind(py);
+    let method = parts.method.clone();
+    let uri = parts.uri.clone();
+    let result = if ep.takes_request {
+        params_dict(py, params).and_then(|pp| {
+            let raw = RawRequest::new(parts, peer, body, route, pp.unbind());
+            func.call1((Bound::new(py, raw)?,))
+        })
+    } else if params.is_empty() {
+        func.call0()
+    } else {
+        params_dict(py, params).and_then(|kwargs| func.call((), Some(&kwargs)))
+    };
+    match result.and_then(|obj| response::from_python(&obj)) {
+        Ok(resp) => resp,
+        Err(err) => handle_error(py, &cfg.routes, err, method.as_str(), uri.path()),
+    }
+}
+
+fn params_dict(py: Python<'_>, params: Params) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    for (name, value) in params {
+        match value {
+            ParamValue::Str(s) => dict.set_item(name, s)?,
+            ParamValue::Int(i) => dict.set_item(name, i)?,
+            ParamValue::Float(f) => dict.set_item(name, f)?,
+        }
+    }
+    Ok(dict)
+}
+
+/// Hands the exception to the app's error handler (HTTPException, logging, custom handlers).
+/// If even that fails, the client still gets a plain 500 and the failure is printed.
+fn handle_error(py: Python<'_>, routes: &Routes, err: PyErr, method: &str, path: &str) -> HttpResponse {
+    let handled = routes
+        .error_handler
+        .bind(py)
+        .call1((err.into_value(py), method, path))
+        .and_then(|r| response::from_python(&r));
+    handled.unwrap_or_else(|e| {
+        e.print(py);
+        response::internal_error()
+    })
+}
+
+/// The request half of an access-log line, captured before the request is consumed.
+struct AccessLine {
+    client: String,
+    method: String,
+    target: String,
+    version: &'static str,
+}
+
+impl AccessLine {
+    fn new(parts: &Parts, peer: SocketAddr) -> Self {
+        let target = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), ToString::to_string);
+        let version = if parts.version == hyper::Version::HTTP_10 { "1.0" } else { "1.1" };
+        Self { client: peer.to_string(), method: parts.method.to_string(), target, version }
+    }
+
+    fn emit(self, log: &Py<PyAny>, status: StatusCode) {
+        Python::attach(|py| {
+            if let Err(e) = log.bind(py).call1((self.client, self.method, self.target, self.version, status.as_u16())) {
+                e.print(py);
+            }
+        });
+    }
+}

@@ -1,0 +1,35 @@
+//! fastcore's Rust core: an HTTP server whose workers call Python handlers in place.
+//!
+//! Table of contents:
+//! - [`router`]: path patterns, converters, method dispatch (pure Rust, unit-tested);
+//! - [`routes`]: the Python-facing route table, swapped atomically with `ArcSwap`;
+//! - [`server`]: binding, starting, stopping and waiting for the workers;
+//! - [`worker`]: one thread = one current-thread Tokio runtime, attached to Python once;
+//! - [`dispatch`]: one request from hyper's parts to a response;
+//! - [`request`]: the read-only request record handed to Python;
+//! - [`response`]: handler results and failures to HTTP responses;
+//! - [`json`]: Python values to JSON bytes.
+
+use pyo3::prelude::*;
+
+pub mod dispatch;
+pub mod json;
+pub mod request;
+pub mod response;
+pub mod router;
+pub mod routes;
+pub mod server;
+pub mod worker;
+
+/// `fastcore._core`: declared GIL-free, so importing it on 3.13t keeps the GIL off.
+#[pymodule(gil_used = false)]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("GIL_DISABLED", cfg!(Py_GIL_DISABLED))?;
+    json::init_pymodule(m)?;
+    request::init_pymodule(m)?;
+    response::init_pymodule(m)?;
+    routes::init_pymodule(m)?;
+    server::init_pymodule(m)?;
+    Ok(())
+}

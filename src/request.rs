@@ -1,0 +1,110 @@
+//! The request as Python sees it: a frozen, read-only record built only for handlers that ask.
+//!
+//! Handlers that take just path parameters never pay for this object. The Python-side
+//! `fastcore.Request` wraps it and adds the conveniences (query params, cookies, JSON).
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use hyper::http::request::Parts;
+use hyper::HeaderMap;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
+
+#[pyclass(frozen, module = "fastcore._core", name = "RawRequest")]
+pub struct RawRequest {
+    method: String,
+    path: String,
+    query_string: String,
+    http_version: &'static str,
+    headers: HeaderMap,
+    client: SocketAddr,
+    body: Bytes,
+    route: String,
+    path_params: Py<PyDict>,
+}
+
+impl RawRequest {
+    pub fn new(parts: Parts, client: SocketAddr, body: Bytes, route: &str, path_params: Py<PyDict>) -> Self {
+        let http_version = match parts.version {
+            hyper::Version::HTTP_10 => "1.0",
+            hyper::Version::HTTP_2 => "2",
+            _ => "1.1",
+        };
+        Self {
+            method: parts.method.as_str().to_owned(),
+            path: parts.uri.path().to_owned(),
+            query_string: parts.uri.query().unwrap_or("").to_owned(),
+            http_version,
+            headers: parts.headers,
+            client,
+            body,
+            route: route.to_owned(),
+            path_params,
+        }
+    }
+}
+
+#[pymethods]
+impl RawRequest {
+    #[getter]
+    fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// The path as sent, still percent-encoded.
+    #[getter]
+    fn raw_path(&self) -> &str {
+        &self.path
+    }
+
+    #[getter]
+    fn query_string(&self) -> &str {
+        &self.query_string
+    }
+
+    #[getter]
+    fn http_version(&self) -> &'static str {
+        self.http_version
+    }
+
+    /// Header pairs in arrival order; names are lower-case, values decoded as latin-1.
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (name, value) in &self.headers {
+            let value: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
+            list.append(PyTuple::new(py, [PyString::new(py, name.as_str()), PyString::new(py, &value)])?)?;
+        }
+        Ok(list)
+    }
+
+    #[getter]
+    fn client(&self) -> (String, u16) {
+        (self.client.ip().to_string(), self.client.port())
+    }
+
+    #[getter]
+    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        PyBytes::new(py, &self.body)
+    }
+
+    /// The route pattern that matched, e.g. `/users/{user_id:int}`.
+    #[getter]
+    fn route(&self) -> &str {
+        &self.route
+    }
+
+    #[getter]
+    fn path_params(&self, py: Python<'_>) -> Py<PyDict> {
+        self.path_params.clone_ref(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<RawRequest {} {}>", self.method, self.path)
+    }
+}
+
+pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<RawRequest>()
+}

@@ -1,0 +1,172 @@
+//! Turning handler results, and failures, into HTTP responses.
+//!
+//! Return values follow FastAPI: JSON-able values become `application/json`, `bytes` become
+//! `application/octet-stream`, and a `fastcore.Response` is sent as it says. Every failure
+//! here becomes a response; nothing in this module may bring a connection down.
+
+use std::sync::OnceLock;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
+use hyper::StatusCode;
+use pyo3::exceptions::PyTypeError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyList, PyTuple};
+
+use crate::json::{write_str, Encoder};
+use crate::router::{ConversionError, Converter};
+
+pub type Body = Full<Bytes>;
+pub type HttpResponse = hyper::Response<Body>;
+
+static SERVER_NAME: HeaderValue = HeaderValue::from_static("fastcore");
+static JSON: HeaderValue = HeaderValue::from_static("application/json");
+static OCTETS: HeaderValue = HeaderValue::from_static("application/octet-stream");
+
+/// Python objects the converter needs, registered once by `fastcore/__init__.py`.
+struct Hooks {
+    response_type: Py<PyAny>,
+    jsonable: Py<PyAny>,
+}
+
+static HOOKS: OnceLock<Hooks> = OnceLock::new();
+
+/// Registers `fastcore.Response` and the JSON fallback encoder. Later calls are ignored, so
+/// re-importing the package cannot swap them under running workers.
+#[pyfunction]
+fn configure(response_type: Py<PyAny>, jsonable: Py<PyAny>) {
+    let _ = HOOKS.set(Hooks { response_type, jsonable });
+}
+
+/// A deliberately unconvertible value whose conversion panics; tests use it to prove that a
+/// panic while serving one request costs only that request.
+#[pyclass(frozen, module = "fastcore._core")]
+struct PanicProbe;
+
+#[pymethods]
+impl PanicProbe {
+    #[new]
+    fn new() -> Self {
+        Self
+    }
+}
+
+/// The registered fallback encoder, bound to `py`.
+pub fn jsonable_fallback(py: Python<'_>) -> Option<Bound<'_, PyAny>> {
+    HOOKS.get().map(|h| h.jsonable.bind(py).clone())
+}
+
+pub fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into<Bytes>) -> HttpResponse {
+    let mut resp = hyper::Response::new(Full::new(body.into()));
+    *resp.status_mut() = status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, content_type.clone());
+    h.insert(SERVER, SERVER_NAME.clone());
+    resp
+}
+
+/// `{"detail": "..."}` with the given status: the body FastAPI sends for its own errors.
+pub fn detail(status: StatusCode, message: &str) -> HttpResponse {
+    let mut body = Vec::with_capacity(message.len() + 14);
+    body.extend_from_slice(b"{\"detail\":");
+    write_str(message, &mut body);
+    body.push(b'}');
+    with_body(status, &JSON, body)
+}
+
+pub fn not_found() -> HttpResponse {
+    detail(StatusCode::NOT_FOUND, "Not Found")
+}
+
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
+    let mut resp = detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
+    if let Ok(v) = HeaderValue::from_str(allow) {
+        resp.headers_mut().insert(ALLOW, v);
+    }
+    resp
+}
+
+pub fn internal_error() -> HttpResponse {
+    detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+}
+
+/// The 422 FastAPI sends when a path parameter does not parse as its declared type.
+pub fn bad_param(err: &ConversionError) -> HttpResponse {
+    let (kind, msg) = match err.converter {
+        Converter::Int => ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
+        Converter::Float => ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
+        Converter::Str | Converter::Path => ("string_type", "Input should be a valid string"),
+    };
+    let mut body = Vec::with_capacity(160);
+    body.extend_from_slice(b"{\"detail\":[{\"type\":");
+    write_str(kind, &mut body);
+    body.extend_from_slice(b",\"loc\":[\"path\",");
+    write_str(&err.name, &mut body);
+    body.extend_from_slice(b"],\"msg\":");
+    write_str(msg, &mut body);
+    body.extend_from_slice(b",\"input\":");
+    write_str(&err.input, &mut body);
+    body.extend_from_slice(b"}]}");
+    with_body(StatusCode::UNPROCESSABLE_ENTITY, &JSON, body)
+}
+
+/// Converts what a handler returned. An `Err` means the value could not be sent (for example
+/// an unserialisable type); the caller reports it like any handler exception.
+pub fn from_python(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
+    let py = obj.py();
+    let hooks = HOOKS.get();
+    if let Ok(bytes) = obj.cast_exact::<PyBytes>() {
+        return Ok(with_body(StatusCode::OK, &OCTETS, Bytes::copy_from_slice(bytes.as_bytes())));
+    }
+    if let Some(h) = hooks {
+        if obj.is_instance(h.response_type.bind(py))? {
+            return from_response_object(obj);
+        }
+    }
+    if obj.is_instance_of::<PanicProbe>() {
+        panic!("PanicProbe reached the response converter");
+    }
+    let fallback = hooks.map(|h| h.jsonable.bind(py));
+    let body = Encoder::new(fallback).encode(obj)?;
+    Ok(with_body(StatusCode::OK, &JSON, body))
+}
+
+/// Reads a `fastcore.Response`: `status_code`, `body` (bytes) and `raw_headers`
+/// (a list of `(name, value)` str pairs, content-type included).
+fn from_response_object(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
+    let py = obj.py();
+    let status: u16 = obj.getattr(intern!(py, "status_code"))?.extract()?;
+    let status = StatusCode::from_u16(status)
+        .map_err(|_| PyTypeError::new_err(format!("invalid HTTP status code {status}")))?;
+    let body_obj = obj.getattr(intern!(py, "body"))?;
+    let body = body_obj
+        .cast::<PyBytes>()
+        .map_err(|_| PyTypeError::new_err("Response.body must be bytes"))?;
+    let mut resp = hyper::Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
+    *resp.status_mut() = status;
+    let headers = resp.headers_mut();
+    headers.insert(SERVER, SERVER_NAME.clone());
+    let raw = obj.getattr(intern!(py, "raw_headers"))?;
+    for pair in raw.cast::<PyList>()?.iter() {
+        let pair = pair.cast_into::<PyTuple>()?;
+        let name: String = pair.get_item(0)?.extract()?;
+        let value: String = pair.get_item(1)?.extract()?;
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| PyTypeError::new_err(format!("invalid header name {name:?}")))?;
+        // hyper computes the length from the body; a second, possibly wrong, one must not leak out.
+        if name == CONTENT_LENGTH {
+            continue;
+        }
+        let value = HeaderValue::from_str(&value)
+            .map_err(|_| PyTypeError::new_err(format!("invalid value for header {name}")))?;
+        headers.append(name, value);
+    }
+    Ok(resp)
+}
+
+pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(configure, m)?)?;
+    m.add_class::<PanicProbe>()
+}

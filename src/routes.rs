@@ -1,0 +1,65 @@
+//! The Python-facing route table: endpoints registered from Python, read by every worker.
+//!
+//! The table is immutable once published; `add` copies it, changes the copy and swaps it in
+//! with `ArcSwap`, so workers read routes with no lock and see a change on their next request.
+
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::router::Router;
+
+/// A handler as the workers call it.
+pub struct Endpoint {
+    pub func: Py<PyAny>,
+    /// `func(raw_request)` when true; `func(**path_params)` when false (the fast path for
+    /// handlers whose only inputs are path parameters).
+    pub takes_request: bool,
+}
+
+pub struct Routes {
+    pub table: ArcSwap<Router<Endpoint>>,
+    /// `error_handler(exc, method, path) -> Response`, called for every handler exception.
+    pub error_handler: Py<PyAny>,
+    writer: Mutex<()>,
+}
+
+#[pyclass(frozen, module = "fastcore._core", name = "Router")]
+pub struct PyRouter {
+    pub routes: Arc<Routes>,
+}
+
+#[pymethods]
+impl PyRouter {
+    #[new]
+    fn new(error_handler: Py<PyAny>) -> Self {
+        let routes = Routes { table: ArcSwap::from_pointee(Router::default()), error_handler, writer: Mutex::new(()) };
+        Self { routes: Arc::new(routes) }
+    }
+
+    /// Registers `endpoint` for `methods` on `path` (e.g. `/users/{user_id:int}`).
+    #[pyo3(signature = (methods, path, endpoint, takes_request))]
+    fn add(&self, methods: Vec<String>, path: &str, endpoint: Py<PyAny>, takes_request: bool) -> PyResult<()> {
+        if methods.is_empty() {
+            return Err(PyValueError::new_err("a route needs at least one method"));
+        }
+        let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
+        let _writer = self.routes.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut table = Router::clone(&self.routes.table.load());
+        table
+            .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request }))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        self.routes.table.store(Arc::new(table));
+        Ok(())
+    }
+
+    fn __len__(&self) -> usize {
+        self.routes.table.load().len()
+    }
+}
+
+pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRouter>()
+}

@@ -1,0 +1,154 @@
+//! The server object Python drives: bind, start the workers, stop them, wait for them.
+//!
+//! All workers accept from clones of one listening socket, so whichever worker is idle takes
+//! the next connection; a worker busy in a long handler does not get new work queued behind
+//! it, as it would with per-worker `SO_REUSEPORT` hashing. `SO_REUSEPORT` is still set so that
+//! forked worker processes (`--workers N` on GIL builds) can bind the same port.
+
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use socket2::{Domain, Protocol, Socket, Type};
+use tokio::sync::watch;
+
+use crate::dispatch::Config;
+use crate::routes::PyRouter;
+use crate::worker::{Liveness, Worker};
+
+#[pyclass(frozen, module = "fastcore._core")]
+pub struct Server {
+    config: Arc<Config>,
+    host: String,
+    port: u16,
+    threads: usize,
+    drain: Duration,
+    liveness: Arc<Liveness>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    shutdown: Option<watch::Sender<bool>>,
+    handles: Vec<JoinHandle<()>>,
+    bound: Option<SocketAddr>,
+}
+
+#[pymethods]
+impl Server {
+    #[new]
+    #[pyo3(signature = (router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None))]
+    fn new(
+        router: &Bound<'_, PyRouter>,
+        host: String,
+        port: u16,
+        threads: usize,
+        max_body: usize,
+        drain_timeout: f64,
+        access_log: Option<Py<PyAny>>,
+    ) -> PyResult<Self> {
+        if threads == 0 {
+            return Err(PyValueError::new_err("threads must be at least 1"));
+        }
+        if !(drain_timeout.is_finite() && drain_timeout >= 0.0) {
+            return Err(PyValueError::new_err("drain_timeout must be a non-negative number of seconds"));
+        }
+        let routes = Arc::clone(&router.get().routes);
+        Ok(Self {
+            config: Arc::new(Config { routes, max_body, access_log }),
+            host,
+            port,
+            threads,
+            drain: Duration::from_secs_f64(drain_timeout),
+            liveness: Arc::new(Liveness::default()),
+            state: Mutex::new(State::default()),
+        })
+    }
+
+    /// Binds and starts the workers; returns the bound `(host, port)`.
+    fn start(&self) -> PyResult<(String, u16)> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if state.shutdown.is_some() {
+            return Err(PyRuntimeError::new_err("server already started"));
+        }
+        let listener = bind(&self.host, self.port)?;
+        let bound = listener.local_addr()?;
+        let (tx, rx) = watch::channel(false);
+        for index in 0..self.threads {
+            let worker = Worker {
+                index,
+                listener: listener.try_clone()?,
+                config: Arc::clone(&self.config),
+                shutdown: rx.clone(),
+                drain: self.drain,
+                liveness: Arc::clone(&self.liveness),
+            };
+            state.handles.push(worker.spawn()?);
+        }
+        state.shutdown = Some(tx);
+        state.bound = Some(bound);
+        Ok((bound.ip().to_string(), bound.port()))
+    }
+
+    /// Asks every worker to stop accepting and drain. Returns at once; `wait` for the end.
+    fn stop(&self) {
+        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(tx) = &state.shutdown {
+            let _ = tx.send(true);
+        }
+    }
+
+    /// Waits, detached from the interpreter, until every worker has exited (True) or
+    /// `timeout` seconds pass (False). Call it in a loop so Python can run signal handlers.
+    #[pyo3(signature = (timeout = None))]
+    fn wait(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<bool> {
+        let timeout = match timeout {
+            Some(t) if t.is_finite() && t >= 0.0 => Duration::from_secs_f64(t),
+            Some(_) => return Err(PyValueError::new_err("timeout must be a non-negative number")),
+            None => Duration::from_secs(u64::from(u32::MAX)),
+        };
+        let liveness = Arc::clone(&self.liveness);
+        let idle = py.detach(move || liveness.wait_idle(timeout));
+        if idle {
+            let handles = std::mem::take(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).handles);
+            py.detach(move || handles.into_iter().for_each(|h| drop(h.join())));
+        }
+        Ok(idle)
+    }
+
+    #[getter]
+    fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// The bound `(host, port)`, or None before `start`.
+    #[getter]
+    fn address(&self) -> Option<(String, u16)> {
+        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.bound.map(|a| (a.ip().to_string(), a.port()))
+    }
+}
+
+fn bind(host: &str, port: u16) -> PyResult<TcpListener> {
+    let addr = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| PyOSError::new_err(format!("cannot resolve {host}:{port}: {e}")))?
+        .next()
+        .ok_or_else(|| PyOSError::new_err(format!("{host} resolves to no address")))?;
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
+    socket.set_nonblocking(true)?;
+    socket
+        .bind(&addr.into())
+        .map_err(|e| PyOSError::new_err(format!("cannot bind {addr}: {e}")))?;
+    socket.listen(1024)?;
+    Ok(socket.into())
+}
+
+pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Server>()
+}

@@ -1,0 +1,241 @@
+//! A worker thread: one current-thread Tokio runtime, attached to the interpreter for its life.
+//!
+//! The thread creates its Python thread state once, at start, and keeps it until it exits;
+//! creating and destroying one per request is what makes naive bindings slow on 3.13t.
+//! On free-threaded builds the worker stays attached while it runs and detaches only when
+//! Tokio parks it, so a stop-the-world pause never waits on an idle worker. On GIL builds it
+//! attaches only around Python calls, so the GIL is held only while Python runs.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use pyo3::ffi;
+use pyo3::prelude::*;
+use tokio::sync::watch;
+
+use crate::dispatch::{self, Config};
+use crate::response;
+
+/// How long a client may take to send a request head; also bounds idle keep-alive connections.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Counts live workers so the server can wait for all of them without polling.
+#[derive(Default)]
+pub struct Liveness {
+    running: Mutex<usize>,
+    changed: Condvar,
+}
+
+impl Liveness {
+    fn enter(&self) {
+        *self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+    }
+
+    fn leave(&self) {
+        *self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner) -= 1;
+        self.changed.notify_all();
+    }
+
+    /// True once no worker runs; false if `timeout` passed first.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let guard = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (guard, _) = self
+            .changed
+            .wait_timeout_while(guard, timeout, |n| *n > 0)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *guard == 0
+    }
+}
+
+pub struct Worker {
+    pub index: usize,
+    pub listener: std::net::TcpListener,
+    pub config: Arc<Config>,
+    pub shutdown: watch::Receiver<bool>,
+    pub drain: Duration,
+    pub liveness: Arc<Liveness>,
+}
+
+impl Worker {
+    pub fn spawn(self) -> std::io::Result<std::thread::JoinHandle<()>> {
+        self.liveness.enter();
+        let liveness = Arc::clone(&self.liveness);
+        let spawned = std::thread::Builder::new().name(format!("fastcore-worker-{}", self.index)).spawn(move || {
+            let liveness = Arc::clone(&self.liveness);
+            let _left = scopeguard(move || liveness.leave());
+            self.run();
+        });
+        if spawned.is_err() {
+            liveness.leave();
+        }
+        spawned
+    }
+
+    fn run(self) {
+        let thread_state = ThreadState::create();
+        let mut builder = tokio::runtime::Builder::new_current_thread();
+        builder.enable_all();
+        #[cfg(Py_GIL_DISABLED)]
+        builder.on_thread_park(park::detach).on_thread_unpark(park::attach);
+        let runtime = match builder.build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                eprintln!("fastcore: worker {} could not start its runtime: {e}", self.index);
+                return;
+            }
+        };
+        let Worker { listener, config, shutdown, drain, .. } = self;
+        runtime.block_on(accept_loop(listener, config, shutdown, drain));
+        #[cfg(Py_GIL_DISABLED)]
+        park::detach();
+        // Connections cut off by the drain timeout still own Python objects; drop them attached.
+        Python::attach(|_| drop(runtime));
+        drop(thread_state);
+    }
+}
+
+async fn accept_loop(
+    listener: std::net::TcpListener,
+    config: Arc<Config>,
+    mut shutdown: watch::Receiver<bool>,
+    drain: Duration,
+) {
+    let listener = match tokio::net::TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("fastcore: worker could not register its listener: {e}");
+            return;
+        }
+    };
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true).pipeline_flush(true);
+    loop {
+        tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+                // Out of file descriptors and the like: back off instead of spinning.
+                Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
+            }
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+}
+
+/// The per-connection hyper service. A panic while serving a request becomes a 500 for that
+/// request alone; the connection and the worker carry on.
+fn service(
+    config: Arc<Config>,
+    peer: SocketAddr,
+) -> impl hyper::service::Service<
+    hyper::Request<hyper::body::Incoming>,
+    Response = response::HttpResponse,
+    Error = Infallible,
+    Future = impl std::future::Future<Output = Result<response::HttpResponse, Infallible>> + Send,
+> + Clone {
+    service_fn(move |req| {
+        let config = Arc::clone(&config);
+        async move {
+            let served = AssertUnwindSafe(dispatch::serve(req, &config, peer)).catch_unwind().await;
+            Ok(served.unwrap_or_else(|_| response::internal_error()))
+        }
+    })
+}
+
+/// This thread's Python thread state, created once and released when the worker exits.
+struct ThreadState {
+    gil_state: ffi::PyGILState_STATE,
+    tstate: *mut ffi::PyThreadState,
+}
+
+impl ThreadState {
+    fn create() -> Self {
+        // SAFETY: the interpreter is initialised (we were started from Python) and this thread
+        // has no thread state yet. Ensure creates one; SaveThread detaches without destroying it,
+        // so later `Python::attach` calls only re-attach it.
+        let gil_state = unsafe { ffi::PyGILState_Ensure() };
+        let tstate = unsafe { ffi::PyEval_SaveThread() };
+        #[cfg(Py_GIL_DISABLED)]
+        park::remember(tstate);
+        Self { gil_state, tstate }
+    }
+}
+
+impl Drop for ThreadState {
+    fn drop(&mut self) {
+        // SAFETY: same thread as `create`, currently detached; Release needs the state attached
+        // and, being the last count, destroys it.
+        unsafe {
+            ffi::PyEval_RestoreThread(self.tstate);
+            ffi::PyGILState_Release(self.gil_state);
+        }
+    }
+}
+
+/// Free-threaded builds: stay attached while the runtime works, detach while it is parked.
+#[cfg(Py_GIL_DISABLED)]
+mod park {
+    use std::cell::Cell;
+    use std::ptr;
+
+    use pyo3::ffi;
+
+    thread_local! {
+        static TSTATE: Cell<*mut ffi::PyThreadState> = const { Cell::new(ptr::null_mut()) };
+        static ATTACHED: Cell<bool> = const { Cell::new(false) };
+    }
+
+    pub fn remember(tstate: *mut ffi::PyThreadState) {
+        TSTATE.with(|t| t.set(tstate));
+    }
+
+    pub fn attach() {
+        let ts = TSTATE.with(Cell::get);
+        if !ts.is_null() && !ATTACHED.with(Cell::get) {
+            // SAFETY: `ts` is this thread's own state, currently detached.
+            unsafe { ffi::PyEval_RestoreThread(ts) };
+            ATTACHED.with(|a| a.set(true));
+        }
+    }
+
+    pub fn detach() {
+        if ATTACHED.with(Cell::get) {
+            // SAFETY: attached by `attach` above, and no Python call is in progress: Tokio parks
+            // only between task polls, never inside `Python::attach`.
+            let ts = unsafe { ffi::PyEval_SaveThread() };
+            TSTATE.with(|t| t.set(ts));
+            ATTACHED.with(|a| a.set(false));
+        }
+    }
+}
+
+/// Runs `f` when dropped, even while unwinding.
+fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}
