@@ -63,6 +63,21 @@ esac
 
 mkdir -p "$RAW"
 
+# Other work on the box (a cargo build, say) skews every number; measure how busy
+# the CPUs are for 1 s before starting and flag it in the report.
+cpu_busy_pct() {
+  local a b
+  a=$(awk '/^cpu / {print $2+$3+$4+$7+$8, $5+$6}' /proc/stat); sleep 1
+  b=$(awk '/^cpu / {print $2+$3+$4+$7+$8, $5+$6}' /proc/stat)
+  echo "$a $b" | awk '{busy = $3 - $1; idle = $4 - $2; printf "%.0f", 100 * busy / (busy + idle)}'
+}
+BUSY=$(cpu_busy_pct)
+NOTE=""
+if [ "$BUSY" -gt 10 ]; then
+  NOTE="WARNING: CPUs were ${BUSY}% busy before the run; other load makes these numbers unreliable."
+  log "$NOTE"
+fi
+
 # --- server lifecycle ------------------------------------------------------
 SERVER_PID=""
 CLIENT_PID=""
@@ -211,6 +226,7 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo none)," \
        "$(nproc) CPUs ($cpu), $PINNING."
   echo "wrk -t1 -c$CONNS -d${DURATION}s after ${WARMUP}s warm-up; median of $REPS rep(s), servers interleaved."
+  [ -z "$NOTE" ] || { echo; echo "$NOTE"; }
   echo
   echo "$table"
 } >"$RESULTS/hello.md"
@@ -218,4 +234,5 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 echo
 echo "$table"
 echo
+[ -z "$NOTE" ] || log "$NOTE"
 log "wrote $RESULTS/hello.md"
