@@ -72,10 +72,10 @@ cpu_busy_pct() {
   echo "$a $b" | awk '{busy = $3 - $1; idle = $4 - $2; printf "%.0f", 100 * busy / (busy + idle)}'
 }
 BUSY=$(cpu_busy_pct)
-NOTE=""
+NOTES=()
 if [ "$BUSY" -gt 10 ]; then
-  NOTE="WARNING: CPUs were ${BUSY}% busy before the run; other load makes these numbers unreliable."
-  log "$NOTE"
+  NOTES+=("WARNING: CPUs were ${BUSY}% busy before the run; other load makes these numbers unreliable.")
+  log "${NOTES[-1]}"
 fi
 
 # --- server lifecycle ------------------------------------------------------
@@ -151,6 +151,20 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[
 # Check every server can be started before spending minutes on the others.
 for name in $SERVERS; do server_cmd "$name" 0; done
 
+# Share of all CPU time during a run that went neither to the server nor to wrk (other
+# processes, plus hypervisor steal), in %. Ticks are USER_HZ; the server's come from
+# /proc/PID/stat (all threads), wrk's from bash's `times` for reaped children.
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { awk '/^cpu / {print $2+$3+$4, $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+pid_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+# `times` must run in this shell, not in a $(...) subshell, whose child times start at 0.
+child_ticks() { awk -v hz="$HZ" 'NR == 2 {
+  t = 0; for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }; printf "%.0f", t * hz }' "$1"; }
+foreign_pct() {  # foreign_pct "<before: busy steal total server wrk>" "<after: same>"
+  echo "$1 $2" | awk '{busy = $6 - $1; steal = $7 - $2; total = $8 - $3; ours = ($9 - $4) + ($10 - $5)
+    f = busy + steal - ours; if (f < 0) f = 0; printf "%.0f", total ? 100 * f / total : 0}'
+}
+
 # Runs wrk as a background child and waits: bash only runs traps between commands,
 # so a foreground wrk would delay Ctrl-C/TERM handling until the run ended.
 run_wrk() {  # run_wrk <seconds> <port> <output file>
@@ -161,6 +175,7 @@ run_wrk() {  # run_wrk <seconds> <port> <output file>
 }
 
 declare -A RPS P99
+MAX_FOREIGN=0
 
 for rep in $(seq "$REPS"); do
   # Interleave servers within each rep so slow drift (thermal, noisy neighbours) hits all of them.
@@ -171,8 +186,12 @@ for rep in $(seq "$REPS"); do
     start_server "$name" "$port" "$RAW/hello-$name-$rep.server.log"
     # Warm-up fills caches, the allocator and any lazy init; its numbers are thrown away.
     run_wrk "$WARMUP" "$port" /dev/null
+    times >"$RAW/.times"
+    before="$(cpu_ticks) $(pid_ticks "$SERVER_PID") $(child_ticks "$RAW/.times")"
     run_wrk "$DURATION" "$port" "$out"
     kill -0 "$SERVER_PID" 2>/dev/null || die "$name died during the run (see $RAW/hello-$name-$rep.server.log)"
+    times >"$RAW/.times"
+    foreign=$(foreign_pct "$before" "$(cpu_ticks) $(pid_ticks "$SERVER_PID") $(child_ticks "$RAW/.times")")
     stop_server
 
     rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
@@ -182,13 +201,17 @@ for rep in $(seq "$REPS"); do
     if grep -qE '^ *(Socket errors|Non-2xx or 3xx responses):' "$out"; then
       cat "$out" >&2; die "$name: wrk reported errors"
     fi
-    log "  $rps req/s, p99 $p99"
+    log "  $rps req/s, p99 $p99, other load ${foreign}%"
+    MAX_FOREIGN=$(( foreign > MAX_FOREIGN ? foreign : MAX_FOREIGN ))
     RPS[$name]="${RPS[$name]:-} $rps"
     P99[$name]="${P99[$name]:-} $(to_ms "$p99")"
   done
 done
 
 # --- report ----------------------------------------------------------------
+if [ "$MAX_FOREIGN" -gt 10 ]; then
+  NOTES+=("WARNING: other processes took up to ${MAX_FOREIGN}% of the CPUs during a run; these numbers are unreliable.")
+fi
 # Medians per server; p99 is the median of the per-rep p99s.
 declare -A MED_RPS MED_P99
 for name in $SERVERS; do
@@ -226,7 +249,7 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo none)," \
        "$(nproc) CPUs ($cpu), $PINNING."
   echo "wrk -t1 -c$CONNS -d${DURATION}s after ${WARMUP}s warm-up; median of $REPS rep(s), servers interleaved."
-  [ -z "$NOTE" ] || { echo; echo "$NOTE"; }
+  for n in "${NOTES[@]}"; do echo; echo "$n"; done
   echo
   echo "$table"
 } >"$RESULTS/hello.md"
@@ -234,5 +257,5 @@ cpu=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 echo
 echo "$table"
 echo
-[ -z "$NOTE" ] || log "$NOTE"
+for n in "${NOTES[@]}"; do log "$n"; done
 log "wrote $RESULTS/hello.md"

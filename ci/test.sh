@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: provision, build, cargo tests, pytest on both builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash ci/setup.sh
+
+echo "== cargo test (router, JSON encoder) =="
+PYO3_PYTHON="$(bash ci/python313t.sh)" cargo test --no-default-features --quiet
+
+status=0
+for venv in .venv-gil .venv-313t; do
+  echo "== pytest on $($venv/bin/python -c 'import sys, sysconfig; print(sys.version.split()[0], "free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else "GIL")') =="
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider tests || status=$?
+done
+exit $status

@@ -1,0 +1,111 @@
+"""Handler failures: exceptions, HTTPException, unserialisable values, Rust panics (tests/test_server.py)."""
+import logging
+
+import fastcore
+from fastcore import HTTPException, Request, Response
+from fastcore._core import PanicProbe
+
+app = fastcore.FastCore()
+log = logging.getLogger("tests.apps.faults")
+
+
+class Opaque:
+    """Nothing knows how to serialise this."""
+
+
+@app.get("/ok")
+def ok(request: Request):
+    return {"ok": True, "client_port": request.client[1]}
+
+
+@app.get("/boom/{marker}")
+def boom(marker: str):
+    raise RuntimeError(f"kaboom {marker}")
+
+
+@app.get("/boom-query")
+def boom_query(marker: str):
+    raise ValueError(f"bad value {marker}")
+
+
+@app.get("/zero/{n}")
+def zero(n: int):
+    return {"ratio": 1 / n}
+
+
+@app.get("/teapot/{marker}")
+def teapot(marker: str):
+    raise HTTPException(status_code=418, detail=f"I'm a teapot {marker}", headers={"X-Tea": "earl grey"})
+
+
+@app.get("/missing-item/{item_id}")
+def missing_item(item_id: int):
+    raise HTTPException(status_code=404, detail="Item not found")
+
+
+@app.get("/default-detail")
+def default_detail():
+    raise HTTPException(status_code=403)
+
+
+@app.get("/structured-detail")
+def structured_detail():
+    raise HTTPException(status_code=409, detail={"code": "conflict", "ids": [1, 2]})
+
+
+@app.get("/unserialisable/{marker}")
+def unserialisable(marker: str):
+    log.info("returning an Opaque for %s", marker)
+    return {"marker": marker, "value": Opaque()}
+
+
+@app.get("/bare-object")
+def bare_object():
+    return object()
+
+
+@app.get("/set-of-objects")
+def set_of_objects():
+    return {"items": {Opaque()}}
+
+
+@app.get("/nan")
+def nan():
+    return {"value": float("nan")}
+
+
+@app.get("/self-referential")
+def self_referential():
+    loop: list = []
+    loop.append(loop)
+    return loop
+
+
+@app.get("/tuple-key")
+def tuple_key():
+    return {(1, 2): "tuple keys are not JSON"}
+
+
+@app.get("/header-injection")
+def header_injection():
+    return Response("x", headers={"X-Evil": "a\r\nSet-Cookie: pwned=1"})
+
+
+@app.get("/bad-status")
+def bad_status():
+    return Response("x", status_code=42)
+
+
+@app.get("/panic")
+def panic():
+    return PanicProbe()
+
+
+@app.get("/panic-with-request")
+def panic_with_request(request: Request):
+    return PanicProbe()
+
+
+@app.post("/echo-size")
+def echo_size(request: Request):
+    return {"size": len(request.body_bytes)}

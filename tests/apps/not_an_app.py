@@ -1,0 +1,2 @@
+"""`app` here is not a FastCore application."""
+app = {"not": "an app"}

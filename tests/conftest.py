@@ -1,0 +1,291 @@
+"""Shared infrastructure: real fastcore server processes, driven over real sockets.
+
+Every test talks HTTP to a subprocess started as
+
+    sys.executable -m fastcore run tests.apps.<module>:app --host 127.0.0.1 --port <free> ...
+
+with the repository root as working directory and stdout+stderr captured in a log file.
+
+- `server(app, *args)`: function-scoped factory; every server it starts is stopped with SIGINT
+  at teardown, which must end the process with exit code 0.
+- `routing_server`, `values_server`, ...: one server per app module, shared by the session.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import httpx
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+STARTUP_TIMEOUT = 15.0
+EXIT_TIMEOUT = 15.0
+
+FREE_THREADED_BUILD = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+needs_free_threading = pytest.mark.skipif(not FREE_THREADED_BUILD, reason="needs a free-threaded (3.13t) build")
+needs_gil_build = pytest.mark.skipif(FREE_THREADED_BUILD, reason="needs a GIL build of CPython")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str, on_fail: Callable[[], str] = str) -> object:
+    """Polls `predicate` until it returns something truthy; fails (not sleeps forever) after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}\n{on_fail()}")
+        time.sleep(0.05)
+
+
+class ServerProcess:
+    """One fastcore server process, its port and its log."""
+
+    def __init__(self, argv: list[str], port: int, log_path: Path, ready_lines: int = 1) -> None:
+        self.argv = argv
+        self.port = port
+        self.host = "127.0.0.1"
+        self.base_url = f"http://{self.host}:{port}"
+        self.log_path = log_path
+        self.ready_lines = ready_lines
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.returncode: int | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> "ServerProcess":
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env.pop("PYTHONPATH", None)
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(self.argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                         stdin=subprocess.DEVNULL, env=env)
+        try:
+            wait_until(self._ready, STARTUP_TIMEOUT, f"{' '.join(self.argv)} to accept connections",
+                       self.describe)
+        except BaseException:
+            self.kill()
+            raise
+        return self
+
+    def _ready(self) -> bool:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            pytest.fail(f"server exited with code {self.proc.returncode} before accepting connections\n"
+                        f"{self.describe()}")
+        if self.log().count("fastcore serving http://") < self.ready_lines:
+            return False
+        try:
+            with socket.create_connection((self.host, self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def send_signal(self, sig: int) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout: float = EXIT_TIMEOUT) -> int:
+        assert self.proc is not None
+        try:
+            self.returncode = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"server did not exit within {timeout:.0f}s\n{self.describe()}")
+        return self.returncode
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = EXIT_TIMEOUT) -> int:
+        """Sends `sig` and returns the exit code."""
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else 0
+        self.send_signal(sig)
+        return self.wait_exit(timeout)
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    @property
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+    # -- log ---------------------------------------------------------------------------------
+    def log(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_log(self, needle: str, timeout: float = 10.0, count: int = 1) -> str:
+        """Waits until `needle` occurs at least `count` times in the log; returns the log."""
+        wait_until(lambda: self.log().count(needle) >= count, timeout, f"{needle!r} (x{count}) in the server log",
+                   self.describe)
+        return self.log()
+
+    def describe(self) -> str:
+        state = "running" if self.running else f"exited with {self.proc.returncode if self.proc else None}"
+        return f"--- server {' '.join(self.argv[2:])} ({state}), log {self.log_path}:\n{self.log()}\n--- end of log"
+
+    # -- clients -----------------------------------------------------------------------------
+    def client(self, **kwargs: object) -> httpx.Client:
+        kwargs.setdefault("timeout", 15.0)
+        return httpx.Client(base_url=self.base_url, **kwargs)  # type: ignore[arg-type]
+
+    def connect(self) -> socket.socket:
+        sock = socket.create_connection((self.host, self.port), timeout=15)
+        return sock
+
+
+def fastcore_argv(target: str, port: int, *args: str) -> list[str]:
+    return [sys.executable, "-m", "fastcore", "run", target, "--host", "127.0.0.1", "--port", str(port), *args]
+
+
+class ServerFactory:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.started: list[ServerProcess] = []
+
+    def __call__(self, app: str, *args: str, ready_lines: int = 1) -> ServerProcess:
+        """Starts `fastcore run tests.apps.<app>:app` with extra CLI `args`."""
+        port = free_port()
+        return self.launch(fastcore_argv(f"tests.apps.{app}:app", port, *args), port, ready_lines=ready_lines)
+
+    def launch(self, argv: list[str], port: int, ready_lines: int = 1) -> ServerProcess:
+        """Starts an arbitrary command that serves on `port`."""
+        log = self.tmp_path / f"server-{len(self.started)}-{port}.log"
+        srv = ServerProcess(argv, port, log, ready_lines=ready_lines)
+        self.started.append(srv)
+        return srv.start()
+
+    def close(self) -> list[str]:
+        problems = []
+        for srv in self.started:
+            if srv.proc is None:
+                continue
+            if srv.running:
+                code = srv.stop(signal.SIGINT)
+            else:
+                code = srv.proc.returncode
+            if code != 0:
+                problems.append(f"server exited with code {code}\n{srv.describe()}")
+        return problems
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerFactory]:
+    factory = ServerFactory(tmp_path)
+    try:
+        yield factory
+    finally:
+        problems = factory.close()
+    assert not problems, "\n".join(problems)
+
+
+def _session_server(tmp_path_factory: pytest.TempPathFactory, app: str, *args: str) -> Iterator[ServerProcess]:
+    factory = ServerFactory(tmp_path_factory.mktemp(app))
+    srv = factory(app, *args)
+    try:
+        yield srv
+    finally:
+        problems = factory.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="session")
+def routing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "routing", "--threads", "2")
+
+
+@pytest.fixture(scope="session")
+def values_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "values", "--threads", "2")
+
+
+@pytest.fixture(scope="session")
+def params_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "params", "--threads", "2")
+
+
+@pytest.fixture(scope="session")
+def faults_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "faults", "--threads", "2")
+
+
+@pytest.fixture
+def routing(routing_server: ServerProcess) -> Iterator[httpx.Client]:
+    with routing_server.client() as c:
+        yield c
+
+
+@pytest.fixture
+def values(values_server: ServerProcess) -> Iterator[httpx.Client]:
+    with values_server.client() as c:
+        yield c
+
+
+@pytest.fixture
+def params(params_server: ServerProcess) -> Iterator[httpx.Client]:
+    with params_server.client() as c:
+        yield c
+
+
+@pytest.fixture
+def faults(faults_server: ServerProcess) -> Iterator[httpx.Client]:
+    with faults_server.client() as c:
+        yield c
+
+
+# -- raw HTTP/1.1 over a socket, for what httpx hides (pipelining, HEAD framing, HTTP/1.0) ----
+
+class RawResponse:
+    def __init__(self, version: str, status: int, reason: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        self.version, self.status, self.reason, self.headers, self.body = version, status, reason, headers, body
+
+    def header(self, name: str) -> str | None:
+        values = [v for k, v in self.headers if k.lower() == name.lower()]
+        assert len(values) <= 1, f"header {name} sent {len(values)} times: {values}"
+        return values[0] if values else None
+
+    def __repr__(self) -> str:
+        return f"<RawResponse {self.status} {self.headers} {self.body[:80]!r}>"
+
+
+def read_response(stream, *, head: bool = False) -> RawResponse:
+    """Reads one response from a buffered socket file; the body is framed by content-length only."""
+    status_line = stream.readline()
+    assert status_line, "connection closed before a response arrived"
+    version, status, reason = status_line.decode("latin-1").rstrip("\r\n").split(" ", 2)
+    headers: list[tuple[str, str]] = []
+    while True:
+        line = stream.readline()
+        assert line, "connection closed inside the response head"
+        if line in (b"\r\n", b"\n"):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        headers.append((name.strip().lower(), value.strip()))
+    lengths = [v for k, v in headers if k == "content-length"]
+    assert not any(k == "transfer-encoding" for k, _ in headers), f"unexpected chunked response: {headers}"
+    body = b""
+    if not head and lengths:
+        n = int(lengths[0])
+        body = stream.read(n)
+        assert len(body) == n, f"body cut short: {len(body)} of {n} bytes"
+    return RawResponse(version, int(status), reason, headers, body)
