@@ -17,6 +17,8 @@ use crate::request::RawRequest;
 use crate::response::{self, HttpResponse};
 use crate::router::{Lookup, ParamValue, Params};
 use crate::routes::{Endpoint, Routes};
+use crate::stepper::{self, Resume, Step};
+use crate::task::Task;
 
 /// What every request on a worker shares.
 pub struct Config {
@@ -30,7 +32,10 @@ pub async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr
     let (parts, body) = req.into_parts();
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&parts, peer));
     let resp = match read_body(body, cfg.max_body).await {
-        Ok(body) => dispatch(parts, body, cfg, peer),
+        Ok(body) => match dispatch(parts, body, cfg, peer) {
+            Handled::Now(resp) => resp,
+            Handled::Suspended(pending) => pending.finish(cfg).await,
+        },
         Err(resp) => resp,
     };
     if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
@@ -54,15 +59,36 @@ async fn read_body(body: Incoming, max: usize) -> Result<Bytes, HttpResponse> {
     }
 }
 
-fn dispatch(parts: Parts, body: Bytes, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+/// A response, or an async handler that suspended on its first step and must be driven on.
+enum Handled {
+    Now(HttpResponse),
+    Suspended(Pending),
+}
+
+struct Pending {
+    task: Py<Task>,
+    step: Step,
+    method: hyper::Method,
+    uri: hyper::Uri,
+}
+
+impl Pending {
+    async fn finish(self, cfg: &Config) -> HttpResponse {
+        let Pending { task, step, method, uri } = self;
+        let result = stepper::drive(task, step).await;
+        Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), cfg, &method, &uri))
+    }
+}
+
+fn dispatch(parts: Parts, body: Bytes, cfg: &Config, peer: SocketAddr) -> Handled {
     let table = cfg.routes.table.load();
     match table.lookup(parts.method.as_str(), parts.uri.path()) {
         Lookup::Found { handler, params, route } => {
             Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
         }
-        Lookup::BadParam(err) => response::bad_param(&err),
-        Lookup::MethodNotAllowed { allow } => response::method_not_allowed(&allow),
-        Lookup::NotFound => response::not_found(),
+        Lookup::BadParam(err) => Handled::Now(response::bad_param(&err)),
+        Lookup::MethodNotAllowed { allow } => Handled::Now(response::method_not_allowed(&allow)),
+        Lookup::NotFound => Handled::Now(response::not_found()),
     }
 }
 
@@ -76,7 +102,7 @@ fn call(
     body: Bytes,
     cfg: &Config,
     peer: SocketAddr,
-) -> HttpResponse {
+) -> Handled {
     let func = ep.func.bind(py);
     let method = parts.method.clone();
     let uri = parts.uri.clone();
@@ -90,6 +116,26 @@ fn call(
     } else {
         params_dict(py, params).and_then(|kwargs| func.call((), Some(&kwargs)))
     };
+    // An async handler returned a coroutine: take its first step right away, so a handler
+    // that never suspends costs one attach, like a sync one.
+    let result = match result {
+        // SAFETY: attached; a type check on a live object.
+        Ok(obj) if unsafe { pyo3::ffi::PyCoro_CheckExact(obj.as_ptr()) } == 1 => {
+            let task = match Task::new(py, obj.unbind(), None, None).and_then(|t| Bound::new(py, t)) {
+                Ok(task) => task,
+                Err(err) => return Handled::Now(handle_error(py, &cfg.routes, err, method.as_str(), uri.path())),
+            };
+            match stepper::step(&task, Resume::Send) {
+                Step::Done(result) => result.map(|v| v.into_bound(py)),
+                step => return Handled::Suspended(Pending { task: task.unbind(), step, method, uri }),
+            }
+        }
+        other => other,
+    };
+    Handled::Now(respond(py, result, cfg, &method, &uri))
+}
+
+fn respond(py: Python<'_>, result: PyResult<Bound<'_, PyAny>>, cfg: &Config, method: &hyper::Method, uri: &hyper::Uri) -> HttpResponse {
     match result.and_then(|obj| response::from_python(&obj)) {
         Ok(resp) => resp,
         Err(err) => handle_error(py, &cfg.routes, err, method.as_str(), uri.path()),

@@ -8,17 +8,27 @@
 //! - [`dispatch`]: one request from hyper's parts to a response;
 //! - [`request`]: the read-only request record handed to Python;
 //! - [`response`]: handler results and failures to HTTP responses;
-//! - [`json`]: Python values to JSON bytes.
+//! - [`json`]: Python values to JSON bytes;
+//! - [`stepper`]: drives handler coroutines with `PyIter_Send`, on the worker;
+//! - [`task`]: the asyncio-compatible task around each driven coroutine;
+//! - [`awaitable`]: a Rust future behind a Python awaitable;
+//! - [`aio`]: sleep, gather, wait_for, to_thread;
+//! - [`eventloop`]: the per-worker asyncio loop's scheduling, on Tokio.
 
 use pyo3::prelude::*;
 
+pub mod aio;
+pub mod awaitable;
 pub mod dispatch;
+pub mod eventloop;
 pub mod json;
 pub mod request;
 pub mod response;
 pub mod router;
 pub mod routes;
 pub mod server;
+pub mod stepper;
+pub mod task;
 pub mod worker;
 
 /// `fastcore._core`: declared GIL-free, so importing it on 3.13t keeps the GIL off.
@@ -26,10 +36,14 @@ pub mod worker;
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("GIL_DISABLED", cfg!(Py_GIL_DISABLED))?;
+    aio::init_pymodule(m)?;
+    awaitable::init_pymodule(m)?;
+    eventloop::init_pymodule(m)?;
     json::init_pymodule(m)?;
     request::init_pymodule(m)?;
     response::init_pymodule(m)?;
     routes::init_pymodule(m)?;
     server::init_pymodule(m)?;
+    task::init_pymodule(m)?;
     Ok(())
 }

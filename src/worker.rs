@@ -22,7 +22,15 @@ use pyo3::prelude::*;
 use tokio::sync::watch;
 
 use crate::dispatch::{self, Config};
+use crate::eventloop;
 use crate::response;
+
+/// Threads each worker may start for `to_thread`; more calls queue.
+const BLOCKING_THREADS: usize = 16;
+
+thread_local! {
+    static BLOCKING_STATE: std::cell::RefCell<Option<ThreadState>> = const { std::cell::RefCell::new(None) };
+}
 
 /// How long a client may take to send a request head; also bounds idle keep-alive connections.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -82,7 +90,12 @@ impl Worker {
     fn run(self) {
         let thread_state = ThreadState::create();
         let mut builder = tokio::runtime::Builder::new_current_thread();
-        builder.enable_all();
+        // Blocking-pool threads (`to_thread`) also keep one Python thread state for their life.
+        builder
+            .enable_all()
+            .max_blocking_threads(BLOCKING_THREADS)
+            .on_thread_start(|| BLOCKING_STATE.with(|s| *s.borrow_mut() = Some(ThreadState::create())))
+            .on_thread_stop(|| BLOCKING_STATE.with(|s| drop(s.borrow_mut().take())));
         #[cfg(Py_GIL_DISABLED)]
         builder.on_thread_park(park::detach).on_thread_unpark(park::attach);
         let runtime = match builder.build() {
@@ -92,12 +105,19 @@ impl Worker {
                 return;
             }
         };
+        if let Err(e) = Python::attach(|py| eventloop::install(py, runtime.handle().clone())) {
+            Python::attach(|py| e.print(py));
+            return;
+        }
         let Worker { listener, config, shutdown, drain, .. } = self;
         runtime.block_on(accept_loop(listener, config, shutdown, drain));
         #[cfg(Py_GIL_DISABLED)]
         park::detach();
         // Connections cut off by the drain timeout still own Python objects; drop them attached.
-        Python::attach(|_| drop(runtime));
+        Python::attach(|py| {
+            drop(runtime);
+            eventloop::uninstall(py);
+        });
         drop(thread_state);
     }
 }

@@ -10,6 +10,7 @@
 """
 from . import _core
 from .applications import FastCore
+from .concurrency import Task, gather, sleep, spawn, timeout, to_thread, wait_for
 from .encoders import jsonable
 from .exceptions import HTTPException, RequestValidationError
 from .requests import Request
@@ -29,5 +30,12 @@ __all__ = [
     "Request",
     "RequestValidationError",
     "Response",
+    "Task",
+    "gather",
     "serve",
+    "sleep",
+    "spawn",
+    "timeout",
+    "to_thread",
+    "wait_for",
 ]

@@ -1,0 +1,113 @@
+//! A Rust future behind a Python awaitable: the stepper awaits the future on the worker.
+//!
+//! `await aw` calls `aw.__await__()` (itself), then `__next__()`. While the future is pending,
+//! `__next__` yields the object itself, so the stepper receives it, takes the future out and
+//! awaits it inside the request's Tokio task. When the future completes, the stepper stores
+//! the result and resumes the coroutine with `None`; the coroutine's `await` calls `__next__`
+//! again, which now ends the iteration with the result (or raises the error).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
+use pyo3::prelude::*;
+
+/// Turns a finished future's output into a Python value, once attached again.
+pub type Completion = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+pub type RustFuture = Pin<Box<dyn Future<Output = Completion> + Send>>;
+
+enum State {
+    Pending(RustFuture),
+    Running,
+    Done(PyResult<Py<PyAny>>),
+}
+
+#[pyclass(frozen, module = "fastcore._core")]
+pub struct Awaitable {
+    state: Mutex<State>,
+    what: &'static str,
+}
+
+impl Awaitable {
+    /// `what` names the operation in errors and reprs (`fastcore.sleep`, ...).
+    pub fn new(what: &'static str, fut: impl Future<Output = Completion> + Send + 'static) -> Self {
+        Self { state: Mutex::new(State::Pending(Box::pin(fut))), what }
+    }
+
+    /// Takes the future out for the stepper. None if another driver already took it.
+    pub fn take(&self) -> Option<RustFuture> {
+        let mut state = lock(&self.state);
+        match std::mem::replace(&mut *state, State::Running) {
+            State::Pending(fut) => Some(fut),
+            other => {
+                *state = other;
+                None
+            }
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(*lock(&self.state), State::Done(_))
+    }
+
+    pub fn finish(&self, result: PyResult<Py<PyAny>>) {
+        *lock(&self.state) = State::Done(result);
+    }
+
+    pub fn what(&self) -> &'static str {
+        self.what
+    }
+}
+
+#[pymethods]
+impl Awaitable {
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
+        let py = slf.py();
+        let this = slf.get();
+        let state = lock(&this.state);
+        match &*state {
+            State::Pending(_) | State::Running => Ok(Some(slf.clone().into_any().unbind())),
+            State::Done(Ok(v)) if v.is_none(py) => Ok(None),
+            State::Done(Ok(v)) => Err(PyStopIteration::new_err((v.clone_ref(py),))),
+            State::Done(Err(e)) => Err(e.clone_ref(py)),
+        }
+    }
+
+    fn send(slf: &Bound<'_, Self>, value: &Bound<'_, PyAny>) -> PyResult<Option<Py<PyAny>>> {
+        if !value.is_none() {
+            return Err(PyRuntimeError::new_err("fastcore awaitables are resumed with None"));
+        }
+        Self::__next__(slf)
+    }
+
+    fn __repr__(&self) -> String {
+        let state = match &*lock(&self.state) {
+            State::Pending(_) => "pending",
+            State::Running => "running",
+            State::Done(_) => "done",
+        };
+        format!("<{} awaitable {state}>", self.what)
+    }
+}
+
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A completion that returns None.
+pub fn none() -> Completion {
+    Box::new(|py| Ok(py.None()))
+}
+
+pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Awaitable>()
+}

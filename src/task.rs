@@ -1,0 +1,321 @@
+//! A coroutine being driven by fastcore, exposed to Python as an asyncio-compatible task.
+//!
+//! Every request handler coroutine, `fastcore.spawn`ed coroutine, `gather` child and
+//! `loop.create_task` result is a `Task`. It speaks the asyncio Future protocol (`done`,
+//! `result`, `add_done_callback`, `cancel`, `_asyncio_future_blocking`...) so that
+//! `asyncio.gather`, `asyncio.wait_for` and `asyncio.timeout` accept it, and it is what
+//! `asyncio.current_task()` returns while its coroutine runs.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyType;
+use tokio::sync::{oneshot, Notify};
+
+use crate::awaitable::lock;
+use crate::eventloop;
+
+enum Outcome {
+    Value(Py<PyAny>),
+    Error(PyErr),
+    Cancelled(PyErr),
+}
+
+#[derive(Default)]
+struct Inner {
+    outcome: Option<Outcome>,
+    callbacks: Vec<(Py<PyAny>, Option<Py<PyAny>>)>,
+    waiters: Vec<oneshot::Sender<()>>,
+    cancels_requested: u32,
+    must_cancel: bool,
+    cancel_message: Option<Py<PyAny>>,
+    name: Option<String>,
+}
+
+#[pyclass(frozen, module = "fastcore._core")]
+pub struct Task {
+    pub coro: Py<PyAny>,
+    pub context: Py<PyAny>,
+    pub event_loop: Option<Py<PyAny>>,
+    inner: Mutex<Inner>,
+    cancel_requested: Notify,
+    blocking: AtomicBool,
+    log_destroy_pending: AtomicBool,
+}
+
+impl Task {
+    /// A task for `coro` in `context` (a copy of the current context when None), bound to this
+    /// worker's loop if there is one.
+    pub fn new(py: Python<'_>, coro: Py<PyAny>, context: Option<Py<PyAny>>, name: Option<String>) -> PyResult<Self> {
+        let context = match context {
+            Some(c) if !c.is_none(py) => c,
+            _ => copy_context(py)?,
+        };
+        Ok(Self {
+            coro,
+            context,
+            event_loop: eventloop::current(py),
+            inner: Mutex::new(Inner { name, ..Inner::default() }),
+            cancel_requested: Notify::new(),
+            blocking: AtomicBool::new(false),
+            log_destroy_pending: AtomicBool::new(true),
+        })
+    }
+
+    /// Consumes a pending cancellation request, returning the `CancelledError` to throw.
+    pub fn take_cancellation(&self, py: Python<'_>) -> Option<PyErr> {
+        let mut inner = lock(&self.inner);
+        if !inner.must_cancel {
+            return None;
+        }
+        inner.must_cancel = false;
+        let msg = inner.cancel_message.as_ref().map(|m| m.clone_ref(py));
+        Some(cancelled_error(py, msg))
+    }
+
+    /// Resolves when `cancel()` has been called (and not yet consumed by the stepper).
+    pub async fn cancellation(&self) {
+        loop {
+            self.cancel_requested.notified().await;
+            if lock(&self.inner).must_cancel {
+                return;
+            }
+        }
+    }
+
+    /// Records the coroutine's outcome, wakes awaiting drivers and schedules done callbacks.
+    pub fn complete(slf: &Bound<'_, Self>, result: &PyResult<Py<PyAny>>) {
+        let py = slf.py();
+        let outcome = match result {
+            Ok(v) => Outcome::Value(v.clone_ref(py)),
+            Err(e) if e.is_instance(py, &cancelled_error_type(py)) => Outcome::Cancelled(e.clone_ref(py)),
+            Err(e) => Outcome::Error(e.clone_ref(py)),
+        };
+        let (callbacks, waiters) = {
+            let mut inner = lock(&slf.get().inner);
+            inner.outcome = Some(outcome);
+            (std::mem::take(&mut inner.callbacks), std::mem::take(&mut inner.waiters))
+        };
+        for w in waiters {
+            let _ = w.send(());
+        }
+        for (cb, ctx) in callbacks {
+            if let Err(e) = eventloop::call_soon(py, cb, (slf.clone(),).into_pyobject(py).ok(), ctx) {
+                e.print(py);
+            }
+        }
+    }
+
+    /// A receiver that fires when the task is done, or None if it already is.
+    pub fn done_signal(&self) -> Option<oneshot::Receiver<()>> {
+        let mut inner = lock(&self.inner);
+        if inner.outcome.is_some() {
+            return None;
+        }
+        let (tx, rx) = oneshot::channel();
+        inner.waiters.push(tx);
+        Some(rx)
+    }
+
+    pub fn is_done(&self) -> bool {
+        lock(&self.inner).outcome.is_some()
+    }
+}
+
+#[pymethods]
+impl Task {
+    fn done(&self) -> bool {
+        self.is_done()
+    }
+
+    fn result(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match &lock(&self.inner).outcome {
+            Some(Outcome::Value(v)) => Ok(v.clone_ref(py)),
+            Some(Outcome::Error(e) | Outcome::Cancelled(e)) => Err(e.clone_ref(py)),
+            None => Err(invalid_state(py, "Result is not set.")),
+        }
+    }
+
+    fn exception(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        match &lock(&self.inner).outcome {
+            Some(Outcome::Value(_)) => Ok(None),
+            Some(Outcome::Error(e)) => Ok(Some(e.value(py).clone().into_any().unbind())),
+            Some(Outcome::Cancelled(e)) => Err(e.clone_ref(py)),
+            None => Err(invalid_state(py, "Exception is not set.")),
+        }
+    }
+
+    fn cancelled(&self) -> bool {
+        matches!(lock(&self.inner).outcome, Some(Outcome::Cancelled(_)))
+    }
+
+    /// Requests cancellation: `CancelledError` is thrown into the coroutine at its next
+    /// suspension point (or right away if it is suspended now).
+    #[pyo3(signature = (msg = None))]
+    fn cancel(&self, msg: Option<Py<PyAny>>) -> bool {
+        {
+            let mut inner = lock(&self.inner);
+            if inner.outcome.is_some() {
+                return false;
+            }
+            inner.cancels_requested += 1;
+            inner.must_cancel = true;
+            inner.cancel_message = msg;
+        }
+        self.cancel_requested.notify_one();
+        true
+    }
+
+    fn cancelling(&self) -> u32 {
+        lock(&self.inner).cancels_requested
+    }
+
+    fn uncancel(&self) -> u32 {
+        let mut inner = lock(&self.inner);
+        if inner.cancels_requested > 0 {
+            inner.cancels_requested -= 1;
+            if inner.cancels_requested == 0 {
+                inner.must_cancel = false;
+            }
+        }
+        inner.cancels_requested
+    }
+
+    #[pyo3(signature = (callback, *, context = None))]
+    fn add_done_callback(slf: &Bound<'_, Self>, callback: Py<PyAny>, context: Option<Py<PyAny>>) -> PyResult<()> {
+        let py = slf.py();
+        let mut inner = lock(&slf.get().inner);
+        if inner.outcome.is_some() {
+            drop(inner);
+            eventloop::call_soon(py, callback, (slf.clone(),).into_pyobject(py).ok(), context)?;
+        } else {
+            inner.callbacks.push((callback, context));
+        }
+        Ok(())
+    }
+
+    fn remove_done_callback(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<usize> {
+        let mut inner = lock(&self.inner);
+        let before = inner.callbacks.len();
+        let mut keep = Vec::with_capacity(before);
+        for (cb, ctx) in std::mem::take(&mut inner.callbacks) {
+            if cb.bind(py).eq(callback)? {
+                continue;
+            }
+            keep.push((cb, ctx));
+        }
+        inner.callbacks = keep;
+        Ok(before - inner.callbacks.len())
+    }
+
+    fn get_loop(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.event_loop
+            .as_ref()
+            .map(|l| l.clone_ref(py))
+            .ok_or_else(|| PyRuntimeError::new_err("this task is not bound to a fastcore worker loop"))
+    }
+
+    fn get_coro(&self, py: Python<'_>) -> Py<PyAny> {
+        self.coro.clone_ref(py)
+    }
+
+    fn get_context(&self, py: Python<'_>) -> Py<PyAny> {
+        self.context.clone_ref(py)
+    }
+
+    fn get_name(&self) -> String {
+        lock(&self.inner).name.clone().unwrap_or_else(|| "fastcore-task".to_owned())
+    }
+
+    fn set_name(&self, name: String) {
+        lock(&self.inner).name = Some(name);
+    }
+
+    #[getter]
+    fn _asyncio_future_blocking(&self) -> bool {
+        self.blocking.load(Ordering::Relaxed)
+    }
+
+    #[setter(_asyncio_future_blocking)]
+    fn set_asyncio_future_blocking(&self, value: bool) {
+        self.blocking.store(value, Ordering::Relaxed);
+    }
+
+    /// Set by `asyncio.gather`; kept only so that it can be set.
+    #[getter]
+    fn _log_destroy_pending(&self) -> bool {
+        self.log_destroy_pending.load(Ordering::Relaxed)
+    }
+
+    #[setter(_log_destroy_pending)]
+    fn set_log_destroy_pending(&self, value: bool) {
+        self.log_destroy_pending.store(value, Ordering::Relaxed);
+    }
+
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// Yields the task itself while it runs (the stepper then waits for it); afterwards ends
+    /// with its result.
+    fn __next__(slf: &Bound<'_, Self>) -> PyResult<Option<Py<PyAny>>> {
+        let py = slf.py();
+        match &lock(&slf.get().inner).outcome {
+            None => {
+                slf.get().blocking.store(true, Ordering::Relaxed);
+                Ok(Some(slf.clone().into_any().unbind()))
+            }
+            Some(Outcome::Value(v)) if v.is_none(py) => Ok(None),
+            Some(Outcome::Value(v)) => Err(PyStopIteration::new_err((v.clone_ref(py),))),
+            Some(Outcome::Error(e) | Outcome::Cancelled(e)) => Err(e.clone_ref(py)),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let inner = lock(&self.inner);
+        let state = match inner.outcome {
+            None => "pending",
+            Some(Outcome::Value(_)) => "finished",
+            Some(Outcome::Error(_)) => "failed",
+            Some(Outcome::Cancelled(_)) => "cancelled",
+        };
+        format!("<Task {} {state}>", inner.name.as_deref().unwrap_or("fastcore-task"))
+    }
+}
+
+pub fn copy_context(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    // SAFETY: attached; returns a new reference or NULL with an exception set.
+    unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyContext_CopyCurrent()) }.map(Bound::unbind)
+}
+
+pub fn cancelled_error_type(py: Python<'_>) -> Bound<'_, PyType> {
+    static T: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    T.import(py, "asyncio", "CancelledError").expect("asyncio.CancelledError").clone()
+}
+
+pub fn cancelled_error(py: Python<'_>, msg: Option<Py<PyAny>>) -> PyErr {
+    let ty = cancelled_error_type(py);
+    match msg {
+        Some(m) if !m.is_none(py) => PyErr::from_type(ty, (m,)),
+        _ => PyErr::from_type(ty, ()),
+    }
+}
+
+fn invalid_state(py: Python<'_>, msg: &'static str) -> PyErr {
+    static T: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+    match T.import(py, "asyncio", "InvalidStateError") {
+        Ok(ty) => PyErr::from_type(ty.clone(), msg),
+        Err(e) => e,
+    }
+}
+
+pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Task>()
+}
