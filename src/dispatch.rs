@@ -6,13 +6,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::{Body as _, Incoming};
 use hyper::http::request::Parts;
 use hyper::StatusCode;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::body::{self, BodyError, BodySlot, Source};
 use crate::request::RawRequest;
 use crate::response::{self, HttpResponse};
 use crate::router::{Lookup, ParamValue, Params};
@@ -31,12 +31,12 @@ pub struct Config {
 pub async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
     let (parts, body) = req.into_parts();
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&parts, peer));
-    let resp = match read_body(body, cfg.max_body).await {
+    let resp = match prepare_body(&parts, body, cfg).await {
         Ok(body) => match dispatch(parts, body, cfg, peer) {
             Handled::Now(resp) => resp,
             Handled::Suspended(pending) => pending.finish(cfg).await,
         },
-        Err(resp) => resp,
+        Err(err) => err.response(),
     };
     if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
         line.emit(log, resp.status());
@@ -44,18 +44,19 @@ pub async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr
     resp
 }
 
-/// Reads the whole body, refusing more than `max` bytes with a 413.
-async fn read_body(body: Incoming, max: usize) -> Result<Bytes, HttpResponse> {
+/// Sync handlers get their body read in full first; async handlers read it themselves.
+async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Source, BodyError> {
     if body.is_end_stream() {
-        return Ok(Bytes::new());
+        return Ok(Source::Read(Bytes::new()));
     }
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(response::detail(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("Request body is larger than the limit of {max} bytes"),
-        )),
-        Err(_) => Err(response::detail(StatusCode::BAD_REQUEST, "Request body could not be read")),
+    let for_async = {
+        let table = cfg.routes.table.load();
+        matches!(table.lookup(parts.method.as_str(), parts.uri.path()), Lookup::Found { handler, .. } if handler.is_async)
+    };
+    if for_async {
+        Ok(Source::Unread(body))
+    } else {
+        body::collect(body, cfg.max_body).await.map(Source::Read)
     }
 }
 
@@ -80,7 +81,7 @@ impl Pending {
     }
 }
 
-fn dispatch(parts: Parts, body: Bytes, cfg: &Config, peer: SocketAddr) -> Handled {
+fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handled {
     let table = cfg.routes.table.load();
     match table.lookup(parts.method.as_str(), parts.uri.path()) {
         Lookup::Found { handler, params, route } => {
@@ -99,7 +100,7 @@ fn call(
     params: Params,
     route: &str,
     parts: Parts,
-    body: Bytes,
+    body: Source,
     cfg: &Config,
     peer: SocketAddr,
 ) -> Handled {
@@ -108,7 +109,7 @@ fn call(
     let uri = parts.uri.clone();
     let result = if ep.takes_request {
         params_dict(py, params).and_then(|pp| {
-            let raw = RawRequest::new(parts, peer, body, route, pp.unbind());
+            let raw = RawRequest::new(parts, peer, BodySlot::new(body, cfg.max_body), route, pp.unbind());
             func.call1((Bound::new(py, raw)?,))
         })
     } else if params.is_empty() {

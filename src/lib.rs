@@ -7,20 +7,25 @@
 //! - [`worker`]: one thread = one current-thread Tokio runtime, attached to Python once;
 //! - [`dispatch`]: one request from hyper's parts to a response;
 //! - [`request`]: the read-only request record handed to Python;
+//! - [`body`]: request bodies, read whole or streamed;
 //! - [`response`]: handler results and failures to HTTP responses;
 //! - [`json`]: Python values to JSON bytes;
 //! - [`stepper`]: drives handler coroutines with `PyIter_Send`, on the worker;
 //! - [`task`]: the asyncio-compatible task around each driven coroutine;
 //! - [`awaitable`]: a Rust future behind a Python awaitable;
 //! - [`aio`]: sleep, gather, wait_for, to_thread;
-//! - [`eventloop`]: the per-worker asyncio loop's scheduling, on Tokio.
+//! - [`http_client`]: outgoing HTTP requests (`fastcore.http`) on the worker's runtime;
+//! - [`eventloop`]: the per-worker asyncio loop's scheduling, on Tokio;
+//! - [`sync`]: Lock, Event, Semaphore and Queue on `tokio::sync`, shared across workers.
 
 use pyo3::prelude::*;
 
 pub mod aio;
 pub mod awaitable;
+pub mod body;
 pub mod dispatch;
 pub mod eventloop;
+pub mod http_client;
 pub mod json;
 pub mod request;
 pub mod response;
@@ -28,6 +33,7 @@ pub mod router;
 pub mod routes;
 pub mod server;
 pub mod stepper;
+pub mod sync;
 pub mod task;
 pub mod worker;
 
@@ -39,11 +45,13 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     aio::init_pymodule(m)?;
     awaitable::init_pymodule(m)?;
     eventloop::init_pymodule(m)?;
+    http_client::init_pymodule(m)?;
     json::init_pymodule(m)?;
     request::init_pymodule(m)?;
     response::init_pymodule(m)?;
     routes::init_pymodule(m)?;
     server::init_pymodule(m)?;
+    sync::init_pymodule(m)?;
     task::init_pymodule(m)?;
     Ok(())
 }

@@ -5,10 +5,13 @@
 
 use std::net::SocketAddr;
 
-use bytes::Bytes;
 use hyper::http::request::Parts;
 use hyper::HeaderMap;
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+
+use crate::awaitable::Awaitable;
+use crate::body::BodySlot;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 #[pyclass(frozen, module = "fastcore._core", name = "RawRequest")]
@@ -19,13 +22,13 @@ pub struct RawRequest {
     http_version: &'static str,
     headers: HeaderMap,
     client: SocketAddr,
-    body: Bytes,
+    body: BodySlot,
     route: String,
     path_params: Py<PyDict>,
 }
 
 impl RawRequest {
-    pub fn new(parts: Parts, client: SocketAddr, body: Bytes, route: &str, path_params: Py<PyDict>) -> Self {
+    pub fn new(parts: Parts, client: SocketAddr, body: BodySlot, route: &str, path_params: Py<PyDict>) -> Self {
         let http_version = match parts.version {
             hyper::Version::HTTP_10 => "1.0",
             hyper::Version::HTTP_2 => "2",
@@ -84,9 +87,26 @@ impl RawRequest {
         (self.client.ip().to_string(), self.client.port())
     }
 
+    /// The whole body, when it has been read: always for sync handlers; for async ones after
+    /// `await read_body()`.
     #[getter]
-    fn body<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
-        PyBytes::new(py, &self.body)
+    fn body<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        match self.body.read() {
+            Some(b) => Ok(PyBytes::new(py, &b)),
+            None => Err(PyRuntimeError::new_err(
+                "the body of a request to an async handler is read with `await request.body()`",
+            )),
+        }
+    }
+
+    /// An awaitable for the whole body.
+    fn read_body(&self) -> PyResult<Awaitable> {
+        self.body.read_all()
+    }
+
+    /// An awaitable for the next chunk of the body, None at the end.
+    fn next_chunk(&self) -> PyResult<Awaitable> {
+        self.body.next_chunk()
     }
 
     /// The route pattern that matched, e.g. `/users/{user_id:int}`.

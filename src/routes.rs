@@ -17,6 +17,8 @@ pub struct Endpoint {
     /// `func(raw_request)` when true; `func(**path_params)` when false (the fast path for
     /// handlers whose only inputs are path parameters).
     pub takes_request: bool,
+    /// A coroutine function: its body is left unread for it to await or stream.
+    pub is_async: bool,
 }
 
 pub struct Routes {
@@ -40,8 +42,8 @@ impl PyRouter {
     }
 
     /// Registers `endpoint` for `methods` on `path` (e.g. `/users/{user_id:int}`).
-    #[pyo3(signature = (methods, path, endpoint, takes_request))]
-    fn add(&self, methods: Vec<String>, path: &str, endpoint: Py<PyAny>, takes_request: bool) -> PyResult<()> {
+    #[pyo3(signature = (methods, path, endpoint, takes_request, is_async = false))]
+    fn add(&self, methods: Vec<String>, path: &str, endpoint: Py<PyAny>, takes_request: bool, is_async: bool) -> PyResult<()> {
         if methods.is_empty() {
             return Err(PyValueError::new_err("a route needs at least one method"));
         }
@@ -49,7 +51,7 @@ impl PyRouter {
         let _writer = self.routes.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut table = Router::clone(&self.routes.table.load());
         table
-            .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request }))
+            .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request, is_async }))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.routes.table.store(Arc::new(table));
         Ok(())

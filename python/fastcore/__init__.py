@@ -10,7 +10,7 @@
 """
 from . import _core
 from .applications import FastCore
-from .concurrency import Task, gather, sleep, spawn, timeout, to_thread, wait_for
+from .concurrency import Event, Lock, Queue, Semaphore, Task, gather, sleep, spawn, timeout, to_thread, wait_for
 from .encoders import jsonable
 from .exceptions import HTTPException, RequestValidationError
 from .requests import Request
@@ -21,6 +21,10 @@ __version__ = _core.__version__
 _core.configure(Response, jsonable)
 
 __all__ = [
+    "Event",
+    "Lock",
+    "Queue",
+    "Semaphore",
     "FastCore",
     "HTMLResponse",
     "HTTPException",

@@ -39,7 +39,7 @@ class FastCore:
     ) -> None:
         compiled = compile_endpoint(endpoint, path, response_model=response_model, status_code=status_code)
         methods = tuple(m.upper() for m in methods)
-        self.router.add(list(methods), compiled.path, compiled.endpoint, compiled.takes_request)
+        self.router.add(list(methods), compiled.path, compiled.endpoint, compiled.takes_request, compiled.is_async)
         self.routes.append((methods, path, endpoint))
 
     def api_route(self, path: str, *, methods: Sequence[str] = ("GET",), **options: Any) -> Callable[[F], F]:

@@ -7,7 +7,9 @@
         summary = await fastcore.to_thread(render_pdf, a, b)   # blocking work, off the worker
         return {"size": len(summary)}
 
-`sleep`, `gather`, `wait_for`, `spawn` and `to_thread` are implemented in Rust; `timeout` is
+`sleep`, `gather`, `wait_for`, `spawn` and `to_thread` are implemented in Rust, and so are
+`Lock`, `Event`, `Semaphore` and `Queue` (on `tokio::sync`). Unlike asyncio's primitives, which
+belong to one event loop, these can be shared by handlers on every worker thread; `timeout` is
 built on them with the asyncio task protocol (`cancel`/`uncancel`), like `asyncio.timeout`.
 """
 from __future__ import annotations
@@ -15,9 +17,10 @@ from __future__ import annotations
 import asyncio
 from types import TracebackType
 
-from ._core import Task, gather, sleep, spawn, to_thread, wait_for
+from ._core import Event, Lock, Queue, Semaphore, Task, gather, sleep, spawn, to_thread, wait_for
 
-__all__ = ["Task", "gather", "sleep", "spawn", "timeout", "to_thread", "wait_for"]
+__all__ = ["Event", "Lock", "Queue", "Semaphore", "Task", "gather", "sleep", "spawn", "timeout", "to_thread",
+           "wait_for"]
 
 
 class timeout:

@@ -39,6 +39,7 @@ class Compiled:
     path: str  # the pattern handed to the Rust router, converters filled in
     endpoint: Callable[..., Any]
     takes_request: bool
+    is_async: bool
 
 
 @dataclass(frozen=True)
@@ -80,19 +81,25 @@ def compile_endpoint(
             params.append(_Param(p.name, "query", TypeAdapter(ann), default, many))
     rust_path = _PARAM.sub(lambda m: "{%s:%s}" % (m.group(1), converters.get(m.group(1), m.group(2) or "str")), path)
 
+    is_async = inspect.iscoroutinefunction(func)
     simple = all(p.source == "path" and p.adapter is None for p in params)
     if simple and response_model is None and status_code is None:
-        return Compiled(rust_path, func, takes_request=False)
+        return Compiled(rust_path, func, takes_request=False, is_async=is_async)
     finish = _finisher(response_model, status_code)
     solve = _solver(params)
-    if inspect.iscoroutinefunction(func):
+    wants_body = any(p.source == "body" for p in params)
+    if is_async and wants_body:
+        async def endpoint(raw: Any) -> Any:
+            await raw.read_body()  # async handlers receive the body unread
+            return finish(await func(**solve(raw)))
+    elif is_async:
         async def endpoint(raw: Any) -> Any:
             return finish(await func(**solve(raw)))
     else:
         def endpoint(raw: Any) -> Any:
             return finish(func(**solve(raw)))
     endpoint.__qualname__ = getattr(func, "__qualname__", "endpoint")
-    return Compiled(rust_path, endpoint, takes_request=True)
+    return Compiled(rust_path, endpoint, takes_request=True, is_async=is_async)
 
 
 def _is_body(ann: Any) -> bool:

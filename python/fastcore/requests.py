@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
+from collections.abc import AsyncIterator
 from typing import Any, NamedTuple
 
 from ._core import RawRequest
@@ -80,16 +81,22 @@ class Request:
     def http_version(self) -> str:
         return self._raw.http_version
 
-    @cached_property
+    @property
     def body_bytes(self) -> bytes:
-        """The whole body; the core has already read it when a sync handler runs."""
+        """The whole body, for sync handlers (the core reads it before they run). Async
+        handlers use `await request.body()` or `request.stream()`."""
         return self._raw.body
 
     async def body(self) -> bytes:
-        return self.body_bytes
+        return await self._raw.read_body()
 
     async def json(self) -> Any:
-        return json.loads(self.body_bytes)
+        return json.loads(await self.body())
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        """The body chunk by chunk, as it arrives: `async for chunk in request.stream(): ...`"""
+        while (chunk := await self._raw.next_chunk()) is not None:
+            yield chunk
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self._raw.raw_path}>"

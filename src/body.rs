@@ -1,0 +1,181 @@
+//! Request bodies: read whole before a sync handler runs, or read on demand by async ones.
+//!
+//! A sync handler cannot await, so its body is collected first (within the size limit). An
+//! async handler gets the unread body: `await request.body()` collects it and
+//! `async for chunk in request.stream()` takes it frame by frame as it arrives, both as
+//! Rust futures awaited by the stepper. The size limit holds either way.
+
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::body::Incoming;
+use hyper::StatusCode;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::PyBytes;
+
+use crate::awaitable::{lock, Awaitable, Completion};
+use crate::response::{self, HttpResponse};
+
+/// Why a body could not be read; becomes a 413 or a 400.
+#[derive(Debug)]
+pub enum BodyError {
+    TooLarge(usize),
+    Broken,
+}
+
+impl BodyError {
+    pub fn response(&self) -> HttpResponse {
+        match self {
+            Self::TooLarge(max) => response::detail(StatusCode::PAYLOAD_TOO_LARGE, &too_large(*max)),
+            Self::Broken => response::detail(StatusCode::BAD_REQUEST, "Request body could not be read"),
+        }
+    }
+
+    /// The same failure as a `fastcore.HTTPException`, raised inside an async handler.
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        static T: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let (status, detail) = match self {
+            Self::TooLarge(max) => (413, too_large(max)),
+            Self::Broken => (400, "Request body could not be read".to_owned()),
+        };
+        match T.import(py, "fastcore.exceptions", "HTTPException").and_then(|t| t.call1((status, detail))) {
+            Ok(exc) => PyErr::from_value(exc),
+            Err(e) => e,
+        }
+    }
+}
+
+fn too_large(max: usize) -> String {
+    format!("Request body is larger than the limit of {max} bytes")
+}
+
+/// Collects the whole body, refusing more than `max` bytes.
+pub async fn collect(body: Incoming, max: usize) -> Result<Bytes, BodyError> {
+    match Limited::new(body, max).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(max)),
+        Err(_) => Err(BodyError::Broken),
+    }
+}
+
+/// A request body as the handler sees it.
+pub enum Source {
+    Read(Bytes),
+    Unread(Incoming),
+    Streaming { incoming: Incoming, seen: usize },
+    /// Taken by an awaitable that is reading it right now.
+    Busy,
+    Consumed,
+}
+
+/// The body slot of one request, shared by the request object and its read awaitables.
+pub struct BodySlot {
+    source: std::sync::Arc<Mutex<Source>>,
+    max: usize,
+}
+
+impl BodySlot {
+    pub fn new(source: Source, max: usize) -> Self {
+        Self { source: std::sync::Arc::new(Mutex::new(source)), max }
+    }
+
+    /// The bytes, if the whole body has been read already.
+    pub fn read(&self) -> Option<Bytes> {
+        match &*lock(&self.source) {
+            Source::Read(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+
+    /// `await request.body()`: the whole body (cached for later calls).
+    pub fn read_all(&self) -> PyResult<Awaitable> {
+        let taken = std::mem::replace(&mut *lock(&self.source), Source::Busy);
+        let (slot, max) = (std::sync::Arc::clone(&self.source), self.max);
+        let incoming = match taken {
+            Source::Read(b) => {
+                *lock(&slot) = Source::Read(b.clone());
+                return Ok(Awaitable::new("request.body", async move { bytes_completion(b) }));
+            }
+            Source::Unread(incoming) => incoming,
+            other => {
+                *lock(&slot) = other;
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "the request body is being streamed or was consumed by request.stream()",
+                ));
+            }
+        };
+        Ok(Awaitable::new("request.body", async move {
+            match collect(incoming, max).await {
+                Ok(b) => {
+                    *lock(&slot) = Source::Read(b.clone());
+                    bytes_completion(b)
+                }
+                Err(e) => {
+                    *lock(&slot) = Source::Consumed;
+                    Box::new(move |py: Python<'_>| Err(e.into_pyerr(py))) as Completion
+                }
+            }
+        }))
+    }
+
+    /// One step of `request.stream()`: the next chunk, or None at the end.
+    pub fn next_chunk(&self) -> PyResult<Awaitable> {
+        let taken = std::mem::replace(&mut *lock(&self.source), Source::Busy);
+        let (slot, max) = (std::sync::Arc::clone(&self.source), self.max);
+        let (mut incoming, mut seen) = match taken {
+            // Already read whole: hand it out as one chunk, then end.
+            Source::Read(b) => {
+                *lock(&slot) = Source::Consumed;
+                return Ok(Awaitable::new("request.stream", async move {
+                    if b.is_empty() { none_completion() } else { bytes_completion(b) }
+                }));
+            }
+            Source::Consumed => {
+                *lock(&slot) = Source::Consumed;
+                return Ok(Awaitable::new("request.stream", async { none_completion() }));
+            }
+            Source::Unread(incoming) => (incoming, 0),
+            Source::Streaming { incoming, seen } => (incoming, seen),
+            Source::Busy => {
+                return Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "the request body is already being read by another awaitable",
+                ))
+            }
+        };
+        Ok(Awaitable::new("request.stream", async move {
+            loop {
+                match incoming.frame().await {
+                    None => {
+                        *lock(&slot) = Source::Consumed;
+                        return none_completion();
+                    }
+                    Some(Err(_)) => {
+                        *lock(&slot) = Source::Consumed;
+                        return Box::new(|py: Python<'_>| Err(BodyError::Broken.into_pyerr(py))) as Completion;
+                    }
+                    Some(Ok(frame)) => {
+                        // Trailers carry no body bytes; keep reading.
+                        let Ok(data) = frame.into_data() else { continue };
+                        seen += data.len();
+                        if seen > max {
+                            *lock(&slot) = Source::Consumed;
+                            return Box::new(move |py: Python<'_>| Err(BodyError::TooLarge(max).into_pyerr(py)));
+                        }
+                        *lock(&slot) = Source::Streaming { incoming, seen };
+                        return bytes_completion(data);
+                    }
+                }
+            }
+        }))
+    }
+}
+
+fn bytes_completion(b: Bytes) -> Completion {
+    Box::new(move |py| Ok(PyBytes::new(py, &b).into_any().unbind()))
+}
+
+fn none_completion() -> Completion {
+    Box::new(|py| Ok(py.None()))
+}
