@@ -18,7 +18,7 @@ use crate::response::{self, HttpResponse};
 use crate::router::{Lookup, ParamValue, Params};
 use crate::routes::{Endpoint, Routes};
 use crate::stepper::{self, Resume, Step};
-use crate::task::Task;
+use crate::task::{copy_context, Task};
 
 /// What every request on a worker shares.
 pub struct Config {
@@ -107,15 +107,24 @@ fn call(
     let func = ep.func.bind(py);
     let method = parts.method.clone();
     let uri = parts.uri.clone();
-    let result = if ep.takes_request {
-        params_dict(py, params).and_then(|pp| {
-            let raw = RawRequest::new(parts, peer, BodySlot::new(body, cfg.max_body), route, pp.unbind());
-            func.call1((Bound::new(py, raw)?,))
-        })
-    } else if params.is_empty() {
-        func.call0()
+    let invoke = || {
+        if ep.takes_request {
+            params_dict(py, params).and_then(|pp| {
+                let raw = RawRequest::new(parts, peer, BodySlot::new(body, cfg.max_body), route, pp.unbind());
+                func.call1((Bound::new(py, raw)?,))
+            })
+        } else if params.is_empty() {
+            func.call0()
+        } else {
+            params_dict(py, params).and_then(|kwargs| func.call((), Some(&kwargs)))
+        }
+    };
+    // A sync handler runs in a fresh copy of the worker's context, so contextvars it sets
+    // never reach the next request; an async one gets its context from its task below.
+    let result = if ep.is_async {
+        invoke()
     } else {
-        params_dict(py, params).and_then(|kwargs| func.call((), Some(&kwargs)))
+        copy_context(py).and_then(|ctx| stepper::in_context(ctx.bind(py), invoke))
     };
     // An async handler returned a coroutine: take its first step right away, so a handler
     // that never suspends costs one attach, like a sync one.

@@ -197,6 +197,10 @@ async fn send(pool: Pool, request: Request<Full<Bytes>>) -> Result<Received, Fai
     })?;
     let (parts, body) = response.into_parts();
     let body = body.collect().await.map_err(|e| Failure::Other(format!("reading the body: {}", causes(&e))))?;
+    // The connection goes back to the pool only once its task (on this same runtime) has seen
+    // the response end. Give it that turn now, or a request issued right after this one finds
+    // the pool empty and opens a second connection.
+    tokio::task::yield_now().await;
     Ok(Received { status: parts.status.as_u16(), headers: parts.headers, body: body.to_bytes() })
 }
 

@@ -145,7 +145,7 @@ fn bind(host: &str, port: u16) -> PyResult<TcpListener> {
     socket
         .bind(&addr.into())
         .map_err(|e| PyOSError::new_err(format!("cannot bind {addr}: {e}")))?;
-    socket.listen(1024)?;
+    socket.listen(4096)?;
     Ok(socket.into())
 }
 

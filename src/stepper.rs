@@ -204,28 +204,35 @@ fn classify(task: &Bound<'_, Task>, obj: &Bound<'_, PyAny>) -> PyResult<Step> {
 fn in_task<R>(task: &Bound<'_, Task>, f: impl FnOnce() -> R) -> R {
     let py = task.py();
     let t = task.get();
-    let ctx = t.context.as_ptr();
-    // SAFETY: attached; `ctx` is a contextvars.Context kept alive by the task. Enter fails only
-    // if the context is already entered, in which case we run in it anyway and skip the exit.
-    let entered = unsafe { ffi::PyContext_Enter(ctx) } == 0;
-    if !entered {
-        PyErr::take(py);
-    }
-    let current = t.event_loop.as_ref().map(|l| l.bind(py));
-    if let Some(lp) = current {
-        if let Err(e) = task_hooks(py).0.bind(py).call1((lp, task)) {
-            e.print(py);
+    in_context(t.context.bind(py), || {
+        let current = t.event_loop.as_ref().map(|l| l.bind(py));
+        if let Some(lp) = current {
+            if let Err(e) = task_hooks(py).0.bind(py).call1((lp, task)) {
+                e.print(py);
+            }
         }
+        let out = f();
+        if let Some(lp) = current {
+            if let Err(e) = task_hooks(py).1.bind(py).call1((lp, task)) {
+                e.print(py);
+            }
+        }
+        out
+    })
+}
+
+/// Runs `f` inside `ctx` (a `contextvars.Context`), as `ctx.run` would.
+pub fn in_context<R>(ctx: &Bound<'_, PyAny>, f: impl FnOnce() -> R) -> R {
+    // SAFETY: attached; `ctx` is a live Context. Enter fails only if the context is already
+    // entered, in which case we run in it anyway and skip the matching exit.
+    let entered = unsafe { ffi::PyContext_Enter(ctx.as_ptr()) } == 0;
+    if !entered {
+        PyErr::take(ctx.py());
     }
     let out = f();
-    if let Some(lp) = current {
-        if let Err(e) = task_hooks(py).1.bind(py).call1((lp, task)) {
-            e.print(py);
-        }
-    }
     if entered {
         // SAFETY: pairs with the successful Enter above, on the same thread.
-        unsafe { ffi::PyContext_Exit(ctx) };
+        unsafe { ffi::PyContext_Exit(ctx.as_ptr()) };
     }
     out
 }

@@ -113,11 +113,11 @@ impl Worker {
         runtime.block_on(accept_loop(listener, config, shutdown, drain));
         #[cfg(Py_GIL_DISABLED)]
         park::detach();
-        // Connections cut off by the drain timeout still own Python objects; drop them attached.
-        Python::attach(|py| {
-            drop(runtime);
-            eventloop::uninstall(py);
-        });
+        // Dropped detached: shutting down the blocking pool waits for its threads, which
+        // must attach to release their thread states. Python objects still owned by tasks cut
+        // off by the drain timeout are released by PyO3 at the next attach.
+        drop(runtime);
+        Python::attach(eventloop::uninstall);
         drop(thread_state);
     }
 }

@@ -1,0 +1,360 @@
+"""Async handlers for the stepper, awaitable, asyncio and cancellation tests."""
+import asyncio
+import contextvars
+import os
+import sys
+import threading
+
+import fastcore
+from fastcore import Request
+
+app = fastcore.FastCore()
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+# What cancelled handlers left behind, keyed by a marker the test chooses.
+cleanup: dict[str, list[str]] = {}
+shared_lock = fastcore.Lock()
+shared_counter = {"value": 0, "max_inside": 0, "inside": 0}
+mailbox = fastcore.Queue()
+gate = fastcore.Event()
+crowd_lock = threading.Lock()
+
+
+@app.get("/plain")
+async def plain():
+    return {"async": True, "thread": threading.current_thread().name}
+
+
+@app.get("/sleep/{seconds}")
+async def sleep(seconds: float):
+    await fastcore.sleep(seconds)
+    return {"slept": seconds}
+
+
+@app.get("/yield")
+async def bare_yield():
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    return {"yielded": 2}
+
+
+@app.get("/gather/nested")
+async def gather_nested():
+    async def leaf(i: int) -> int:
+        await fastcore.sleep(0.001 * i)
+        return i
+
+    async def branch(base: int) -> list[int]:
+        return await fastcore.gather(*(leaf(base + i) for i in range(3)))
+
+    return await fastcore.gather(branch(0), branch(10), fastcore.sleep(0.001, "awaitable"))
+
+
+@app.get("/gather/failing")
+async def gather_failing(return_exceptions: bool = False):
+    marker = f"gf-{return_exceptions}"
+    cleanup[marker] = []
+
+    async def slow():
+        try:
+            await fastcore.sleep(5)
+        finally:
+            cleanup[marker].append("slow-finally")
+
+    async def boom():
+        await fastcore.sleep(0.01)
+        raise ValueError("boom in child")
+
+    try:
+        result = await fastcore.gather(slow() if not return_exceptions else fastcore.sleep(0.01, "ok"), boom(),
+                                       return_exceptions=return_exceptions)
+        return {"result": [repr(r) for r in result]}
+    except ValueError as exc:
+        await fastcore.sleep(0.05)  # let the cancelled sibling run its finally
+        return {"raised": str(exc), "cleanup": cleanup[marker]}
+
+
+@app.get("/raise-from-awaitable")
+async def raise_from_awaitable():
+    try:
+        await fastcore.wait_for(fastcore.sleep(1), 0.01)
+    except TimeoutError as exc:
+        return {"caught": type(exc).__name__}
+    return {"caught": None}
+
+
+@app.get("/uncaught")
+async def uncaught():
+    await fastcore.sleep(0.001)
+    raise RuntimeError("async failure")
+
+
+@app.get("/bad-yield")
+async def bad_yield():
+    class Weird:
+        def __await__(self):
+            yield "not awaitable by fastcore"
+
+    try:
+        await Weird()
+    except RuntimeError as exc:
+        return {"error": str(exc)}
+    return {"error": None}
+
+
+@app.get("/spawn")
+async def spawn():
+    async def child():
+        await fastcore.sleep(0.01)
+        return request_id.get()
+
+    request_id.set("parent")
+    task = fastcore.spawn(child())
+    return {"result": await task, "done": task.done()}
+
+
+@app.get("/spawn-cancel")
+async def spawn_cancel():
+    marker = "spawn-cancel"
+    cleanup[marker] = []
+
+    async def child():
+        try:
+            await fastcore.sleep(5)
+        except asyncio.CancelledError:
+            cleanup[marker].append("cancelled")
+            raise
+
+    task = fastcore.spawn(child())
+    await fastcore.sleep(0.01)
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        return {"cancelled": task.cancelled(), "cleanup": cleanup[marker]}
+    return {"cancelled": False}
+
+
+@app.get("/timeout")
+async def timeout():
+    marker = "timeout"
+    cleanup[marker] = []
+
+    async def slow():
+        try:
+            await fastcore.sleep(5)
+        finally:
+            cleanup[marker].append("finally")
+
+    outcome = []
+    try:
+        async with fastcore.timeout(0.02):
+            await slow()
+    except TimeoutError:
+        outcome.append("fastcore.timeout")
+    try:
+        await fastcore.wait_for(slow(), 0.02)
+    except TimeoutError:
+        outcome.append("wait_for")
+    await fastcore.sleep(0.01)
+    return {"outcome": outcome, "cleanup": cleanup[marker]}
+
+
+@app.get("/to-thread")
+async def to_thread():
+    worker = threading.get_ident()
+    request_id.set("ctx-in-thread")
+    ident, value = await fastcore.to_thread(lambda: (threading.get_ident(), request_id.get()))
+    return {"other_thread": ident != worker, "context_value": value}
+
+
+@app.get("/asyncio")
+async def asyncio_compat():
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    await asyncio.sleep(0.005)
+    results = await asyncio.gather(asyncio.sleep(0.005, "a"), fastcore.sleep(0.005, "b"))
+    lock, event, sem, queue = asyncio.Lock(), asyncio.Event(), asyncio.Semaphore(1), asyncio.Queue()
+
+    async def producer():
+        await asyncio.sleep(0.005)
+        await queue.put("item")
+        event.set()
+
+    created = asyncio.create_task(producer())
+    async with lock, sem:
+        await event.wait()
+    item = await queue.get()
+    await created
+    try:
+        await asyncio.wait_for(asyncio.sleep(1), 0.01)
+        wait_for = "no timeout"
+    except TimeoutError:
+        wait_for = "timeout"
+    try:
+        async with asyncio.timeout(0.01):
+            await asyncio.sleep(1)
+        timeout = "no timeout"
+    except TimeoutError:
+        timeout = "timeout"
+    fut = loop.create_future()
+    loop.call_later(0.005, fut.set_result, "from call_later")
+    loop.call_soon(lambda: None)
+    return {
+        "loop": type(loop).__name__,
+        "task": task is not None and task is asyncio.current_task(),
+        "gather": results,
+        "item": item,
+        "wait_for": wait_for,
+        "timeout": timeout,
+        "future": await fut,
+        "executor": await loop.run_in_executor(None, sum, [1, 2, 3]),
+    }
+
+
+@app.get("/asyncio/unsupported")
+async def unsupported():
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.getaddrinfo("localhost", 80)
+    except NotImplementedError as exc:
+        return {"error": str(exc)}
+    return {"error": None}
+
+
+@app.get("/context/{value}")
+async def context(value: str):
+    request_id.set(value)
+    await fastcore.sleep(0.005)
+
+    async def child():
+        await fastcore.sleep(0.001)
+        seen = request_id.get()
+        request_id.set("child-changed")  # must not leak to the parent
+        return seen
+
+    children = await fastcore.gather(child(), child())
+    spawned = await fastcore.spawn(child())
+    return {"value": request_id.get(), "children": children, "spawned": spawned}
+
+
+@app.get("/context-sync")
+def context_sync():
+    """A sync handler: sees no value set by any other request."""
+    before = request_id.get()
+    request_id.set("sync-set")
+    return {"before": before}
+
+
+@app.get("/cancel/{marker}")
+async def cancellable(marker: str):
+    cleanup[marker] = []
+    try:
+        await fastcore.sleep(30)
+    except asyncio.CancelledError:
+        cleanup[marker].append("cancelled")
+        raise
+    finally:
+        await fastcore.sleep(0.001)  # awaiting inside finally still works after cancellation
+        cleanup[marker].append("finally")
+    return {"finished": True}
+
+
+@app.get("/cleanup/{marker}")
+def get_cleanup(marker: str):
+    return cleanup.get(marker, [])
+
+
+@app.get("/shared-lock")
+async def locked_section():
+    async with shared_lock:
+        shared_counter["inside"] += 1
+        shared_counter["max_inside"] = max(shared_counter["max_inside"], shared_counter["inside"])
+        await fastcore.sleep(0.002)
+        shared_counter["value"] += 1
+        shared_counter["inside"] -= 1
+    return {"thread": threading.get_ident()}
+
+
+@app.get("/shared-lock/stats")
+def lock_stats():
+    return dict(shared_counter)
+
+
+@app.post("/mailbox")
+async def post_mail(request: Request):
+    await mailbox.put(await request.json())
+    return {"queued": mailbox.qsize()}
+
+
+@app.get("/mailbox")
+async def get_mail():
+    return await fastcore.wait_for(mailbox.get(), 5)
+
+
+gate_waiting = {"n": 0}
+
+
+@app.get("/gate/waiting")
+def gate_waiting_count():
+    return gate_waiting
+
+
+@app.get("/gate/wait")
+async def gate_wait():
+    with crowd_lock:
+        gate_waiting["n"] += 1
+    await fastcore.wait_for(gate.wait(), 5)
+    return {"open": gate.is_set(), "thread": threading.get_ident()}
+
+
+@app.post("/gate/open")
+def gate_open():
+    gate.set()
+    return {"open": True}
+
+
+@app.post("/body/stream")
+async def stream(request: Request):
+    total, chunks = 0, 0
+    async for chunk in request.stream():
+        total += len(chunk)
+        chunks += 1
+    return {"bytes": total, "chunks": chunks}
+
+
+@app.post("/body/whole")
+async def whole(request: Request):
+    body = await request.body()
+    return {"bytes": len(body), "again": len(await request.body()), "sha": __import__("hashlib").sha256(body).hexdigest()}
+
+
+@app.get("/gil")
+async def gil():
+    check = getattr(sys, "_is_gil_enabled", None)
+    return {"gil_enabled": True if check is None else check(), "pid": os.getpid()}
+
+
+# -- 10,000 suspended requests: each parks on one Event until the test opens it. -------------
+crowd_gate = fastcore.Event()
+crowd = {"waiting": 0}
+
+
+@app.get("/crowd/{i}")
+async def crowd_member(i: int):
+    with crowd_lock:
+        crowd["waiting"] += 1
+    await fastcore.wait_for(crowd_gate.wait(), 120)
+    await fastcore.sleep(0.001)
+    return {"i": i}
+
+
+@app.get("/crowd-waiting")
+def crowd_waiting():
+    return crowd
+
+
+@app.post("/crowd-open")
+def crowd_open():
+    crowd_gate.set()
+    return {"open": True}
