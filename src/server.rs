@@ -2,8 +2,9 @@
 //!
 //! All workers accept from clones of one listening socket, so whichever worker is idle takes
 //! the next connection; a worker busy in a long handler does not get new work queued behind
-//! it, as it would with per-worker `SO_REUSEPORT` hashing. `SO_REUSEPORT` is still set so that
-//! forked worker processes (`--workers N` on GIL builds) can bind the same port.
+//! it, as it would with per-worker `SO_REUSEPORT` hashing. `SO_REUSEPORT` is set only when
+//! asked (`--workers N` forks processes that must share the port); otherwise a second server
+//! on a busy port fails to bind instead of silently splitting its traffic.
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
@@ -25,6 +26,7 @@ pub struct Server {
     host: String,
     port: u16,
     threads: usize,
+    reuse_port: bool,
     drain: Duration,
     liveness: Arc<Liveness>,
     state: Mutex<State>,
@@ -40,7 +42,8 @@ struct State {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None))]
+    #[pyo3(signature = (router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None, reuse_port = false))]
+    #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
         router: &Bound<'_, PyRouter>,
         host: String,
@@ -49,6 +52,7 @@ impl Server {
         max_body: usize,
         drain_timeout: f64,
         access_log: Option<Py<PyAny>>,
+        reuse_port: bool,
     ) -> PyResult<Self> {
         if threads == 0 {
             return Err(PyValueError::new_err("threads must be at least 1"));
@@ -62,6 +66,7 @@ impl Server {
             host,
             port,
             threads,
+            reuse_port,
             drain: Duration::from_secs_f64(drain_timeout),
             liveness: Arc::new(Liveness::default()),
             state: Mutex::new(State::default()),
@@ -74,7 +79,7 @@ impl Server {
         if state.shutdown.is_some() {
             return Err(PyRuntimeError::new_err("server already started"));
         }
-        let listener = bind(&self.host, self.port)?;
+        let listener = bind(&self.host, self.port, self.reuse_port)?;
         let bound = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
         for index in 0..self.threads {
@@ -132,7 +137,7 @@ impl Server {
     }
 }
 
-fn bind(host: &str, port: u16) -> PyResult<TcpListener> {
+fn bind(host: &str, port: u16, reuse_port: bool) -> PyResult<TcpListener> {
     let addr = (host, port)
         .to_socket_addrs()
         .map_err(|e| PyOSError::new_err(format!("cannot resolve {host}:{port}: {e}")))?
@@ -140,7 +145,7 @@ fn bind(host: &str, port: u16) -> PyResult<TcpListener> {
         .ok_or_else(|| PyOSError::new_err(format!("{host} resolves to no address")))?;
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP))?;
     socket.set_reuse_address(true)?;
-    socket.set_reuse_port(true)?;
+    socket.set_reuse_port(reuse_port)?;
     socket.set_nonblocking(true)?;
     socket
         .bind(&addr.into())

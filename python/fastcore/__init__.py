@@ -16,6 +16,7 @@ from .exceptions import HTTPException, RequestValidationError
 from .requests import Request
 from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from .server import serve
+from . import http
 
 __version__ = _core.__version__
 _core.configure(Response, jsonable)

@@ -50,6 +50,7 @@ def serve(
     access_log: bool = False,
     drain_timeout: float = 10.0,
     max_body: int = 16 * 1024 * 1024,
+    reuse_port: bool = False,
 ) -> None:
     threads = threads or default_threads()
     if workers > 1:
@@ -57,7 +58,7 @@ def serve(
                          drain_timeout=drain_timeout, max_body=max_body)
         return
     server = Server(app.router, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
-                    access_log=_log_access if access_log else None)
+                    access_log=_log_access if access_log else None, reuse_port=reuse_port)
     bound_host, bound_port = server.start()
     logger.info("fastcore serving http://%s:%d (%s, %d worker thread%s, 1 process, pid %d)",
                 bound_host, bound_port, mode(), threads, "" if threads == 1 else "s", os.getpid())
@@ -105,7 +106,7 @@ def _serve_processes(app: "FastCore", host: str, port: int, workers: int, **opti
         if pid == 0:
             code = 0
             try:
-                serve(app, host, port, workers=1, **options)
+                serve(app, host, port, workers=1, reuse_port=True, **options)
             except BaseException:
                 logger.exception("worker process failed")
                 code = 1
