@@ -185,6 +185,7 @@ impl Scheduler {
         schedule(py, &self.handle, delay, callback, Some(args), context)
     }
 
+    #[allow(clippy::unused_self)] // a method because asyncio calls it as `loop.time()`
     fn time(&self) -> f64 {
         monotonic()
     }

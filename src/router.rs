@@ -245,15 +245,14 @@ impl<T> Router<T> {
     /// so reloading a module does not leave stale handlers behind.
     pub fn add(&mut self, methods: &[&str], path: &str, handler: Arc<T>) -> Result<(), PatternError> {
         let pattern = Pattern::parse(path)?;
-        let idx = match self.routes.iter().position(|r| r.pattern.source == pattern.source) {
-            Some(i) => i,
-            None => {
-                if pattern.is_static() {
-                    self.statics.insert(pattern.source.clone(), self.routes.len());
-                }
-                self.routes.push(Route { pattern, methods: Vec::new() });
-                self.routes.len() - 1
+        let idx = if let Some(i) = self.routes.iter().position(|r| r.pattern.source == pattern.source) {
+            i
+        } else {
+            if pattern.is_static() {
+                self.statics.insert(pattern.source.clone(), self.routes.len());
             }
+            self.routes.push(Route { pattern, methods: Vec::new() });
+            self.routes.len() - 1
         };
         let route = &mut self.routes[idx];
         for m in methods {

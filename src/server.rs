@@ -60,9 +60,9 @@ impl Server {
         if !(drain_timeout.is_finite() && drain_timeout >= 0.0) {
             return Err(PyValueError::new_err("drain_timeout must be a non-negative number of seconds"));
         }
-        let routes = Arc::clone(&router.get().routes);
+        let table = Arc::clone(&router.get().routes);
         Ok(Self {
-            config: Arc::new(Config { routes, max_body, access_log }),
+            config: Arc::new(Config { routes: table, max_body, access_log }),
             host,
             port,
             threads,
