@@ -62,6 +62,7 @@ case " $SERVERS " in *" hyper "*)
 esac
 
 mkdir -p "$RAW"
+rm -f "$RAW"/hello-*   # raw/ should only hold this run's files
 
 # Other work on the box (a cargo build, say) skews every number; measure how busy
 # the CPUs are for 1 s before starting and flag it in the report.
