@@ -30,3 +30,15 @@ def read_user(user_id: int, q: str | None = None):
 @app.post("/items", response_model=Item, status_code=201)
 def create_item(item: Item):
     return item
+
+
+@app.get("/async")
+async def hello_async():
+    return {"message": "Hello, World!"}
+
+
+@app.get("/slow/{ms}")
+async def slow(ms: int):
+    # Suspends this request only: the worker serves others while the Rust timer runs.
+    await fastcore.sleep(ms / 1000)
+    return {"slept_ms": ms}
