@@ -3,9 +3,11 @@
 //! Sync handlers run right here, on the worker that read the request: no thread hop, no pool.
 
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use hyper::body::{Body as _, Incoming};
 use hyper::http::request::Parts;
 use hyper::StatusCode;
@@ -28,20 +30,27 @@ pub struct Config {
     pub access_log: Option<Py<PyAny>>,
 }
 
+/// Serves one request. A panic anywhere below becomes a 500 for this request alone (and is
+/// still access-logged); the connection and the worker carry on.
 pub async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+    let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&req, peer));
+    let served = AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await;
+    let resp = served.unwrap_or_else(|_| response::internal_error());
+    if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
+        line.emit(log, resp.status());
+    }
+    resp
+}
+
+async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
     let (parts, body) = req.into_parts();
-    let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&parts, peer));
-    let resp = match prepare_body(&parts, body, cfg).await {
+    match prepare_body(&parts, body, cfg).await {
         Ok(body) => match dispatch(parts, body, cfg, peer) {
             Handled::Now(resp) => resp,
             Handled::Suspended(pending) => pending.finish(cfg).await,
         },
         Err(err) => err.response(),
-    };
-    if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
-        line.emit(log, resp.status());
     }
-    resp
 }
 
 /// Sync handlers get their body read in full first; async handlers read it themselves.
@@ -187,10 +196,10 @@ struct AccessLine {
 }
 
 impl AccessLine {
-    fn new(parts: &Parts, peer: SocketAddr) -> Self {
-        let target = parts.uri.path_and_query().map_or_else(|| "/".to_owned(), ToString::to_string);
-        let version = if parts.version == hyper::Version::HTTP_10 { "1.0" } else { "1.1" };
-        Self { client: peer.to_string(), method: parts.method.to_string(), target, version }
+    fn new<B>(req: &hyper::Request<B>, peer: SocketAddr) -> Self {
+        let target = req.uri().path_and_query().map_or_else(|| "/".to_owned(), ToString::to_string);
+        let version = if req.version() == hyper::Version::HTTP_10 { "1.0" } else { "1.1" };
+        Self { client: peer.to_string(), method: req.method().to_string(), target, version }
     }
 
     fn emit(self, log: &Py<PyAny>, status: StatusCode) {

@@ -8,11 +8,9 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use futures_util::FutureExt;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -160,8 +158,7 @@ async fn accept_loop(
     let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
 }
 
-/// The per-connection hyper service. A panic while serving a request becomes a 500 for that
-/// request alone; the connection and the worker carry on.
+/// The per-connection hyper service.
 fn service(
     config: Arc<Config>,
     peer: SocketAddr,
@@ -174,8 +171,7 @@ fn service(
     service_fn(move |req| {
         let config = Arc::clone(&config);
         async move {
-            let served = AssertUnwindSafe(dispatch::serve(req, &config, peer)).catch_unwind().await;
-            Ok(served.unwrap_or_else(|_| response::internal_error()))
+            Ok(dispatch::serve(req, &config, peer).await)
         }
     })
 }

@@ -68,7 +68,6 @@ class ServerProcess:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> "ServerProcess":
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        env.pop("PYTHONPATH", None)
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(self.argv, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                          stdin=subprocess.DEVNULL, env=env)

@@ -23,9 +23,24 @@ def load_app(target: str) -> Any:
     except ImportError as exc:
         raise SystemExit(f"error: cannot import {module_name!r}: {exc}") from exc
     try:
-        return getattr(module, attr)
+        app = getattr(module, attr)
     except AttributeError:
         raise SystemExit(f"error: module {module_name!r} has no attribute {attr!r}") from None
+    from .applications import FastCore
+
+    if not isinstance(app, FastCore):
+        raise SystemExit(f"error: {target} is a {type(app).__name__}, not a fastcore.FastCore app")
+    return app
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -35,8 +50,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("app", help="the app, as MODULE:ATTRIBUTE")
     run.add_argument("--host", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8000)
-    run.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
-    run.add_argument("--threads", type=int, default=None,
+    run.add_argument("--workers", type=positive_int, default=1, help="worker processes (default 1)")
+    run.add_argument("--threads", type=positive_int, default=None,
                      help="worker threads per process (default: CPU count when the GIL is off, else 1)")
     run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     run.add_argument("--access-log", action="store_true", help="log one line per request")

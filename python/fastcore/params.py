@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import re
+import types
 import typing
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -74,10 +75,10 @@ def compile_endpoint(
             converters[p.name] = conv or "str"
             needs_check = ann is not Any and _CONVERTERS.get(ann) != converters[p.name] and conv != "path"
             params.append(_Param(p.name, "path", TypeAdapter(ann) if needs_check else None, default))
-        elif _is_body(ann):
+        elif _is_body(_unwrap_optional(ann)):
             params.append(_Param(p.name, "body", TypeAdapter(ann), default))
         else:
-            many = typing.get_origin(ann) in (list, tuple, set, frozenset)
+            many = typing.get_origin(_unwrap_optional(ann)) in (list, tuple, set, frozenset)
             params.append(_Param(p.name, "query", TypeAdapter(ann), default, many))
     rust_path = _PARAM.sub(lambda m: "{%s:%s}" % (m.group(1), converters.get(m.group(1), m.group(2) or "str")), path)
 
@@ -100,6 +101,15 @@ def compile_endpoint(
             return finish(func(**solve(raw)))
     endpoint.__qualname__ = getattr(func, "__qualname__", "endpoint")
     return Compiled(rust_path, endpoint, takes_request=True, is_async=is_async)
+
+
+def _unwrap_optional(ann: Any) -> Any:
+    """`X | None` and `Optional[X]` -> `X`; anything else unchanged."""
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(ann) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return ann
 
 
 def _is_body(ann: Any) -> bool:
@@ -169,7 +179,10 @@ def _missing(loc: tuple[str, ...]) -> dict[str, Any]:
 def _errors(exc: ValidationError, prefix: tuple[str, ...]) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors(include_url=False):
-        item = {"type": err["type"], "loc": [*prefix, *err["loc"]], "msg": err["msg"], "input": err.get("input")}
+        value = err.get("input")
+        if isinstance(value, (bytes, bytearray)):  # an undecodable body, echoed back readably
+            value = bytes(value).decode("utf-8", "replace")
+        item = {"type": err["type"], "loc": [*prefix, *err["loc"]], "msg": err["msg"], "input": value}
         if "ctx" in err:
             item["ctx"] = {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
                            for k, v in err["ctx"].items()}

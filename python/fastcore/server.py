@@ -52,7 +52,10 @@ def serve(
     max_body: int = 16 * 1024 * 1024,
     reuse_port: bool = False,
 ) -> None:
-    threads = threads or default_threads()
+    if threads is None:
+        threads = default_threads()
+    if threads < 1 or workers < 1:
+        raise ValueError(f"threads and workers must be at least 1 (got threads={threads}, workers={workers})")
     if workers > 1:
         _serve_processes(app, host, port, workers, threads=threads, access_log=access_log,
                          drain_timeout=drain_timeout, max_body=max_body)

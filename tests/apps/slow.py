@@ -11,6 +11,19 @@ from fastcore import Request
 app = fastcore.FastCore()
 log = logging.getLogger("tests.apps.slow")
 
+# Set when the server logs that a shutdown signal arrived, so a handler can prove it was still
+# running while the server drained (no sleeps and guesses in the test).
+shutdown_seen = threading.Event()
+
+
+class _ShutdownWatcher(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        if "received: draining" in record.getMessage():
+            shutdown_seen.set()
+
+
+logging.getLogger("fastcore").addHandler(_ShutdownWatcher())
+
 _barriers: dict[str, threading.Barrier] = {}
 _barriers_lock = threading.Lock()
 
@@ -24,7 +37,8 @@ def _gil_enabled() -> bool:
 def barrier(round_id: str):
     """Passes only if a second request for the same round runs at the same time."""
     with _barriers_lock:
-        b = _barriers.setdefault(round_id, threading.Barrier(2, timeout=3))
+        b = _barriers.setdefault(round_id, threading.Barrier(2, timeout=5))
+    log.warning("barrier %s arrived on %s", round_id, threading.current_thread().name)
     try:
         b.wait()
         passed = True
@@ -34,11 +48,13 @@ def barrier(round_id: str):
             "thread_name": threading.current_thread().name}
 
 
-@app.get("/sleep/{marker}")
-def sleep(marker: str, seconds: float = 1.0):
-    log.warning("sleep handler started %s", marker)
-    time.sleep(seconds)
-    return {"slept": seconds, "marker": marker}
+@app.get("/in-flight/{marker}")
+def in_flight(marker: str):
+    """Stays busy until the server has begun shutting down (or 10 s pass), then answers."""
+    log.warning("in-flight handler started %s", marker)
+    saw_shutdown = shutdown_seen.wait(timeout=10)
+    time.sleep(1.0)  # stay busy a while after the signal, while the server drains
+    return {"marker": marker, "saw_shutdown": saw_shutdown}
 
 
 @app.get("/pid")

@@ -1,0 +1,132 @@
+"""The JSON encoder: the Rust fast path for builtins and the `jsonable` fallback for the rest.
+
+Most checks go through a real server; a few call the encoder in-process to pin error messages.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+
+import httpx
+import pytest
+
+from .apps import values as app
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("datetime", "2024-01-02T03:04:05.678901"),
+    ("datetime_tz", "2024-01-02T03:04:05+02:00"),
+    ("date", "2024-02-29"),
+    ("time", "13:14:15"),
+    ("timedelta", 90.5),
+    ("uuid", "12345678-1234-5678-1234-567812345678"),
+    ("enum", "green"),
+    ("intenum", 3),
+    ("strenum", "tag-a"),
+    ("str_subclass", "labelled"),
+    ("decimal_int", 10),
+    ("decimal_frac", 2.5),
+    ("path", "/etc/hosts"),
+    ("dataclass", {"x": 1, "y": 2.5, "label": "p"}),
+    ("nested_dataclass", {"name": "tri", "points": [{"x": 0, "y": 0.0, "label": "p"},
+                                                     {"x": 1, "y": 1.0, "label": "b"}], "color": "red"}),
+    ("frozenset", ["only"]),
+    ("ordered", {"z": 1, "a": 2}),
+    ("in_containers", {"when": ["2020-05-17"], "ids": ["12345678-1234-5678-1234-567812345678"],
+                       "c": {"k": "red"}}),
+])
+def test_fallback_values(values: httpx.Client, name: str, expected: object) -> None:
+    r = values.get(f"/fallback/{name}")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == expected
+
+
+def test_set_becomes_a_list(values: httpx.Client) -> None:
+    assert sorted(values.get("/fallback/set").json()) == [1, 2, 3]
+
+
+def test_ordered_dict_keeps_its_order(values: httpx.Client) -> None:
+    assert values.get("/fallback/ordered").content == b'{"z":1,"a":2}'
+
+
+def test_intenum_is_sent_as_its_value_not_its_name(values: httpx.Client) -> None:
+    assert values.get("/fallback/intenum").content == b"3"
+
+
+def test_unicode_and_escapes_round_trip(values: httpx.Client) -> None:
+    r = values.get("/plain/unicode")
+    assert r.status_code == 200
+    assert r.json() == app.PLAIN["unicode"]
+    body = r.content.decode("utf-8")
+    # Control characters must be escaped: raw ones are invalid JSON.
+    assert not any(ord(ch) < 0x20 for ch in body)
+    # Non-ASCII text is sent as UTF-8, not \u-escaped; the length header counts bytes.
+    assert "日本語のテキスト" in body and "🚀" in body
+    assert r.headers["content-length"] == str(len(r.content))
+
+
+@pytest.mark.parametrize("text", ['"', "\\", "\\\"", "\n", "\x00", "\x1f", "\x7f", "\u2028", "é", "\U0001f600",
+                                  "a\"b\\c\nd\u0001é", "</script>", "{\"nested\": \"json\"}"])
+def test_single_strings_round_trip(text: str) -> None:
+    from fastcore._core import encode_json
+
+    encoded = encode_json({"k": text, text: "as key"})
+    assert json.loads(encoded) == {"k": text, text: "as key"}
+
+
+def test_encoder_matches_json_dumps_for_builtins() -> None:
+    from fastcore._core import encode_json
+
+    for name, value in app.PLAIN.items():
+        assert json.loads(encode_json(value)) == json.loads(json.dumps(value)), name
+
+
+def test_floats_are_exact(values: httpx.Client) -> None:
+    got = values.get("/plain/floats").json()
+    assert got == app.PLAIN["floats"]
+    assert [float.hex(x) for x in got] == [float.hex(x) for x in app.PLAIN["floats"]]
+
+
+def test_big_ints_are_exact(values: httpx.Client) -> None:
+    assert values.get("/plain/ints").json() == app.PLAIN["ints"]
+    assert values.get("/plain/bigint").content == str(2**70).encode()
+
+
+def test_non_string_keys_follow_json_dumps(values: httpx.Client) -> None:
+    assert values.get("/plain/keys").json() == {"7": "int", "2.5": "float", "true": "bool", "null": "none",
+                                                "s": "str"}
+
+
+def test_jsonable_rejects_unknown_types_naming_them() -> None:
+    from fastcore import jsonable
+
+    class Mystery:
+        pass
+
+    with pytest.raises(TypeError, match="Object of type .*Mystery is not JSON serializable"):
+        jsonable(Mystery())
+    assert jsonable(datetime.date(2024, 1, 2)) == "2024-01-02"
+
+
+@pytest.mark.parametrize("value, message", [
+    (float("nan"), "Out of range float"),
+    (float("inf"), "Out of range float"),
+    ({(1, 2): 1}, "keys must be"),
+    (object(), "Object of type object is not JSON serializable"),
+    ({"deep": {1, object()}}, "Object of type object is not JSON serializable"),
+])
+def test_encode_json_errors(value: object, message: str) -> None:
+    from fastcore._core import encode_json
+
+    with pytest.raises((TypeError, ValueError), match=message):
+        encode_json(value)
+
+
+def test_encode_json_refuses_cycles() -> None:
+    from fastcore._core import encode_json
+
+    loop: list = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="deeper than"):
+        encode_json(loop)

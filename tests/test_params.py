@@ -1,0 +1,243 @@
+"""Query parameters, JSON bodies, response_model and status_code, with FastAPI-shaped 422s."""
+from __future__ import annotations
+
+import httpx
+import pytest
+
+# -- query parameters ---------------------------------------------------------------------------
+
+
+def test_query_params_with_defaults(params: httpx.Client) -> None:
+    assert params.get("/search", params={"q": "x"}).json() == {"q": "x", "limit": 10, "exact": False, "ratio": 0.5}
+
+
+def test_query_params_are_converted(params: httpx.Client) -> None:
+    r = params.get("/search", params={"q": "café", "limit": "5", "exact": "true", "ratio": "0.25"})
+    assert r.status_code == 200
+    assert r.json() == {"q": "café", "limit": 5, "exact": True, "ratio": 0.25}
+
+
+@pytest.mark.parametrize("raw, expected", [("true", True), ("1", True), ("yes", True), ("on", True),
+                                           ("false", False), ("0", False), ("no", False), ("off", False)])
+def test_bool_query_values(params: httpx.Client, raw: str, expected: bool) -> None:
+    assert params.get("/search", params={"q": "x", "exact": raw}).json()["exact"] is expected
+
+
+def test_missing_required_query_param_is_422(params: httpx.Client) -> None:
+    r = params.get("/search")
+    assert r.status_code == 422
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"detail": [{"type": "missing", "loc": ["query", "q"], "msg": "Field required",
+                                    "input": None}]}
+
+
+def test_invalid_query_param_is_422(params: httpx.Client) -> None:
+    r = params.get("/search", params={"q": "x", "limit": "lots"})
+    assert r.status_code == 422
+    assert r.json() == {"detail": [{
+        "type": "int_parsing",
+        "loc": ["query", "limit"],
+        "msg": "Input should be a valid integer, unable to parse string as an integer",
+        "input": "lots",
+    }]}
+
+
+def test_all_query_errors_are_reported_together(params: httpx.Client) -> None:
+    r = params.get("/search", params={"limit": "lots", "ratio": "half"})
+    assert r.status_code == 422
+    errors = r.json()["detail"]
+    assert [(e["type"], e["loc"]) for e in errors] == [("missing", ["query", "q"]),
+                                                      ("int_parsing", ["query", "limit"]),
+                                                      ("float_parsing", ["query", "ratio"])]
+
+
+def test_optional_query_params(params: httpx.Client) -> None:
+    assert params.get("/optional").json() == {"q": None, "n": None}
+    assert params.get("/optional", params={"q": "a", "n": "3"}).json() == {"q": "a", "n": 3}
+    bad = params.get("/optional", params={"n": "three"})
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["query", "n"]
+
+
+def test_list_query_params_take_repeats(params: httpx.Client) -> None:
+    r = params.get("/tags?tag=a&tag=b&n=1&n=2&tag=c")
+    assert r.json() == {"tag": ["a", "b", "c"], "n": [1, 2]}
+    assert params.get("/tags").json() == {"tag": [], "n": []}
+    assert params.get("/tags?tag=solo").json() == {"tag": ["solo"], "n": []}
+
+
+def test_list_query_item_error_names_the_index(params: httpx.Client) -> None:
+    r = params.get("/tags?n=1&n=x")
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["loc"] == ["query", "n", 1]
+    assert error["type"] == "int_parsing"
+    assert error["input"] == "x"
+
+
+def test_optional_list_query_params_take_repeats(params: httpx.Client) -> None:
+    r = params.get("/optional-tags?tag=a&tag=b")
+    assert r.status_code == 200, r.text
+    assert r.json() == {"tag": ["a", "b"]}
+
+
+def test_optional_list_query_param_absent(params: httpx.Client) -> None:
+    assert params.get("/optional-tags").json() == {"tag": None}
+
+
+# -- path parameters validated in Python --------------------------------------------------------
+
+
+def test_path_param_with_a_pydantic_type(params: httpx.Client) -> None:
+    good = params.get("/typed-path/12345678-1234-5678-1234-567812345678")
+    assert good.json() == {"item_id": "12345678-1234-5678-1234-567812345678", "type": "UUID"}
+    bad = params.get("/typed-path/not-a-uuid")
+    assert bad.status_code == 422
+    [error] = bad.json()["detail"]
+    assert error["type"] == "uuid_parsing" and error["loc"] == ["path", "item_id"] and error["input"] == "not-a-uuid"
+
+
+def test_path_request_and_query_together(params: httpx.Client) -> None:
+    assert params.get("/users/3/items", params={"page": "2"}).json() == {"user_id": 3, "page": 2,
+                                                                        "path": "/users/3/items"}
+    assert params.get("/users/3/items").json()["page"] == 1
+    assert params.get("/users/x/items").status_code == 422
+
+
+# -- bodies -------------------------------------------------------------------------------------
+
+
+def test_body_is_validated_into_the_model(params: httpx.Client) -> None:
+    r = params.post("/items", json={"name": "widget", "price": "9.5", "extra": "ignored"})
+    assert r.status_code == 200
+    assert r.json() == {"received": {"name": "widget", "price": 9.5, "tags": []}, "type": "Item"}
+
+
+def test_invalid_body_field_is_422(params: httpx.Client) -> None:
+    r = params.post("/items", json={"name": "widget", "price": -1})
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["type"] == "greater_than"
+    assert error["loc"] == ["body", "price"]
+    assert error["input"] == -1
+    assert error["ctx"] == {"gt": 0.0}
+
+
+def test_missing_body_fields_are_422(params: httpx.Client) -> None:
+    r = params.post("/items", json={"price": "abc"})
+    assert r.status_code == 422
+    assert [(e["type"], e["loc"]) for e in r.json()["detail"]] == [("missing", ["body", "name"]),
+                                                                  ("float_parsing", ["body", "price"])]
+
+
+@pytest.mark.parametrize("raw", [b"{bad json", b"{\"name\": \"a\",", b"not json at all", b"{\"name\": \"\xc3\xa9\""])
+def test_invalid_json_body_is_422(params: httpx.Client, raw: bytes) -> None:
+    r = params.post("/items", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert error["type"] == "json_invalid"
+    assert error["loc"][0] == "body"
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe", b'{"name": "\xff", "price": 1}'])
+def test_non_utf8_body_is_422(params: httpx.Client, raw: bytes) -> None:
+    r = params.post("/items", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422
+
+
+def test_missing_body_is_422(params: httpx.Client) -> None:
+    r = params.post("/items")
+    assert r.status_code == 422
+    assert r.json() == {"detail": [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]}
+
+
+def test_body_of_the_wrong_shape_is_422(params: httpx.Client) -> None:
+    r = params.post("/items", json=["not", "an", "object"])
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body"]
+
+
+def test_body_with_path_and_query(params: httpx.Client) -> None:
+    r = params.put("/items/5", params={"q": "z"}, json={"name": "a", "price": 2})
+    assert r.json() == {"item_id": 5, "name": "a", "price": 2.0, "q": "z"}
+
+
+def test_optional_body_with_none_default(params: httpx.Client) -> None:
+    assert params.post("/items/optional-body").json() == {"item": None}
+    r = params.post("/items/optional-body", json={"name": "a", "price": 2})
+    assert r.json() == {"item": {"name": "a", "price": 2.0, "tags": []}}
+
+
+def test_optional_union_body_is_read(params: httpx.Client) -> None:
+    r = params.post("/items/optional-union-body", json={"name": "a", "price": 2})
+    assert r.json() == {"item": {"name": "a", "price": 2.0, "tags": []}}
+
+
+def test_list_of_models_body(params: httpx.Client) -> None:
+    assert params.post("/items/batch", json=[{"name": "a", "price": 1}, {"name": "b", "price": 2}]).json() == {
+        "names": ["a", "b"]}
+    bad = params.post("/items/batch", json=[{"name": "a", "price": 1}, {"name": "b"}])
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", 1, "price"]
+
+
+def test_dict_body(params: httpx.Client) -> None:
+    assert params.post("/raw-dict", json={"b": 1, "a": 2}).json() == {"keys": ["a", "b"]}
+    assert params.post("/raw-dict", json=[1, 2]).status_code == 422
+
+
+# -- status_code and response_model -------------------------------------------------------------
+
+
+def test_status_code_201(params: httpx.Client) -> None:
+    r = params.post("/created", json={"name": "new", "price": 1})
+    assert r.status_code == 201
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == {"name": "new"}
+
+
+def test_validation_error_wins_over_status_code(params: httpx.Client) -> None:
+    assert params.post("/created", json={"name": "new"}).status_code == 422
+
+
+def test_response_model_filters_extra_fields(params: httpx.Client) -> None:
+    r = params.post("/filtered", json={"name": "a", "price": 2, "tags": ["t"]})
+    assert r.status_code == 200
+    assert r.json() == {"name": "a", "price": 2.0}
+    assert b"do-not-leak" not in r.content
+
+
+def test_response_model_from_a_model_instance_with_status(params: httpx.Client) -> None:
+    r = params.get("/filtered-model")
+    assert r.status_code == 201
+    assert r.json() == {"name": "widget", "price": 9.5}
+
+
+def test_response_model_list(params: httpx.Client) -> None:
+    assert params.get("/filtered-list").json() == [{"name": "a", "price": 1.0}, {"name": "b", "price": 2.5}]
+
+
+def test_return_value_that_violates_response_model_is_500(params: httpx.Client, params_server) -> None:
+    r = params.get("/bad-response-model")
+    assert r.status_code == 500
+    assert r.json() == {"detail": "Internal Server Error"}
+    assert "Exception in handler for GET /bad-response-model" in params_server.log()
+
+
+def test_returned_response_wins_over_status_code(params: httpx.Client) -> None:
+    r = params.get("/response-wins")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.text == "explicit"
+
+
+def test_status_code_204_sends_no_body(params: httpx.Client) -> None:
+    r = params.delete("/things/3")
+    assert r.status_code == 204
+    assert r.content == b""
+
+
+def test_validation_errors_are_not_logged(params: httpx.Client, params_server) -> None:
+    marker = "never-logged-query-marker"
+    assert params.get("/search", params={"limit": marker}).status_code == 422
+    assert marker not in params_server.log()

@@ -1,0 +1,407 @@
+"""The server process: faults, panics, body limits, worker threads and processes, access log,
+start-up line and graceful shutdown."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from typing import Iterator
+
+import httpx
+import pytest
+
+from .conftest import FREE_THREADED_BUILD, REPO, ServerFactory, ServerProcess, free_port, needs_free_threading
+
+INTERNAL_ERROR = {"detail": "Internal Server Error"}
+RECORD_START = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+
+
+def log_entry(log: str, header: str) -> str:
+    """The last log record that starts with a line containing `header`, traceback included."""
+    assert header in log, f"{header!r} not in the server log:\n{log}"
+    lines = log[log.rindex(header):].splitlines()
+    entry = [lines[0]]
+    for line in lines[1:]:
+        if RECORD_START.match(line):
+            break
+        entry.append(line)
+    return "\n".join(entry)
+
+
+def marker() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def assert_still_serving(client: httpx.Client) -> None:
+    r = client.get("/ok")
+    assert r.status_code == 200 and r.json()["ok"] is True
+
+
+# -- handler exceptions -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path, method_path, exc_line", [
+    ("/boom/{m}", "GET /boom/{m}", "RuntimeError: kaboom {m}"),
+    ("/boom-query?marker={m}", "GET /boom-query", "ValueError: bad value {m}"),
+])
+def test_exception_is_500_with_traceback_in_log_only(faults: httpx.Client, faults_server: ServerProcess, path: str,
+                                                     method_path: str, exc_line: str) -> None:
+    m = marker()
+    r = faults.get(path.format(m=m))
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == INTERNAL_ERROR
+    assert m not in r.text and "Traceback" not in r.text
+    faults_server.wait_for_log(exc_line.format(m=m))
+    entry = log_entry(faults_server.log(), f"Exception in handler for {method_path.format(m=m)}")
+    assert "Traceback (most recent call last)" in entry
+    assert exc_line.format(m=m) in entry
+    assert_still_serving(faults)
+
+
+def test_builtin_exception_is_500(faults: httpx.Client, faults_server: ServerProcess) -> None:
+    r = faults.get("/zero/0")
+    assert r.status_code == 500 and r.json() == INTERNAL_ERROR
+    assert "ZeroDivisionError" in log_entry(faults_server.log(), "Exception in handler for GET /zero/0")
+    assert faults.get("/zero/4").json() == {"ratio": 0.25}
+
+
+def test_many_failures_do_not_wear_the_server_down(faults_server: ServerProcess) -> None:
+    with faults_server.client() as c:
+        for i in range(30):
+            assert c.get(f"/boom/loop{i}").status_code == 500
+            assert_still_serving(c)
+
+
+# -- HTTPException --------------------------------------------------------------------------------
+
+def test_http_exception_with_status_detail_and_headers(faults: httpx.Client, faults_server: ServerProcess) -> None:
+    m = marker()
+    r = faults.get(f"/teapot/{m}")
+    assert r.status_code == 418
+    assert r.json() == {"detail": f"I'm a teapot {m}"}
+    assert r.headers["x-tea"] == "earl grey"
+    assert r.headers["content-type"] == "application/json"
+    assert m not in faults_server.log(), "an HTTPException is a response, not an error to log"
+
+
+def test_http_exception_404(faults: httpx.Client) -> None:
+    r = faults.get("/missing-item/3")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "Item not found"}
+
+
+def test_http_exception_default_detail_is_the_reason_phrase(faults: httpx.Client) -> None:
+    r = faults.get("/default-detail")
+    assert r.status_code == 403
+    assert r.json() == {"detail": "Forbidden"}
+
+
+def test_http_exception_structured_detail(faults: httpx.Client) -> None:
+    r = faults.get("/structured-detail")
+    assert r.status_code == 409
+    assert r.json() == {"detail": {"code": "conflict", "ids": [1, 2]}}
+
+
+# -- values that cannot be sent -----------------------------------------------------------------
+
+@pytest.mark.parametrize("path, header, message", [
+    ("/unserialisable/{m}", "GET /unserialisable/{m}", "TypeError: Object of type Opaque is not JSON serializable"),
+    ("/bare-object", "GET /bare-object", "TypeError: Object of type object is not JSON serializable"),
+    ("/set-of-objects", "GET /set-of-objects", "TypeError: Object of type Opaque is not JSON serializable"),
+    ("/nan", "GET /nan", "Out of range float values are not JSON compliant"),
+    ("/self-referential", "GET /self-referential", "JSON nesting is deeper than"),
+    ("/tuple-key", "GET /tuple-key", "keys must be str, int, float, bool or None, not tuple"),
+    ("/bad-status", "GET /bad-status", "invalid HTTP status code 42"),
+])
+def test_unsendable_return_value_is_500_naming_the_problem(faults: httpx.Client, faults_server: ServerProcess,
+                                                           path: str, header: str, message: str) -> None:
+    m = marker()
+    r = faults.get(path.format(m=m))
+    assert r.status_code == 500
+    assert r.json() == INTERNAL_ERROR
+    assert message in log_entry(faults_server.log(), f"Exception in handler for {header.format(m=m)}")
+    assert_still_serving(faults)
+
+
+def test_header_injection_is_refused(faults: httpx.Client, faults_server: ServerProcess) -> None:
+    r = faults.get("/header-injection")
+    assert r.status_code == 500
+    assert "x-evil" not in r.headers and "set-cookie" not in r.headers
+    assert "invalid value for header x-evil" in log_entry(faults_server.log(),
+                                                          "Exception in handler for GET /header-injection")
+
+
+# -- Rust panics ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/panic", "/panic-with-request"])
+def test_panic_costs_only_its_request(faults_server: ServerProcess, path: str) -> None:
+    with faults_server.client() as c:
+        port_before = c.get("/ok").json()["client_port"]
+        r = c.get(path)
+        assert r.status_code == 500
+        assert r.json() == INTERNAL_ERROR
+        after = c.get("/ok")
+        assert after.status_code == 200
+        assert after.json()["client_port"] == port_before, "the connection survived the panic"
+    faults_server.wait_for_log("PanicProbe reached the response converter")
+
+
+def test_server_survives_repeated_panics(faults_server: ServerProcess) -> None:
+    # Fresh connections, so the panics land on every worker thread.
+    for _ in range(8):
+        with faults_server.client() as c:
+            assert c.get("/panic").status_code == 500
+    for _ in range(8):
+        with faults_server.client() as c:
+            assert_still_serving(c)
+
+
+# -- request body limit ----------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    factory = ServerFactory(tmp_path_factory.mktemp("limited"))
+    port = free_port()
+    srv = factory.launch([sys.executable, "-m", "tests.apps.limited", str(port), "1024"], port)
+    try:
+        yield srv
+    finally:
+        problems = factory.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_body_at_the_limit_is_accepted(limited_server: ServerProcess) -> None:
+    with limited_server.client() as c:
+        assert c.post("/upload", content=b"x" * 1024).json() == {"size": 1024}
+        assert c.post("/upload", content=b"").json() == {"size": 0}
+
+
+@pytest.mark.parametrize("size", [1025, 4096, 8 * 1024 * 1024])
+def test_body_over_the_limit_is_413(limited_server: ServerProcess, size: int) -> None:
+    with limited_server.client() as c:
+        r = c.post("/upload", content=b"x" * size)
+        assert r.status_code == 413
+        assert r.json() == {"detail": "Request body is larger than the limit of 1024 bytes"}
+    with limited_server.client() as c:
+        assert c.get("/ping").json() == {"pong": True}
+
+
+def test_chunked_body_over_the_limit_is_413(limited_server: ServerProcess) -> None:
+    def chunks(n: int) -> Iterator[bytes]:
+        for _ in range(n):
+            yield b"y" * 256
+
+    with limited_server.client() as c:
+        assert c.post("/upload", content=chunks(4)).json() == {"size": 1024}
+        r = c.post("/upload", content=chunks(5))
+        assert r.status_code == 413
+    with limited_server.client() as c:
+        assert c.get("/ping").status_code == 200
+
+
+def test_default_body_limit_is_16_mib(faults_server: ServerProcess) -> None:
+    limit = 16 * 1024 * 1024
+    with faults_server.client() as c:
+        assert c.post("/echo-size", content=b"a" * limit).json() == {"size": limit}
+        r = c.post("/echo-size", content=b"a" * (limit + 1))
+        assert r.status_code == 413
+    with faults_server.client() as c:
+        assert_still_serving(c)
+
+
+# -- threads and the GIL ---------------------------------------------------------------------------
+
+@needs_free_threading
+def test_two_handlers_run_at_the_same_time(server: ServerFactory) -> None:
+    """Two sync handlers meet at a threading.Barrier(2): only possible if they really run in parallel."""
+    srv = server("slow", "--threads", "2")
+    rounds = []
+    for attempt in range(4):
+        round_id = f"{marker()}-{attempt}"
+        results: list[dict] = []
+        errors: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                with srv.client() as c:  # a connection of its own
+                    results.append(c.get(f"/barrier/{round_id}").json())
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=call) for _ in range(2)]
+        threads[0].start()
+        # Once the first handler is blocked in the barrier its worker cannot accept, so the second
+        # connection should reach the other worker. Should the accept split still pair them up, the
+        # barrier times out (passed=False) and the round is retried.
+        srv.wait_for_log(f"barrier {round_id} arrived")
+        threads[1].start()
+        for t in threads:
+            t.join(30)
+        assert not errors, errors
+        assert len(results) == 2
+        assert all(r["gil_enabled"] is False for r in results), results
+        rounds.append(results)
+        if all(r["passed"] for r in results):
+            # Both handlers were inside the barrier together, on two different threads.
+            assert results[0]["thread"] != results[1]["thread"]
+            return
+    pytest.fail(f"no round ran two handlers at once: {rounds}")
+
+
+@needs_free_threading
+def test_import_keeps_the_gil_disabled() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c",
+         "import sys, fastcore; print(sys._is_gil_enabled(), fastcore._core.GIL_DISABLED)"],
+        cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True"]
+    assert "RuntimeWarning" not in proc.stderr
+
+
+def test_core_reports_its_build() -> None:
+    import fastcore
+
+    assert fastcore._core.GIL_DISABLED is FREE_THREADED_BUILD
+
+
+# -- start-up line ----------------------------------------------------------------------------------
+
+def expected_mode() -> str:
+    return "free-threaded CPython" if FREE_THREADED_BUILD else "CPython"
+
+
+def test_startup_line_names_mode_threads_and_processes(routing_server: ServerProcess) -> None:
+    line = next(ln for ln in routing_server.log().splitlines() if "fastcore serving" in ln)
+    match = re.search(r"fastcore serving http://127\.0\.0\.1:(\d+) \((.*), (\d+) worker threads?, (\d+) process, "
+                      r"pid (\d+)\)", line)
+    assert match, line
+    port, mode, threads, processes, pid = match.groups()
+    assert int(port) == routing_server.port
+    assert mode.startswith(expected_mode())
+    assert mode.endswith("GIL disabled" if FREE_THREADED_BUILD else "GIL enabled")
+    assert (threads, processes, int(pid)) == ("2", "1", routing_server.pid)
+
+
+def test_default_thread_count(server: ServerFactory) -> None:
+    srv = server("slow")
+    expected = (os.cpu_count() or 1) if FREE_THREADED_BUILD else 1
+    noun = "worker thread" if expected == 1 else "worker threads"
+    assert f", {expected} {noun}, 1 process, pid {srv.pid})" in srv.log()
+
+
+# -- access log -------------------------------------------------------------------------------------
+
+def test_access_log_writes_one_line_per_request(server: ServerFactory) -> None:
+    srv = server("slow", "--threads", "1", "--access-log")
+    with srv.client() as c:
+        client_port = c.get("/pid", params={"x": "1"}).json()["client_port"]
+        assert c.get("/hello").status_code == 200
+        assert c.get("/nope").status_code == 404
+        assert c.post("/hello").status_code == 405
+        assert c.head("/hello").status_code == 200
+    log = srv.wait_for_log('"HEAD /hello HTTP/1.1" 200')
+    lines = [ln for ln in log.splitlines() if "fastcore.access" in ln]
+    assert len(lines) == 5, lines
+    assert lines[0].endswith(f'fastcore.access: 127.0.0.1:{client_port} - "GET /pid?x=1 HTTP/1.1" 200')
+    assert lines[1].endswith('"GET /hello HTTP/1.1" 200')
+    assert lines[2].endswith('"GET /nope HTTP/1.1" 404')
+    assert lines[3].endswith('"POST /hello HTTP/1.1" 405')
+
+
+def test_access_log_records_panicked_requests(server: ServerFactory) -> None:
+    srv = server("faults", "--threads", "1", "--access-log")
+    with srv.client() as c:
+        assert c.get("/panic").status_code == 500
+        assert c.get("/ok").status_code == 200
+    log = srv.wait_for_log('"GET /ok HTTP/1.1" 200')
+    assert '"GET /panic HTTP/1.1" 500' in log
+
+
+def test_no_access_log_by_default(routing_server: ServerProcess, routing: httpx.Client) -> None:
+    assert routing.get("/").status_code == 200
+    assert "fastcore.access" not in routing_server.log()
+
+
+# -- shutdown -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_signal_stops_the_server_cleanly(server: ServerFactory, sig: signal.Signals) -> None:
+    srv = server("slow", "--threads", "2")
+    idle = srv.client()  # keeps an idle keep-alive connection open across the shutdown
+    try:
+        assert idle.get("/hello").status_code == 200
+        assert srv.stop(sig) == 0
+    finally:
+        idle.close()
+    log = srv.log()
+    assert f"{sig.name} received: draining" in log
+    assert log.rstrip().endswith("fastcore stopped")
+    assert "Traceback" not in log
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_in_flight_request_completes_during_shutdown(server: ServerFactory, sig: signal.Signals) -> None:
+    srv = server("slow", "--threads", "2")
+    m = marker()
+    outcome: dict[str, object] = {}
+
+    def request() -> None:
+        try:
+            with srv.client() as c:
+                outcome["response"] = c.get(f"/in-flight/{m}")
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    t = threading.Thread(target=request)
+    t.start()
+    srv.wait_for_log(f"in-flight handler started {m}")
+    srv.send_signal(sig)
+    t.join(30)
+    assert not t.is_alive()
+    assert "error" not in outcome, outcome.get("error")
+    resp = outcome["response"]
+    assert isinstance(resp, httpx.Response)
+    assert resp.status_code == 200
+    assert resp.json() == {"marker": m, "saw_shutdown": True}
+    assert srv.wait_exit() == 0
+    assert f"{sig.name} received: draining" in srv.log()
+
+
+# -- worker processes ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_two_worker_processes(server: ServerFactory, sig: signal.Signals) -> None:
+    srv = server("slow", "--workers", "2", "--threads", "1", ready_lines=2)
+    log = srv.log()
+    assert f"fastcore starting 2 worker processes on http://127.0.0.1:{srv.port} ({expected_mode()}" in log
+    children = {int(p) for p in re.findall(rf"fastcore serving http://127\.0\.0\.1:{srv.port} \(.*pid (\d+)\)", log)}
+    assert len(children) == 2 and srv.pid not in children, log
+
+    seen: set[int] = set()
+    for _ in range(200):
+        with srv.client() as c:  # a new connection each time; the kernel spreads them
+            r = c.get("/pid")
+            assert r.status_code == 200
+            seen.add(r.json()["pid"])
+        if seen == children:
+            break
+    assert seen <= children, f"answered by unknown processes: {seen - children}"
+    assert seen == children, f"only {seen} of {children} served 200 new connections"
+
+    assert srv.stop(sig) == 0
+    log = srv.log()
+    assert log.count(f"{sig.name} received: draining") == 2
+    assert log.count("fastcore stopped") == 2
+    for pid in children:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
