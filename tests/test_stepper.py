@@ -103,6 +103,17 @@ def test_client_disconnect_throws_cancelled_error_and_runs_finally(aio_server: S
                    "the cancelled handler's finally block", lambda: str(c.get(f"/cleanup/{marker}").json()))
 
 
+def test_client_disconnect_cancels_gathered_children(aio_server: ServerProcess) -> None:
+    marker = uuid.uuid4().hex
+    sock = aio_server.connect()
+    sock.sendall(f"GET /cancel-children/{marker} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    with aio_server.client() as c:
+        wait_until(lambda: c.get(f"/cleanup/{marker}").json() == [], 10, "the handler to start")
+        sock.close()
+        wait_until(lambda: sorted(c.get(f"/cleanup/{marker}").json()) == ["a", "b"], 10,
+                   "both children's finally blocks", lambda: str(c.get(f"/cleanup/{marker}").json()))
+
+
 def test_contextvars_are_isolated_per_request_and_per_child(aio_server: ServerProcess) -> None:
     values = [f"v{i}" for i in range(40)]
     results: dict[str, dict] = {}

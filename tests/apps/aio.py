@@ -358,3 +358,16 @@ def crowd_waiting():
 def crowd_open():
     crowd_gate.set()
     return {"open": True}
+
+
+@app.get("/cancel-children/{marker}")
+async def cancel_children(marker: str):
+    cleanup[marker] = []
+
+    async def child(name: str):
+        try:
+            await fastcore.sleep(30)
+        finally:
+            cleanup[marker].append(name)
+
+    await fastcore.gather(child("a"), child("b"))
