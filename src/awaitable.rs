@@ -76,8 +76,7 @@ impl Awaitable {
         let state = lock(&this.state);
         match &*state {
             State::Pending(_) | State::Running => Ok(Some(slf.clone().into_any().unbind())),
-            State::Done(Ok(v)) if v.is_none(py) => Ok(None),
-            State::Done(Ok(v)) => Err(PyStopIteration::new_err((v.clone_ref(py),))),
+            State::Done(Ok(v)) => end_iteration(py, v),
             State::Done(Err(e)) => Err(e.clone_ref(py)),
         }
     }
@@ -96,6 +95,15 @@ impl Awaitable {
             State::Done(_) => "done",
         };
         format!("<{} awaitable {state}>", self.what)
+    }
+}
+
+/// Ends an awaitable's iteration with `v` as the value of the `await` expression.
+pub fn end_iteration(py: Python<'_>, v: &Py<PyAny>) -> PyResult<Option<Py<PyAny>>> {
+    if v.is_none(py) {
+        Ok(None)
+    } else {
+        Err(PyStopIteration::new_err((v.clone_ref(py),)))
     }
 }
 

@@ -38,6 +38,21 @@ async fn wait_until(notify: &Notify, ready: impl Fn() -> bool) {
     }
 }
 
+/// Waits for a permit and keeps it (`release` gives it back), as asyncio's acquire/release do.
+fn take_permit(sem: &Arc<TokioSemaphore>, what: &'static str) -> Awaitable {
+    let sem = Arc::clone(sem);
+    Awaitable::new(what, async move {
+        match sem.acquire().await {
+            Ok(permit) => {
+                permit.forget();
+                truth()
+            }
+            // Closed: never happens, as no semaphore here is ever closed.
+            Err(_) => none(),
+        }
+    })
+}
+
 /// `async with lock:` — mutual exclusion across every worker. Not owner-bound, like asyncio's.
 #[pyclass(frozen, module = "fastcore._core")]
 pub struct Lock {
@@ -52,16 +67,7 @@ impl Lock {
     }
 
     fn acquire(&self) -> Awaitable {
-        let sem = Arc::clone(&self.sem);
-        Awaitable::new("fastcore.Lock.acquire", async move {
-            match sem.acquire().await {
-                Ok(permit) => {
-                    permit.forget();
-                    truth()
-                }
-                Err(_) => none(),
-            }
-        })
+        take_permit(&self.sem, "fastcore.Lock.acquire")
     }
 
     fn release(&self) -> PyResult<()> {
@@ -145,16 +151,7 @@ impl Semaphore {
     }
 
     fn acquire(&self) -> Awaitable {
-        let sem = Arc::clone(&self.sem);
-        Awaitable::new("fastcore.Semaphore.acquire", async move {
-            match sem.acquire().await {
-                Ok(permit) => {
-                    permit.forget();
-                    truth()
-                }
-                Err(_) => none(),
-            }
-        })
+        take_permit(&self.sem, "fastcore.Semaphore.acquire")
     }
 
     fn release(&self) {

@@ -9,13 +9,13 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
 use tokio::sync::{oneshot, Notify};
 
-use crate::awaitable::lock;
+use crate::awaitable::{end_iteration, lock};
 use crate::eventloop;
 
 enum Outcome {
@@ -272,8 +272,7 @@ impl Task {
                 slf.get().blocking.store(true, Ordering::Relaxed);
                 Ok(Some(slf.clone().into_any().unbind()))
             }
-            Some(Outcome::Value(v)) if v.is_none(py) => Ok(None),
-            Some(Outcome::Value(v)) => Err(PyStopIteration::new_err((v.clone_ref(py),))),
+            Some(Outcome::Value(v)) => end_iteration(py, v),
             Some(Outcome::Error(e) | Outcome::Cancelled(e)) => Err(e.clone_ref(py)),
         }
     }

@@ -91,27 +91,26 @@ def test_to_thread_runs_elsewhere_with_a_copy_of_the_context(aio: httpx.Client) 
     assert aio.get("/to-thread").json() == {"other_thread": True, "context_value": "ctx-in-thread"}
 
 
-def test_client_disconnect_throws_cancelled_error_and_runs_finally(aio_server: ServerProcess) -> None:
-    marker = uuid.uuid4().hex
-    sock = aio_server.connect()
-    sock.sendall(f"GET /cancel/{marker} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
-    with aio_server.client() as c:
-        # The handler is suspended once its cleanup list exists.
+def _disconnect_during(server: ServerProcess, route: str, marker: str, expected: list[str]) -> None:
+    """Starts `route`, waits until the handler is suspended, hangs up, and waits for the
+    cleanup the handler records under `marker` to equal `expected` (sorted)."""
+    sock = server.connect()
+    sock.sendall(f"GET {route} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+    with server.client() as c:
         wait_until(lambda: c.get(f"/cleanup/{marker}").json() == [], 10, "the handler to start")
         sock.close()
-        wait_until(lambda: c.get(f"/cleanup/{marker}").json() == ["cancelled", "finally"], 10,
-                   "the cancelled handler's finally block", lambda: str(c.get(f"/cleanup/{marker}").json()))
+        wait_until(lambda: sorted(c.get(f"/cleanup/{marker}").json()) == expected, 10,
+                   f"cleanup {expected}", lambda: str(c.get(f"/cleanup/{marker}").json()))
+
+
+def test_client_disconnect_throws_cancelled_error_and_runs_finally(aio_server: ServerProcess) -> None:
+    marker = uuid.uuid4().hex
+    _disconnect_during(aio_server, f"/cancel/{marker}", marker, ["cancelled", "finally"])
 
 
 def test_client_disconnect_cancels_gathered_children(aio_server: ServerProcess) -> None:
     marker = uuid.uuid4().hex
-    sock = aio_server.connect()
-    sock.sendall(f"GET /cancel-children/{marker} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
-    with aio_server.client() as c:
-        wait_until(lambda: c.get(f"/cleanup/{marker}").json() == [], 10, "the handler to start")
-        sock.close()
-        wait_until(lambda: sorted(c.get(f"/cleanup/{marker}").json()) == ["a", "b"], 10,
-                   "both children's finally blocks", lambda: str(c.get(f"/cleanup/{marker}").json()))
+    _disconnect_during(aio_server, f"/cancel-children/{marker}", marker, ["a", "b"])
 
 
 def test_contextvars_are_isolated_per_request_and_per_child(aio_server: ServerProcess) -> None:
