@@ -11,6 +11,9 @@ demo:
 test:
 	bash ci/test.sh
 
+bench:
+	bash bench/run.sh
+
 bench-hello:
 	bash bench/hello.sh
 

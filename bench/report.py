@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""Turns bench/harness.py's results.json into REPORT.md and PNG charts (matplotlib).
+
+    python bench/report.py bench/results        reads results.json there, writes REPORT.md + *.png
+
+Medians over repetitions; ratios are between medians of the same run. Targets are evaluated
+on fastcore 3.13t and printed as met/missed (a quick run is marked indicative, not judged).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+FASTCORE = "fastcore-313t"
+COLORS = {"baseline": "#7f7f7f", "fastcore": "#d62728", "peer": "#1f77b4"}
+
+
+def med(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, spec=",.0f", none="–"):
+    return none if x is None else format(x, spec)
+
+
+class Report:
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.r = json.loads((out / "results.json").read_text())
+        self.quick = self.r["meta"].get("quick", False)
+        self.servers = self.r["servers"]
+        self.order = list(self.servers)
+        self.scenarios = self.r["scenarios"]
+        self.stats = self._stats()
+        self.lines: list[str] = []
+
+    # --- numbers -----------------------------------------------------------------------------
+    def _stats(self) -> dict:
+        """(scenario, server) -> medians over the repetitions that completed."""
+        by: dict = {}
+        for run in self.r["runs"]:
+            by.setdefault((run["scenario"], run["server"]), []).append(run)
+        out = {}
+        for key, runs in by.items():
+            ok = [r for r in runs if "failed" not in r]
+            out[key] = {
+                "rps": med([r["rps"] for r in ok]),
+                "p50": med([r["p50_ms"] for r in ok]),
+                "p99": med([r["p99_ms"] for r in ok]),
+                "rss_mib": med([r["rss_kb"] / 1024 for r in ok]),
+                "errors": sum(sum(r["errors"].values()) for r in ok),
+                "non2xx": sum(r["non2xx"] for r in ok),
+                "reps": [r["rps"] for r in ok],
+                "failed": len(runs) - len(ok),
+                "cpu": med([r.get("server_cpu_pct") for r in ok]),
+                "other": max((r.get("other_load_pct", 0) for r in ok), default=0),
+            }
+        return out
+
+    def rps(self, scenario: str, server: str):
+        return self.stats.get((scenario, server), {}).get("rps")
+
+    def ratio(self, a, b):
+        return None if a is None or not b else a / b
+
+    def best_peer(self, scenario: str):
+        peers = [(self.rps(scenario, s), s) for s, d in self.servers.items() if d["kind"] == "peer"]
+        peers = [(v, s) for v, s in peers if v is not None]
+        return max(peers) if peers else (None, None)
+
+    # --- charts ------------------------------------------------------------------------------
+    def bar_chart(self, scenario: str) -> str | None:
+        rows = [(s, self.stats[(scenario, s)]) for s in self.order if (scenario, s) in self.stats
+                and self.stats[(scenario, s)]["rps"] is not None]
+        if not rows:
+            return None
+        fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+        names = [self.servers[s]["label"] for s, _ in rows]
+        vals = [st["rps"] for _, st in rows]
+        colors = [COLORS[self.servers[s]["kind"]] for s, _ in rows]
+        ax.barh(names, vals, color=colors)
+        ax.invert_yaxis()
+        top = max(vals)
+        for i, (_, st) in enumerate(rows):
+            ax.text(st["rps"] + top * 0.01, i, f"{st['rps']:,.0f}  (p99 {st['p99']:.1f} ms)", va="center", fontsize=8)
+        ax.set_xlim(0, top * 1.35)
+        ax.set_xlabel("requests/s (median)")
+        ax.set_title(self.scenarios[scenario]["title"], fontsize=10)
+        fig.tight_layout()
+        name = f"bar-{scenario}.png"
+        fig.savefig(self.out / name, dpi=110)
+        plt.close(fig)
+        return name
+
+    def latency_chart(self) -> str | None:
+        sweep = self.r.get("sweep") or {}
+        if not sweep:
+            return None
+        fig, ax = plt.subplots(figsize=(8, 4.5))
+        for server, data in sweep.items():
+            pts = [p for p in data["points"] if p.get("p99_ms") is not None]
+            if not pts:
+                continue
+            color = COLORS[self.servers[server]["kind"]] if server != "granian-rsgi" else "#2ca02c"
+            xs = [p["offered_rps"] for p in pts]
+            ax.plot(xs, [p["p99_ms"] for p in pts], "o-", color=color, label=f"{self.servers[server]['label']} p99")
+            ax.plot(xs, [p["p50_ms"] for p in pts], "o--", color=color, alpha=0.5, label=f"{self.servers[server]['label']} p50")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("offered load, requests/s (fixed rate, log)")
+        ax.set_ylabel("latency ms (from scheduled send time, log)")
+        ax.set_title("JSON hello: latency vs offered load (64 connections)", fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(self.out / "latency-vs-load.png", dpi=110)
+        plt.close(fig)
+        return "latency-vs-load.png"
+
+    def scaling_chart(self, rows: list) -> str | None:
+        if not rows:
+            return None
+        fig, ax = plt.subplots(figsize=(7, 3.2))
+        labels = [f"{r['server']}\n{r['case']}" for r in rows]
+        x = range(len(rows))
+        ax.bar([i - 0.2 for i in x], [r["t1"] or 0 for r in rows], 0.4, label="1 thread", color="#9ecae1")
+        ax.bar([i + 0.2 for i in x], [r["t2"] or 0 for r in rows], 0.4, label="2 threads", color="#d62728")
+        for i, r in enumerate(rows):
+            if r["ratio"]:
+                ax.text(i + 0.2, r["t2"], f"{r['ratio']:.2f}x", ha="center", va="bottom", fontsize=8)
+        ax.set_xticks(list(x))
+        ax.set_xticklabels(labels, fontsize=8)
+        ax.set_yscale("log")
+        ax.set_ylabel("requests/s (log)")
+        ax.set_title("Worker threads: 1 vs 2", fontsize=10)
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(self.out / "scaling.png", dpi=110)
+        plt.close(fig)
+        return "scaling.png"
+
+    # --- sections ----------------------------------------------------------------------------
+    def w(self, s: str = "") -> None:
+        self.lines.append(s)
+
+    def verdict(self, value, target) -> str:
+        if value is None:
+            return "not measured"
+        if self.quick:
+            return "indicative only (quick run, not judged)"
+        return "**met**" if value >= target else "**missed**"
+
+    def scaling_rows(self) -> list:
+        runs = self.r.get("scaling", {}).get("runs", [])
+        out = []
+        for server in dict.fromkeys(r["server"] for r in runs):
+            for case in dict.fromkeys(r["case"] for r in runs if r["server"] == server):
+                sel = [r for r in runs if r["server"] == server and r["case"] == case]
+                t1 = med([r["rps"] for r in sel if r["threads"] == 1])
+                t2 = med([r["rps"] for r in sel if r["threads"] == 2])
+                c1 = med([r["server_cpus_used"] for r in sel if r["threads"] == 1])
+                c2 = med([r["server_cpus_used"] for r in sel if r["threads"] == 2])
+                wrk2 = med([r["wrk_cpus_used"] for r in sel if r["threads"] == 2])
+                per_cpu = self.ratio(self.ratio(t2, c2), self.ratio(t1, c1))
+                out.append({"server": server, "case": case, "t1": t1, "t2": t2, "ratio": self.ratio(t2, t1),
+                            "c1": c1, "c2": c2, "wrk2": wrk2, "per_cpu": per_cpu,
+                            "other": max(r.get("other_load_pct", 0) for r in sel)})
+        return out
+
+    def targets(self, scaling: list) -> None:
+        json_fc, json_hy, json_gr = self.rps("json", FASTCORE), self.rps("json", "hyper"), self.rps("json", "granian-rsgi")
+        async_fc = self.rps("json-async", FASTCORE)
+        post_fc, post_fa = self.rps("pydantic", FASTCORE), self.rps("pydantic", "fastapi-uvicorn")
+        sleep_fc = self.rps("sleep", FASTCORE)
+        conns = self.scenarios["sleep"]["conns"]
+        sleep_cap = min(conns / 0.010, async_fc) if async_fc else None
+        cpu = next((r for r in scaling if r["server"] == FASTCORE and r["case"] == "cpu"), None)
+        rows = [
+            ("JSON hello (sync) ≥ 0.6x raw hyper", self.ratio(json_fc, json_hy), 0.6),
+            ("JSON hello (sync) ≥ 1.7x Granian RSGI on 3.13t", self.ratio(json_fc, json_gr), 1.7),
+            ("async hello ≥ 0.95x sync hello (fastcore)", self.ratio(async_fc, json_fc), 0.95),
+            ("pydantic POST ≥ 10x FastAPI + uvicorn", self.ratio(post_fc, post_fa), 10),
+            ("2 worker threads ≥ 1.8x 1 thread (3.13t, CPU-bound handler)", cpu and cpu["ratio"], 1.8),
+            (f"10 ms sleep at {conns:,} connections ≥ 90% of min({conns:,}/10 ms, async hello)",
+             self.ratio(sleep_fc, sleep_cap), 0.9),
+        ]
+        self.w("## Targets (fastcore on 3.13t)")
+        self.w()
+        self.w("| target | measured | result |")
+        self.w("|---|---:|---|")
+        for name, value, target in rows:
+            shown = "–" if value is None else (f"{value:.2f}x" if "90%" not in name else f"{value * 100:.0f}%")
+            self.w(f"| {name} | {shown} | {self.verdict(value, target)} |")
+        self.w()
+
+    def servers_section(self) -> None:
+        self.w("## Servers")
+        self.w()
+        self.w("Each in its best single-core configuration: one process, one worker thread/runtime, pinned to CPU 0.")
+        self.w()
+        self.w("| server | configuration | versions |")
+        self.w("|---|---|---|")
+        for s, d in self.servers.items():
+            vers = ", ".join(f"{k} {v}" for k, v in d["versions"].items())
+            if not d["available"]:
+                vers = f"**not run**: {d['unavailable']}"
+            self.w(f"| {d['label']} | {d['config']} | {vers} |")
+        self.w()
+
+    def matrix_section(self) -> None:
+        scen = [s for s in self.scenarios if any((s, v) in self.stats for v in self.order)]
+        if not scen:
+            return
+        reps = self.r["meta"]["reps"]
+        self.w(f"## All scenarios: requests/s (median of {reps}), p99 ms, peak RSS MiB")
+        self.w()
+        self.w("| server | " + " | ".join(scen) + " |")
+        self.w("|---|" + "---:|" * len(scen))
+        for s in self.order:
+            cells = []
+            for sc in scen:
+                st = self.stats.get((sc, s))
+                if not st or st["rps"] is None:
+                    cells.append("–")
+                else:
+                    cells.append(f"{st['rps']:,.0f}<br>{st['p99']:.1f} ms<br>{st['rss_mib']:.0f} MiB")
+            self.w(f"| {self.servers[s]['label']} | " + " | ".join(cells) + " |")
+        self.w()
+        self.w("Ratios, requests/s of the server ÷ raw hyper / ÷ best peer (Granian, FastAPI, Robyn) in the same scenario:")
+        self.w()
+        self.w("| server | " + " | ".join(scen) + " |")
+        self.w("|---|" + "---:|" * len(scen))
+        for s in self.order:
+            if self.servers[s]["kind"] == "baseline":
+                continue
+            cells = []
+            for sc in scen:
+                v = self.rps(sc, s)
+                h = self.ratio(v, self.rps(sc, "hyper"))
+                b = self.ratio(v, self.best_peer(sc)[0])
+                cells.append("–" if v is None else f"{fmt(h, '.2f')} / {fmt(b, '.2f')}")
+            self.w(f"| {self.servers[s]['label']} | " + " | ".join(cells) + " |")
+        self.w()
+        for sc in scen:
+            d = self.scenarios[sc]
+            best_v, best_s = self.best_peer(sc)
+            self.w(f"### {sc}: {d['title']}")
+            self.w()
+            self.w(f"`{d['method']} {d['path']}`, {d['conns']:,} connections. Best peer: "
+                   f"{self.servers[best_s]['label'] if best_s else '–'}.")
+            self.w()
+            self.w("| server | req/s | p50 ms | p99 ms | peak RSS MiB | server CPU % | socket errors | non-2xx "
+                   "| vs raw hyper | vs best peer | req/s per rep |")
+            self.w("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+            for s in self.order:
+                st = self.stats.get((sc, s))
+                if not st:
+                    continue
+                if st["rps"] is None:
+                    self.w(f"| {self.servers[s]['label']} | failed ({st['failed']} run(s)) |||||||||")
+                    continue
+                self.w(f"| {self.servers[s]['label']} | {st['rps']:,.0f} | {st['p50']:.2f} | {st['p99']:.2f} | "
+                       f"{st['rss_mib']:.1f} | {fmt(st['cpu'], '.0f')} | {st['errors']} | {st['non2xx']} | "
+                       f"{fmt(self.ratio(st['rps'], self.rps(sc, 'hyper')), '.2f')} | "
+                       f"{fmt(self.ratio(st['rps'], best_v), '.2f')} | "
+                       + ", ".join(f"{x:,.0f}" for x in st["reps"]) + " |")
+            self.w()
+            chart = self.bar_chart(sc)
+            if chart:
+                self.w(f"![{sc}]({chart})")
+                self.w()
+
+    def issue3_section(self) -> None:
+        self.w("## Async runtime (issue 3)")
+        self.w()
+        j, a = self.rps("json", FASTCORE), self.rps("json-async", FASTCORE)
+        s = self.rps("sleep", FASTCORE)
+        conns = self.scenarios["sleep"]["conns"]
+        self.w(f"- **async vs sync hello** (fastcore 3.13t): {fmt(a)} vs {fmt(j)} req/s = "
+               f"{fmt(self.ratio(a, j), '.2f')}x (target ≥ 0.95x).")
+        if s:
+            cap = min(conns / 0.010, a or 0)
+            self.w(f"- **10 ms sleep at {conns:,} connections**: {fmt(s)} req/s; ceiling min({conns:,}/0.010 s = "
+                   f"{conns / 0.010:,.0f}, async hello {fmt(a)}) = {cap:,.0f}; {fmt(self.ratio(s, cap), '.0%')} of it "
+                   f"(target ≥ 90%). p99 {fmt(self.stats[('sleep', FASTCORE)]['p99'], '.1f')} ms.")
+        f_fc, f_fa = self.rps("fanout", FASTCORE), self.rps("fanout", "fastapi-uvicorn")
+        if f_fc:
+            self.w(f"- **two upstream calls** (`fastcore.gather` of two `fastcore.http.get`, upstream 5 ms): "
+                   f"{fmt(f_fc)} req/s vs FastAPI + httpx on uvicorn {fmt(f_fa)} req/s = "
+                   f"{fmt(self.ratio(f_fc, f_fa), '.1f')}x. The upstream is raw hyper (`/delay`) pinned to CPU 1, "
+                   "sharing it with wrk.")
+        mem = self.r.get("memory") or {}
+        if mem:
+            self.w("- **memory per suspended request**: N requests parked on an event (`fastcore.Event`; "
+                   "`asyncio.Event` for FastAPI), N client connections from an asyncio script on CPU 1; "
+                   "(RSS with N parked − RSS after warm-up) ÷ N. Includes each request's connection state.")
+            self.w()
+            self.w("| server | N parked | RSS before MiB | RSS parked MiB | per request KiB | RSS after release MiB | answered |")
+            self.w("|---|---:|---:|---:|---:|---:|---:|")
+            for name, m in mem.items():
+                self.w(f"| {self.servers[name]['label']} | {m['parked']:,} | {m['rss_before_kb'] / 1024:.1f} | "
+                       f"{m['rss_parked_kb'] / 1024:.1f} | {m['per_request_bytes'] / 1024:.1f} | "
+                       f"{m['rss_after_release_kb'] / 1024:.1f} | {m['responses_ok']:,} |")
+        self.w()
+
+    def sweep_section(self) -> None:
+        sweep = self.r.get("sweep") or {}
+        if not sweep:
+            return
+        self.w("## Latency vs offered load")
+        self.w()
+        self.w("JSON hello, 64 connections. `loadgen` (bench/hyper_baseline/src/loadgen.rs) sends at a fixed rate "
+               "and measures latency from each request's scheduled send time, so a server that falls behind shows "
+               "the queueing its clients would see (no coordinated omission). Rates are fractions of each server's "
+               "own closed-loop capacity (wrk), measured first.")
+        self.w()
+        chart = self.latency_chart()
+        if chart:
+            self.w(f"![latency vs load]({chart})")
+            self.w()
+        self.w("| server | offered req/s | achieved req/s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |")
+        self.w("|---|---:|---:|---:|---:|---:|---:|---:|")
+        for server, data in sweep.items():
+            for p in data["points"]:
+                self.w(f"| {self.servers[server]['label']} | {p['offered_rps']:,.0f} | {fmt(p['achieved_rps'])} | "
+                       f"{fmt(p['p50_ms'], '.2f')} | {fmt(p['p90_ms'], '.2f')} | {fmt(p['p99_ms'], '.2f')} | "
+                       f"{fmt(p['p999_ms'], '.2f')} | {p['errors'] + p['non2xx']} |")
+        self.w()
+
+    def scaling_section(self, rows: list) -> None:
+        if not rows:
+            return
+        self.w("## Thread scaling (3.13t): 1 vs 2 worker threads")
+        self.w()
+        self.w("`fastcore run --threads 1` pinned to CPU 0 vs `--threads 2` on CPUs 0-1; wrk always on CPU 1. "
+               f"The `cpu` case is {self.r['scaling'].get('handler', 'a CPU-bound handler')} per request: the "
+               "server saturates at a few thousand req/s, which costs wrk only the small, measured share of CPU 1 "
+               "shown below, so with 2 threads the load generator barely competes with the server's second thread. "
+               "The `json` case (JSON hello) is for reference only: there wrk needs a large share of CPU 1 and the two "
+               "fight for it. *Per-CPU efficiency* = (req/s per server CPU-second with 2 threads) ÷ (the same with 1): "
+               "1.0 means the threads do not slow each other down, whatever CPU they got.")
+        self.w()
+        self.w("| server | case | 1 thread req/s | 2 threads req/s | 2 ÷ 1 | scaling efficiency (÷ 2) | server CPUs used (1 → 2) "
+               "| wrk CPUs used (2 threads) | per-CPU efficiency |")
+        self.w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+        for r in rows:
+            self.w(f"| {r['server']} | {r['case']} | {fmt(r['t1'])} | {fmt(r['t2'])} | {fmt(r['ratio'], '.2f')}x | "
+                   f"{fmt(r['ratio'] and r['ratio'] / 2, '.0%')} | {fmt(r['c1'], '.2f')} → {fmt(r['c2'], '.2f')} | "
+                   f"{fmt(r['wrk2'], '.2f')} | {fmt(r['per_cpu'], '.2f')} |")
+        self.w()
+        chart = self.scaling_chart(rows)
+        if chart:
+            self.w(f"![scaling]({chart})")
+            self.w()
+        self.w("The GIL build (`fastcore-gil`) is the control: its second thread can only take turns, so 2 ÷ 1 ≈ 1.")
+        self.w()
+
+    def checks_section(self) -> None:
+        checks = self.r.get("checks") or {}
+        if not checks:
+            return
+        self.w("## Body checks")
+        self.w()
+        self.w("Before any load, each server answers each scenario once and the answer is compared with the "
+               "reference (what bench/apps/common.py defines, as compact JSON). ✓ = byte-identical to the reference, "
+               "≈ = the same JSON value in other bytes (SHA-256 prefix shown), ✗ = wrong: status, body, content type, "
+               "or answered faster than the 10 ms sleep / 5 ms upstream allows.")
+        self.w()
+        servers = list(checks)
+        self.w("| scenario | status, reference body | " + " | ".join(self.servers[s]["label"] for s in servers) + " |")
+        self.w("|---|---|" + "---|" * len(servers))
+        for sc, d in self.scenarios.items():
+            refcell = f"{d['expect_status']}, {d['expect_len']:,} B, sha256 `{d['expect_sha256']}`"
+            cells = []
+            for s in servers:
+                c = checks[s].get(sc)
+                if not c:
+                    cells.append("–")
+                elif not c["ok"]:
+                    cells.append(f"✗ {c.get('why', '')[:100]}")
+                else:
+                    cells.append("✓" if c["identical"] else f"≈ {c['len']:,} B `{c['sha256']}`")
+            self.w(f"| {sc} | {refcell} | " + " | ".join(cells) + " |")
+        start = [s for s, c in checks.items() if "_start" in c]
+        for s in start:
+            self.w()
+            self.w(f"{self.servers[s]['label']} did not start: {checks[s]['_start']['why'].splitlines()[0]}")
+        self.w()
+
+    def build(self) -> str:
+        m = self.r["meta"]
+        scaling = self.scaling_rows()
+        self.w("# fastcore benchmark report")
+        self.w()
+        if self.quick:
+            self.w("> **QUICK run** (CI smoke check): short runs on a subset. It proves every server answers every "
+                   "scenario correctly; its speed numbers are not a measurement.")
+            self.w()
+        self.w(f"{m['date']}, commit {m['commit']}, {m['cpus']} CPUs ({m['cpu_model']}), Linux {m['kernel']}. "
+               f"{m['pinning']}. wrk `-t1`, {m['warmup']:g} s warm-up then {m['duration']:g} s measured per run, "
+               f"fresh server per run, median of {m['reps']} interleaved repetition(s). {m['wrk']}; {m['rustc']}. "
+               "Method: bench/README.md.")
+        self.w()
+        for mg in self.r.get("merged", []):
+            self.w(f"Re-measured on {mg['date']} (commit {mg['commit']}, CPUs {mg.get('busy_before_pct', '?')}% busy "
+                   f"before): parts {', '.join(mg['parts'])}; servers {', '.join(mg['servers'])}; "
+                   f"scenarios {', '.join(mg['scenarios'])}. Everything else is from the run above.")
+            self.w()
+        notes = self.r.get("notes", [])
+        fails = self.r.get("failures", [])
+        if notes or fails:
+            for n in notes:
+                self.w(f"> {n}")
+                self.w()
+            for f in fails:
+                self.w(f"> FAILURE: {f.splitlines()[0]}")
+                self.w()
+        self.targets(scaling)
+        self.servers_section()
+        self.matrix_section()
+        self.issue3_section()
+        self.sweep_section()
+        self.scaling_section(scaling)
+        self.checks_section()
+        return "\n".join(self.lines) + "\n"
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).parent / "results")
+    text = Report(out).build()
+    (out / "REPORT.md").write_text(text)
+    print(f"[bench] wrote {out / 'REPORT.md'}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# The benchmark suite: fastcore vs. raw hyper and the frameworks users would pick instead.
+#
+#   make bench                      full run (about 45 min): bench/results/REPORT.md + PNG charts
+#   QUICK=1 bash bench/run.sh       CI smoke check (a few minutes, provisioning included): every server
+#                                   answers every scenario correctly, short runs on a subset; exits
+#                                   non-zero on a wrong answer and judges no speed. Writes to
+#                                   bench/results/raw/quick/ (gitignored), never over the full report.
+#
+# Env: DURATION, WARMUP (seconds per run), REPS (repetitions; median reported),
+#      PARTS   (any of: checks matrix sweep scaling memory; default all),
+#      SERVERS, SCENARIOS (subsets; names in bench/harness.py),
+#      OUT     (output directory; default bench/results, or bench/results/raw/quick when QUICK=1),
+#      MERGE=1 (keep OUT/results.json and replace only what this run measures, e.g. one scenario).
+#
+# Provisions everything it needs: wrk (apt), the raw hyper baseline + loadgen (cargo), fastcore's
+# own venvs (ci/setup.sh, if missing) and one venv per peer under bench/.venvs/ from the pinned
+# bench/requirements-*.txt. A peer that cannot be installed is recorded in the report and skipped.
+# Method: bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+QUICK="${QUICK:-0}"
+VENVS=bench/.venvs
+log() { echo "[bench] $*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+# --- system tools ---------------------------------------------------------------------------
+if ! command -v wrk >/dev/null 2>&1; then
+  log "installing wrk (apt)"
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >&2 \
+    || die "could not install wrk; install it manually"
+fi
+command -v taskset >/dev/null 2>&1 || die "taskset (util-linux) is required for CPU pinning"
+if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
+  # shellcheck disable=SC1091  # rustup's env file, not in the repo
+  . "$HOME/.cargo/env"
+fi
+command -v cargo >/dev/null 2>&1 || die "cargo is required (Rust toolchain)"
+
+# --- fastcore itself ------------------------------------------------------------------------
+missing=""
+[ -x .venv-313t/bin/python ] || missing="$missing 313t"
+[ -x .venv-gil/bin/python ] || missing="$missing gil"
+if [ -n "$missing" ]; then
+  log "building fastcore into the missing venv(s):$missing (ci/setup.sh)"
+  TARGETS="${missing# }" bash ci/setup.sh
+fi
+
+log "building the raw hyper baseline and loadgen (cargo, release)"
+cargo build --release --quiet --manifest-path bench/hyper_baseline/Cargo.toml >&2
+
+# --- peers, each in its own venv ------------------------------------------------------------
+# A venv is rebuilt only when its requirements file changes (hash kept in <venv>/.stamp). A peer
+# that fails to install leaves <venv>.failed with the reason; the harness reports and skips it.
+make_venv() {  # make_venv <name> <python> <requirements file>
+  local name="$1" py="$2" req="$3" dir="$VENVS/$1" stamp
+  stamp=$(sha256sum "$req" "$py" 2>/dev/null | sha256sum | cut -c1-16)
+  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && [ -x "$dir/bin/python" ]; then
+    return 0
+  fi
+  log "provisioning $dir from $req"
+  rm -rf "$dir" "$VENVS/$name.failed"
+  mkdir -p "$VENVS"
+  # --prefer-binary: wheels wherever they exist; pydantic-core for 3.13t may still build with cargo.
+  if { "$py" -m venv "$dir" \
+       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
+       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --prefer-binary -r "$req"; } \
+       >"$VENVS/$name.log" 2>&1; then
+    echo "$stamp" >"$dir/.stamp"
+  else
+    grep -E 'ERROR|error:' "$VENVS/$name.log" | tail -n 3 >"$VENVS/$name.failed" || true
+    [ -s "$VENVS/$name.failed" ] || tail -n 3 "$VENVS/$name.log" >"$VENVS/$name.failed"
+    log "WARNING: $name could not be installed (see $VENVS/$name.log); its servers are skipped:"
+    sed 's/^/[bench]   /' "$VENVS/$name.failed" >&2
+  fi
+}
+
+PY311=$(command -v python3.11 || command -v python3) || die "no python3.11 / python3 found"
+PY313T=$(bash ci/python313t.sh)
+make_venv tools "$PY311" bench/requirements-tools.txt
+[ -x "$VENVS/tools/bin/python" ] && [ ! -e "$VENVS/tools.failed" ] || die "the tools venv (matplotlib) is required"
+make_venv peers-313t "$PY313T" bench/requirements-peers-313t.txt
+make_venv peers-311 "$PY311" bench/requirements-peers-311.txt
+make_venv robyn-311 "$PY311" bench/requirements-robyn-311.txt
+
+# --- run ------------------------------------------------------------------------------------
+# 1,000 connections per wrk run and 10,000 parked requests need more descriptors than the usual
+# default of 1024, in the servers and in the clients alike (both inherit this limit).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+ulimit -n 65536 2>/dev/null || true
+
+args=()
+if [ "$QUICK" = 1 ]; then
+  OUT="${OUT:-bench/results/raw/quick}"
+  args+=(--quick)
+else
+  OUT="${OUT:-bench/results}"
+fi
+[ -n "${DURATION:-}" ] && args+=(--duration "$DURATION")
+[ -n "${WARMUP:-}" ] && args+=(--warmup "$WARMUP")
+[ -n "${REPS:-}" ] && args+=(--reps "$REPS")
+[ "${MERGE:-0}" = 1 ] && args+=(--merge)
+# shellcheck disable=SC2206  # space-separated lists are intended
+[ -n "${PARTS:-}" ] && args+=(--parts $PARTS)
+# shellcheck disable=SC2206
+[ -n "${SERVERS:-}" ] && args+=(--servers $SERVERS)
+# shellcheck disable=SC2206
+[ -n "${SCENARIOS:-}" ] && args+=(--scenarios $SCENARIOS)
+
+mkdir -p "$OUT"
+status=0
+"$VENVS/tools/bin/python" bench/harness.py --out "$OUT" "${args[@]}" || status=$?
+if [ "$status" = 130 ]; then exit 130; fi
+# The report is written even when a check failed: it shows which answers were wrong.
+"$VENVS/tools/bin/python" bench/report.py "$OUT"
+if [ "$status" != 0 ]; then
+  die "wrong answers or failed runs (listed above and at the top of $OUT/REPORT.md)"
+fi
+log "done: $OUT/REPORT.md"
