@@ -6,7 +6,9 @@
 //! serialise becomes a `TypeError` naming its type, which the caller turns into a 500.
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::ffi;
 use pyo3::prelude::*;
+use pyo3::sync::critical_section::with_critical_section;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// Deep enough for any sane payload, shallow enough to stay clear of the thread's stack limit.
@@ -27,6 +29,9 @@ impl<'a, 'py> Encoder<'a, 'py> {
         Ok(out)
     }
 
+    /// `obj` may be borrowed from its container (no reference of its own): scalars are written
+    /// as they are; a container or an unknown object is first owned, since encoding it may run
+    /// code (or wait on a lock) while the parent container's lock is suspended.
     fn write(&self, obj: &Bound<'py, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<()> {
         if depth > MAX_DEPTH {
             return Err(PyValueError::new_err("JSON nesting is deeper than 255 levels"));
@@ -35,49 +40,83 @@ impl<'a, 'py> Encoder<'a, 'py> {
             out.extend_from_slice(b"null");
         } else if let Ok(s) = obj.cast_exact::<PyString>() {
             write_str(s.to_str()?, out);
-        } else if let Ok(d) = obj.cast_exact::<PyDict>() {
-            self.write_dict(d, out, depth)?;
-        } else if let Ok(l) = obj.cast_exact::<PyList>() {
-            out.push(b'[');
-            for (i, item) in l.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                self.write(&item, out, depth + 1)?;
-            }
-            out.push(b']');
         } else if let Ok(b) = obj.cast_exact::<PyBool>() {
             out.extend_from_slice(if b.is_true() { b"true" } else { b"false" });
         } else if obj.is_exact_instance_of::<PyInt>() {
             write_int(obj, out)?;
         } else if let Ok(f) = obj.cast_exact::<PyFloat>() {
             write_float(f.value(), out)?;
+        } else if let Ok(d) = obj.cast_exact::<PyDict>() {
+            self.write_dict(&d.clone(), out, depth)?;
+        } else if let Ok(l) = obj.cast_exact::<PyList>() {
+            self.write_list(&l.clone(), out, depth)?;
         } else if let Ok(t) = obj.cast_exact::<PyTuple>() {
-            out.push(b'[');
-            for (i, item) in t.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                self.write(&item, out, depth + 1)?;
-            }
-            out.push(b']');
+            self.write_tuple(&t.clone(), out, depth)?;
         } else {
-            self.write_other(obj, out, depth)?;
+            self.write_other(&obj.clone(), out, depth)?;
         }
         Ok(())
     }
 
+    /// Iterates with borrowed keys and values under the dict's lock (3.13t; the GIL elsewhere):
+    /// no reference-count traffic per item, which matters for objects owned by another thread.
     fn write_dict(&self, d: &Bound<'py, PyDict>, out: &mut Vec<u8>, depth: usize) -> PyResult<()> {
+        let py = d.py();
         out.push(b'{');
-        for (i, (k, v)) in d.iter().enumerate() {
+        with_critical_section(d.as_any(), || -> PyResult<()> {
+            let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
+            let mut first = true;
+            // SAFETY: attached and holding the dict's lock; PyDict_Next hands out borrowed
+            // references that stay valid while the dict is not mutated, and `write` owns
+            // anything it recurses into before code can run.
+            while unsafe { ffi::PyDict_Next(d.as_ptr(), &raw mut pos, &raw mut key, &raw mut value) } != 0 {
+                if !first {
+                    out.push(b',');
+                }
+                first = false;
+                let k = unsafe { Borrowed::from_ptr(py, key) };
+                write_key(&k, out)?;
+                out.push(b':');
+                let v = unsafe { Borrowed::from_ptr(py, value) };
+                self.write(&v, out, depth + 1)?;
+            }
+            Ok(())
+        })?;
+        out.push(b'}');
+        Ok(())
+    }
+
+    fn write_list(&self, l: &Bound<'py, PyList>, out: &mut Vec<u8>, depth: usize) -> PyResult<()> {
+        let py = l.py();
+        out.push(b'[');
+        with_critical_section(l.as_any(), || -> PyResult<()> {
+            let mut i = 0;
+            // SAFETY: attached and holding the list's lock; the length is read again on every
+            // turn and items are borrowed, as in `write_dict`.
+            while i < unsafe { ffi::PyList_GET_SIZE(l.as_ptr()) } {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let item = unsafe { Borrowed::from_ptr(py, ffi::PyList_GET_ITEM(l.as_ptr(), i)) };
+                self.write(&item, out, depth + 1)?;
+                i += 1;
+            }
+            Ok(())
+        })?;
+        out.push(b']');
+        Ok(())
+    }
+
+    fn write_tuple(&self, t: &Bound<'py, PyTuple>, out: &mut Vec<u8>, depth: usize) -> PyResult<()> {
+        out.push(b'[');
+        // A tuple is immutable and we own it, so its items live at least as long.
+        for (i, item) in t.iter_borrowed().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
-            write_key(&k, out)?;
-            out.push(b':');
-            self.write(&v, out, depth + 1)?;
+            self.write(&item, out, depth + 1)?;
         }
-        out.push(b'}');
+        out.push(b']');
         Ok(())
     }
 
@@ -88,7 +127,7 @@ impl<'a, 'py> Encoder<'a, 'py> {
             return self.write_dict(d, out, depth);
         }
         if let Ok(l) = obj.cast::<PyList>() {
-            return self.write(&l.to_tuple().into_any(), out, depth);
+            return self.write_list(l, out, depth);
         }
         if let Ok(f) = obj.cast::<PyFloat>() {
             return write_float(f.value(), out);

@@ -66,6 +66,13 @@ impl RawRequest {
         &self.query_string
     }
 
+    /// The query string decoded into `(name, value)` pairs (`+` and `%XX` decoded, blanks
+    /// kept), in order; what `urllib.parse.parse_qsl(..., keep_blank_values=True)` returns.
+    #[getter]
+    fn query_pairs(&self) -> Vec<(String, String)> {
+        form_urlencoded::parse(self.query_string.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    }
+
     #[getter]
     fn http_version(&self) -> &'static str {
         self.http_version

@@ -30,6 +30,7 @@ class RawRequest:
     method: str
     raw_path: str
     query_string: str
+    query_pairs: list[tuple[str, str]]
     http_version: str
     headers: list[tuple[str, str]]
     client: tuple[str, int]

@@ -26,6 +26,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from .datastructures import QueryParams
 from .exceptions import RequestValidationError
 from .requests import Request
 from .responses import JSONResponse, Response
@@ -129,6 +130,7 @@ def _solver(params: list[_Param]) -> Callable[[Any], dict[str, Any]]:
         kwargs: dict[str, Any] = {}
         errors: list[dict[str, Any]] = []
         request: Request | None = None
+        query: QueryParams | None = None
         for p in params:
             if p.source == "request":
                 request = request or Request(raw)
@@ -137,8 +139,9 @@ def _solver(params: list[_Param]) -> Callable[[Any], dict[str, Any]]:
                 value = raw.path_params[p.name]
                 kwargs[p.name] = _validate(p, value, ("path", p.name), errors) if p.adapter else value
             elif p.source == "query":
-                request = request or Request(raw)
-                qp = request.query_params
+                if query is None:  # decoded in Rust, once, and only for handlers that need it
+                    query = QueryParams(raw.query_pairs)
+                qp = query
                 if p.name in qp:
                     value = qp.getlist(p.name) if p.many else qp[p.name]
                     kwargs[p.name] = _validate(p, value, ("query", p.name), errors)

@@ -63,7 +63,7 @@ class Request:
 
     @cached_property
     def query_params(self) -> QueryParams:
-        return QueryParams(self._raw.query_string)
+        return QueryParams(self._raw.query_pairs)
 
     @cached_property
     def path_params(self) -> dict[str, Any]:

@@ -12,6 +12,24 @@ from __future__ import annotations
 from typing import Any, Mapping
 
 
+# A plain dict, not functools.lru_cache: on 3.13t its reads take no lock, so worker threads do
+# not contend on it.
+_content_types: dict[tuple[str | None, str], str | None] = {}
+
+
+def _content_type(media_type: str | None, charset: str) -> str | None:
+    key = (media_type, charset)
+    try:
+        return _content_types[key]
+    except KeyError:
+        pass
+    value = media_type
+    if media_type is not None and media_type.startswith("text/") and "charset=" not in media_type:
+        value = f"{media_type}; charset={charset}"
+    _content_types[key] = value
+    return value
+
+
 class Response:
     media_type: str | None = None
     charset = "utf-8"
@@ -27,14 +45,18 @@ class Response:
         if media_type is not None:
             self.media_type = media_type
         self.body = self.render(content)
-        self.raw_headers = [(k.lower(), str(v)) for k, v in (headers or {}).items()]
-        if self.media_type is not None and not any(k == "content-type" for k, _ in self.raw_headers):
-            content_type = self.media_type
-            if content_type.startswith("text/") and "charset=" not in content_type:
-                content_type += f"; charset={self.charset}"
+        # Built with as little work as possible: a handler may create one per request.
+        content_type = _content_type(self.media_type, self.charset)
+        if not headers:
+            self.raw_headers = [("content-type", content_type)] if content_type else []
+            return
+        self.raw_headers = [(k.lower(), str(v)) for k, v in headers.items()]
+        if content_type and not any(k == "content-type" for k, _ in self.raw_headers):
             self.raw_headers.append(("content-type", content_type))
 
     def render(self, content: Any) -> bytes:
+        if type(content) is str:
+            return content.encode(self.charset)
         if content is None:
             return b""
         if isinstance(content, (bytes, bytearray, memoryview)):
