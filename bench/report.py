@@ -170,8 +170,14 @@ class Report:
                 c2 = med([r["server_cpus_used"] for r in sel if r["threads"] == 2])
                 wrk2 = med([r["wrk_cpus_used"] for r in sel if r["threads"] == 2])
                 per_cpu = self.ratio(self.ratio(t2, c2), self.ratio(t1, c1))
+                reps = []
+                for rep in sorted({r["rep"] for r in sel}):
+                    one = next((r for r in sel if r["rep"] == rep and r["threads"] == 1), None)
+                    two = next((r for r in sel if r["rep"] == rep and r["threads"] == 2), None)
+                    if one and two:
+                        reps.append(f"{two['rps'] / one['rps']:.2f}x ({two['server_cpus_used']:.2f} CPUs)")
                 out.append({"server": server, "case": case, "t1": t1, "t2": t2, "ratio": self.ratio(t2, t1),
-                            "c1": c1, "c2": c2, "wrk2": wrk2, "per_cpu": per_cpu,
+                            "c1": c1, "c2": c2, "wrk2": wrk2, "per_cpu": per_cpu, "reps": reps,
                             "other": max(r.get("other_load_pct", 0) for r in sel)})
         return out
 
@@ -183,22 +189,32 @@ class Report:
         conns = self.scenarios["sleep"]["conns"]
         sleep_cap = min(conns / 0.010, async_fc) if async_fc else None
         cpu = next((r for r in scaling if r["server"] == FASTCORE and r["case"] == "cpu"), None)
+        sleep_hy = self.rps("sleep", "hyper")
         rows = [
-            ("JSON hello (sync) ≥ 0.6x raw hyper", self.ratio(json_fc, json_hy), 0.6),
-            ("JSON hello (sync) ≥ 1.7x Granian RSGI on 3.13t", self.ratio(json_fc, json_gr), 1.7),
-            ("async hello ≥ 0.95x sync hello (fastcore)", self.ratio(async_fc, json_fc), 0.95),
-            ("pydantic POST ≥ 10x FastAPI + uvicorn", self.ratio(post_fc, post_fa), 10),
-            ("2 worker threads ≥ 1.8x 1 thread (3.13t, CPU-bound handler)", cpu and cpu["ratio"], 1.8),
+            ("JSON hello (sync) ≥ 0.6x raw hyper", self.ratio(json_fc, json_hy), 0.6,
+             f"{fmt(json_fc)} vs {fmt(json_hy)} req/s"),
+            ("JSON hello (sync) ≥ 1.7x Granian RSGI on 3.13t", self.ratio(json_fc, json_gr), 1.7,
+             f"{fmt(json_fc)} vs {fmt(json_gr)} req/s"),
+            ("async hello ≥ 0.95x sync hello (fastcore)", self.ratio(async_fc, json_fc), 0.95,
+             f"{fmt(async_fc)} vs {fmt(json_fc)} req/s"),
+            ("pydantic POST ≥ 10x FastAPI + uvicorn", self.ratio(post_fc, post_fa), 10,
+             f"{fmt(post_fc)} vs {fmt(post_fa)} req/s"),
+            ("2 worker threads ≥ 1.8x 1 thread (3.13t, CPU-bound handler)", cpu and cpu["ratio"], 1.8,
+             (f"{fmt(cpu['t2'])} vs {fmt(cpu['t1'])} req/s; per rep {', '.join(cpu['reps'])}: see Thread scaling"
+              if cpu else "")),
             (f"10 ms sleep at {conns:,} connections ≥ 90% of min({conns:,}/10 ms, async hello)",
-             self.ratio(sleep_fc, sleep_cap), 0.9),
+             self.ratio(sleep_fc, sleep_cap), 0.9,
+             f"{fmt(sleep_fc)} of {fmt(sleep_cap)} req/s. Raw hyper reaches {fmt(sleep_hy)} in the same scenario "
+             f"(fastcore = {fmt(self.ratio(sleep_fc, sleep_hy), '.2f')}x of it): one wrk thread driving {conns:,} "
+             "connections from one core is part of this ceiling." if sleep_fc else ""),
         ]
         self.w("## Targets (fastcore on 3.13t)")
         self.w()
-        self.w("| target | measured | result |")
-        self.w("|---|---:|---|")
-        for name, value, target in rows:
+        self.w("| target | measured | result | numbers |")
+        self.w("|---|---:|---|---|")
+        for name, value, target, detail in rows:
             shown = "–" if value is None else (f"{value:.2f}x" if "90%" not in name else f"{value * 100:.0f}%")
-            self.w(f"| {name} | {shown} | {self.verdict(value, target)} |")
+            self.w(f"| {name} | {shown} | {self.verdict(value, target)} | {detail} |")
         self.w()
 
     def servers_section(self) -> None:
@@ -290,7 +306,8 @@ class Report:
             cap = min(conns / 0.010, a or 0)
             self.w(f"- **10 ms sleep at {conns:,} connections**: {fmt(s)} req/s; ceiling min({conns:,}/0.010 s = "
                    f"{conns / 0.010:,.0f}, async hello {fmt(a)}) = {cap:,.0f}; {fmt(self.ratio(s, cap), '.0%')} of it "
-                   f"(target ≥ 90%). p99 {fmt(self.stats[('sleep', FASTCORE)]['p99'], '.1f')} ms.")
+                   f"(target ≥ 90%). p99 {fmt(self.stats[('sleep', FASTCORE)]['p99'], '.1f')} ms. Raw hyper, "
+                   f"same scenario: {fmt(self.rps('sleep', 'hyper'))} req/s.")
         f_fc, f_fa = self.rps("fanout", FASTCORE), self.rps("fanout", "fastapi-uvicorn")
         if f_fc:
             self.w(f"- **two upstream calls** (`fastcore.gather` of two `fastcore.http.get`, upstream 5 ms): "
@@ -349,12 +366,17 @@ class Report:
                "1.0 means the threads do not slow each other down, whatever CPU they got.")
         self.w()
         self.w("| server | case | 1 thread req/s | 2 threads req/s | 2 ÷ 1 | scaling efficiency (÷ 2) | server CPUs used (1 → 2) "
-               "| wrk CPUs used (2 threads) | per-CPU efficiency |")
-        self.w("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+               "| wrk CPUs used (2 threads) | per-CPU efficiency | per rep: 2 ÷ 1 (server CPUs used with 2 threads) |")
+        self.w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in rows:
             self.w(f"| {r['server']} | {r['case']} | {fmt(r['t1'])} | {fmt(r['t2'])} | {fmt(r['ratio'], '.2f')}x | "
                    f"{fmt(r['ratio'] and r['ratio'] / 2, '.0%')} | {fmt(r['c1'], '.2f')} → {fmt(r['c2'], '.2f')} | "
-                   f"{fmt(r['wrk2'], '.2f')} | {fmt(r['per_cpu'], '.2f')} |")
+                   f"{fmt(r['wrk2'], '.2f')} | {fmt(r['per_cpu'], '.2f')} | {', '.join(r['reps'])} |")
+        self.w()
+        self.w("Medians are per column, so 2 ÷ 1 is the ratio of the medians. A repetition whose 2-thread server used "
+               "only ~1 CPU had all of wrk's connections on one worker thread: the workers share one listening "
+               "socket and the first to wake accepts a burst of new connections, so the other can be left idle "
+               "(16 connections, opened at once).")
         self.w()
         chart = self.scaling_chart(rows)
         if chart:
@@ -414,8 +436,20 @@ class Report:
                    f"before): parts {', '.join(mg['parts'])}; servers {', '.join(mg['servers'])}; "
                    f"scenarios {', '.join(mg['scenarios'])}. Everything else is from the run above.")
             self.w()
-        notes = self.r.get("notes", [])
+        # The harness's summary of other load is replaced by the exact list of affected runs.
+        notes = [n for n in dict.fromkeys(self.r.get("notes", []))
+                 if not n.startswith("WARNING: other processes took up to")]
         fails = self.r.get("failures", [])
+        loaded = [r for r in self.r["runs"] if r.get("other_load_pct", 0) > 10]
+        if loaded:
+            by_scenario: dict = {}
+            for r in loaded:
+                by_scenario.setdefault((r["scenario"], r["rep"]), []).append(r["other_load_pct"])
+            where = "; ".join(f"{sc} rep {rep} (up to {max(v):.0f}%)" for (sc, rep), v in by_scenario.items())
+            self.w(f"> WARNING: other processes took over 10% of the CPUs during {len(loaded)} of "
+                   f"{len(self.r['runs'])} measured runs: {where}. The medians of the repetitions damp this; "
+                   "compare the per-rep columns.")
+            self.w()
         if notes or fails:
             for n in notes:
                 self.w(f"> {n}")

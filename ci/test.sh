@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: provision, build, cargo tests, pytest on both builds.
+# The whole test suite, from a fresh clone: provision, build, cargo tests, the benchmark smoke
+# check, then pytest on both builds (last, so its summary closes the output).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -7,6 +8,9 @@ bash ci/setup.sh
 
 echo "== cargo test (router, JSON encoder) =="
 PYO3_PYTHON="$(bash ci/python313t.sh)" cargo test --no-default-features --quiet
+
+echo "== bench smoke check (QUICK=1: every server answers every scenario correctly; no speed judged) =="
+QUICK=1 bash bench/run.sh
 
 status=0
 for venv in .venv-gil .venv-313t; do

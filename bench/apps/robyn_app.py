@@ -11,7 +11,9 @@ from robyn import Request, Robyn
 from common import HELLO, PAYLOAD, SLEEP_S, TEXT, UPSTREAM, Item
 
 app = Robyn(__file__)
-client = httpx.AsyncClient(limits=httpx.Limits(max_connections=2000, max_keepalive_connections=2000))
+# httpx's default limits (100 connections, 20 kept alive), as users write it: larger pools make
+# httpx slower, not faster (bench/README.md, fan-out).
+client = httpx.AsyncClient()
 
 
 @app.get("/plaintext")

@@ -14,7 +14,9 @@ from common import HELLO, PAYLOAD, SLEEP_S, TEXT, UPSTREAM, Item
 
 JSON = [("content-type", "application/json")]
 PLAIN = [("content-type", "text/plain; charset=utf-8")]
-client = httpx.AsyncClient(limits=httpx.Limits(max_connections=2000, max_keepalive_connections=2000))
+# httpx's default limits (100 connections, 20 kept alive), as users write it: larger pools make
+# httpx slower, not faster (bench/README.md, fan-out).
+client = httpx.AsyncClient()
 
 
 def dumps(obj) -> str:
