@@ -248,6 +248,19 @@ def tree_ticks(root: int) -> int:
     return total
 
 
+def thread_ticks(pid: int, name: str = "fastcore-worker") -> list[int]:
+    """CPU ticks of each thread of `pid` called `name` (fastcore's worker threads), in thread order."""
+    out = []
+    for task in sorted(Path(f"/proc/{pid}/task").iterdir(), key=lambda p: int(p.name)):
+        try:
+            if (task / "comm").read_text().strip() == name:
+                fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+                out.append(int(fields[11]) + int(fields[12]))
+        except OSError:
+            pass
+    return out
+
+
 def cpu_ticks() -> tuple[int, int, int]:
     """(busy, steal, total) jiffies of all CPUs, from /proc/stat."""
     f = [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
@@ -700,8 +713,10 @@ class Suite:
                             sc = Scenario(case, case, "GET", path, b"", conns=conns)
                             run_pinned(wrk_argv(port, sc, self.args.warmup))
                             srv0, (b0, s0, t0), w0 = tree_ticks(proc.pid), cpu_ticks(), time.monotonic()
+                            per0 = thread_ticks(proc.pid)
                             text, wrk_cpu, _ = run_pinned(wrk_argv(port, sc, self.args.duration))
                             srv1, (b1, s1, t1), w1 = tree_ticks(proc.pid), cpu_ticks(), time.monotonic()
+                            per1 = thread_ticks(proc.pid)
                         finally:
                             proc.stop()
                         (self.raw / f"{tag}.wrk.txt").write_text(text)
@@ -711,6 +726,8 @@ class Suite:
                                "p99_ms": r["p99_ms"], "non2xx": r["non2xx"],
                                "server_cpus_used": round((srv1 - srv0) / HZ / (w1 - w0), 2),
                                "wrk_cpus_used": round(wrk_cpu / (w1 - w0), 3),
+                               # CPUs used by each worker thread: shows how the connections were spread.
+                               "worker_cpus": [round((b - a) / HZ / (w1 - w0), 2) for a, b in zip(per0, per1)],
                                "other_load_pct": round(max(0.0, 100.0 * ((b1 - b0) + (s1 - s0) - ours) / max(1, t1 - t0)), 1)}
                         runs.append(rec)
                         log(f"  scaling {sd.name} {case} threads={threads}: {rec['rps']:.0f} req/s, server used "

@@ -175,7 +175,8 @@ class Report:
                     one = next((r for r in sel if r["rep"] == rep and r["threads"] == 1), None)
                     two = next((r for r in sel if r["rep"] == rep and r["threads"] == 2), None)
                     if one and two:
-                        reps.append(f"{two['rps'] / one['rps']:.2f}x ({two['server_cpus_used']:.2f} CPUs)")
+                        split = "+".join(f"{c:.2f}" for c in two.get("worker_cpus", [])) or f"{two['server_cpus_used']:.2f}"
+                        reps.append(f"{two['rps'] / one['rps']:.2f}x ({split})")
                 out.append({"server": server, "case": case, "t1": t1, "t2": t2, "ratio": self.ratio(t2, t1),
                             "c1": c1, "c2": c2, "wrk2": wrk2, "per_cpu": per_cpu, "reps": reps,
                             "other": max(r.get("other_load_pct", 0) for r in sel)})
@@ -337,7 +338,9 @@ class Report:
         self.w("JSON hello, 64 connections. `loadgen` (bench/hyper_baseline/src/loadgen.rs) sends at a fixed rate "
                "and measures latency from each request's scheduled send time, so a server that falls behind shows "
                "the queueing its clients would see (no coordinated omission). Rates are fractions of each server's "
-               "own closed-loop capacity (wrk), measured first.")
+               "own closed-loop capacity (wrk), measured first. At the lowest rates the server idles between "
+               "requests, so latency there includes waking an idle CPU and thread on this VM; near and past "
+               "capacity, whether a queue builds up in a 5 s window varies from point to point.")
         self.w()
         chart = self.latency_chart()
         if chart:
@@ -366,17 +369,18 @@ class Report:
                "1.0 means the threads do not slow each other down, whatever CPU they got.")
         self.w()
         self.w("| server | case | 1 thread req/s | 2 threads req/s | 2 ÷ 1 | scaling efficiency (÷ 2) | server CPUs used (1 → 2) "
-               "| wrk CPUs used (2 threads) | per-CPU efficiency | per rep: 2 ÷ 1 (server CPUs used with 2 threads) |")
+               "| wrk CPUs used (2 threads) | per-CPU efficiency | per rep: 2 ÷ 1 (CPUs used by each worker thread) |")
         self.w("|---|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for r in rows:
             self.w(f"| {r['server']} | {r['case']} | {fmt(r['t1'])} | {fmt(r['t2'])} | {fmt(r['ratio'], '.2f')}x | "
                    f"{fmt(r['ratio'] and r['ratio'] / 2, '.0%')} | {fmt(r['c1'], '.2f')} → {fmt(r['c2'], '.2f')} | "
                    f"{fmt(r['wrk2'], '.2f')} | {fmt(r['per_cpu'], '.2f')} | {', '.join(r['reps'])} |")
         self.w()
-        self.w("Medians are per column, so 2 ÷ 1 is the ratio of the medians. A repetition whose 2-thread server used "
-               "only ~1 CPU had all of wrk's connections on one worker thread: the workers share one listening "
-               "socket and the first to wake accepts a burst of new connections, so the other can be left idle "
-               "(16 connections, opened at once).")
+        self.w("Medians are per column, so 2 ÷ 1 is the ratio of the medians. The per-rep column splits the 2-thread "
+               "server's CPU use by worker thread (from /proc/PID/task): a worker at ~0 got none of wrk's 16 "
+               "connections. The workers accept from one shared listening socket, and when wrk opens its "
+               "connections in one burst the first worker to wake can take all of them; the other then idles for "
+               "the whole run. That is fastcore behaviour a user would see, so it stays in the median.")
         self.w()
         chart = self.scaling_chart(rows)
         if chart:
@@ -432,9 +436,13 @@ class Report:
                "Method: bench/README.md.")
         self.w()
         for mg in self.r.get("merged", []):
+            what = f"parts {', '.join(mg['parts'])}"
+            if {"matrix", "checks"} & set(mg["parts"]):
+                what += f" of servers {', '.join(mg['servers'])}"
+            if "matrix" in mg["parts"]:
+                what += f", scenarios {', '.join(mg['scenarios'])}"
             self.w(f"Re-measured on {mg['date']} (commit {mg['commit']}, CPUs {mg.get('busy_before_pct', '?')}% busy "
-                   f"before): parts {', '.join(mg['parts'])}; servers {', '.join(mg['servers'])}; "
-                   f"scenarios {', '.join(mg['scenarios'])}. Everything else is from the run above.")
+                   f"before): {what}. Everything else is from the run above.")
             self.w()
         # The harness's summary of other load is replaced by the exact list of affected runs.
         notes = [n for n in dict.fromkeys(self.r.get("notes", []))
