@@ -3,6 +3,8 @@
 
     python bench/harness.py --out bench/results            full run (bench/run.sh calls this)
     python bench/harness.py --out DIR --quick              CI smoke run: correctness, no judging speed
+    python bench/harness.py --out DIR --merge --parts matrix --scenarios fanout
+                                                           re-measure a subset into DIR/results.json
 
 Parts (each can be picked with --parts):
   checks   every server answers every scenario with the right status and body

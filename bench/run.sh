@@ -79,7 +79,9 @@ make_venv() {  # make_venv <name> <python> <requirements file>
 PY311=$(command -v python3.11 || command -v python3) || die "no python3.11 / python3 found"
 PY313T=$(bash ci/python313t.sh)
 make_venv tools "$PY311" bench/requirements-tools.txt
-[ -x "$VENVS/tools/bin/python" ] && [ ! -e "$VENVS/tools.failed" ] || die "the tools venv (matplotlib) is required"
+if [ ! -x "$VENVS/tools/bin/python" ] || [ -e "$VENVS/tools.failed" ]; then
+  die "the tools venv (matplotlib) is required"
+fi
 make_venv peers-313t "$PY313T" bench/requirements-peers-313t.txt
 make_venv peers-311 "$PY311" bench/requirements-peers-311.txt
 make_venv robyn-311 "$PY311" bench/requirements-robyn-311.txt

@@ -7,6 +7,7 @@
 //! on a busy port fails to bind instead of silently splitting its traffic.
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -18,7 +19,7 @@ use tokio::sync::watch;
 
 use crate::dispatch::Config;
 use crate::routes::PyRouter;
-use crate::worker::{Liveness, Worker};
+use crate::worker::{Liveness, Load, Worker};
 
 #[pyclass(frozen, module = "fastcore._core")]
 pub struct Server {
@@ -82,9 +83,11 @@ impl Server {
         let listener = bind(&self.host, self.port, self.reuse_port)?;
         let bound = listener.local_addr()?;
         let (tx, rx) = watch::channel(false);
+        let load: Load = (0..self.threads).map(|_| AtomicUsize::new(0)).collect();
         for index in 0..self.threads {
             let worker = Worker {
                 index,
+                load: Arc::clone(&load),
                 listener: listener.try_clone()?,
                 config: Arc::clone(&self.config),
                 shutdown: rx.clone(),

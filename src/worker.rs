@@ -8,6 +8,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -61,8 +62,12 @@ impl Liveness {
     }
 }
 
+/// Open connections per worker, so that an idle-but-ahead worker can let the others catch up.
+pub type Load = Arc<[AtomicUsize]>;
+
 pub struct Worker {
     pub index: usize,
+    pub load: Load,
     pub listener: std::net::TcpListener,
     pub config: Arc<Config>,
     pub shutdown: watch::Receiver<bool>,
@@ -107,8 +112,8 @@ impl Worker {
             Python::attach(|py| e.print(py));
             return;
         }
-        let Worker { listener, config, shutdown, drain, .. } = self;
-        runtime.block_on(accept_loop(listener, config, shutdown, drain));
+        let Worker { index, load, listener, config, shutdown, drain, .. } = self;
+        runtime.block_on(accept_loop(Balance { index, load }, listener, config, shutdown, drain));
         #[cfg(Py_GIL_DISABLED)]
         park::detach();
         // Dropped detached: shutting down the blocking pool waits for its threads, which
@@ -120,7 +125,46 @@ impl Worker {
     }
 }
 
+/// This worker's place in the shared connection counts.
+struct Balance {
+    index: usize,
+    load: Load,
+}
+
+impl Balance {
+    /// All workers accept from one socket, and whichever polls first wins; in a burst of new
+    /// keep-alive connections one worker can take them all and leave the others idle for the
+    /// connections' lifetime. A worker holding more than its share waits briefly before
+    /// accepting, which lets an idle one take the next connection; a busy one (stuck in a sync
+    /// handler) cannot stall accepting, since the wait is bounded.
+    fn ahead(&self) -> bool {
+        let mine = self.load[self.index].load(Ordering::Relaxed);
+        let least = self.load.iter().map(|n| n.load(Ordering::Relaxed)).min().unwrap_or(0);
+        mine > least + 1
+    }
+
+    fn opened(&self) -> ConnectionGuard {
+        self.load[self.index].fetch_add(1, Ordering::Relaxed);
+        ConnectionGuard { load: Arc::clone(&self.load), index: self.index }
+    }
+}
+
+struct ConnectionGuard {
+    load: Load,
+    index: usize,
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.load[self.index].fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// How long a worker that is ahead gives the others before it accepts anyway.
+const BALANCE_PAUSE: Duration = Duration::from_millis(1);
+
 async fn accept_loop(
+    balance: Balance,
     listener: std::net::TcpListener,
     config: Arc<Config>,
     mut shutdown: watch::Receiver<bool>,
@@ -137,6 +181,13 @@ async fn accept_loop(
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
     loop {
+        if balance.ahead() {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => break,
+                () = tokio::time::sleep(BALANCE_PAUSE) => {}
+            }
+        }
         tokio::select! {
             biased;
             _ = shutdown.changed() => break,
@@ -145,8 +196,10 @@ async fn accept_loop(
                     let _ = stream.set_nodelay(true);
                     let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
                     let conn = graceful.watch(conn);
+                    let counted = balance.opened();
                     tokio::spawn(async move {
                         let _ = conn.await;
+                        drop(counted);
                     });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
