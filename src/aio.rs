@@ -130,12 +130,7 @@ fn wait_for(py: Python<'_>, aw: &Bound<'_, PyAny>, timeout: Option<f64>) -> PyRe
 /// blocking pool, in a copy of the current context, and awaits the result.
 #[pyfunction]
 #[pyo3(signature = (func, *args, **kwargs))]
-fn to_thread(
-    py: Python<'_>,
-    func: Py<PyAny>,
-    args: Py<PyTuple>,
-    kwargs: Option<Py<PyDict>>,
-) -> PyResult<Awaitable> {
+fn to_thread(py: Python<'_>, func: Py<PyAny>, args: Py<PyTuple>, kwargs: Option<Py<PyDict>>) -> PyResult<Awaitable> {
     let context = copy_context(py)?;
     Ok(Awaitable::new("fastcore.to_thread", async move {
         let joined = tokio::task::spawn_blocking(move || {

@@ -64,7 +64,10 @@ pub async fn collect(body: Incoming, max: usize) -> Result<Bytes, BodyError> {
 pub enum Source {
     Read(Bytes),
     Unread(Incoming),
-    Streaming { incoming: Incoming, seen: usize },
+    Streaming {
+        incoming: Incoming,
+        seen: usize,
+    },
     /// Taken by an awaitable that is reading it right now.
     Busy,
     Consumed,
@@ -129,7 +132,11 @@ impl BodySlot {
             Source::Read(b) => {
                 *lock(&slot) = Source::Consumed;
                 return Ok(Awaitable::new("request.stream", async move {
-                    if b.is_empty() { none_completion() } else { bytes_completion(b) }
+                    if b.is_empty() {
+                        none_completion()
+                    } else {
+                        bytes_completion(b)
+                    }
                 }));
             }
             Source::Consumed => {

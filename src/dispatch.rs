@@ -130,11 +130,8 @@ fn call(
     };
     // A sync handler runs in a fresh copy of the worker's context, so contextvars it sets
     // never reach the next request; an async one gets its context from its task below.
-    let result = if ep.is_async {
-        invoke()
-    } else {
-        copy_context(py).and_then(|ctx| stepper::in_context(ctx.bind(py), invoke))
-    };
+    let result =
+        if ep.is_async { invoke() } else { copy_context(py).and_then(|ctx| stepper::in_context(ctx.bind(py), invoke)) };
     // An async handler returned a coroutine: take its first step right away, so a handler
     // that never suspends costs one attach, like a sync one.
     let result = match result {
@@ -154,7 +151,13 @@ fn call(
     Handled::Now(respond(py, result, cfg, &method, &uri))
 }
 
-fn respond(py: Python<'_>, result: PyResult<Bound<'_, PyAny>>, cfg: &Config, method: &hyper::Method, uri: &hyper::Uri) -> HttpResponse {
+fn respond(
+    py: Python<'_>,
+    result: PyResult<Bound<'_, PyAny>>,
+    cfg: &Config,
+    method: &hyper::Method,
+    uri: &hyper::Uri,
+) -> HttpResponse {
     match result.and_then(|obj| response::from_python(&obj)) {
         Ok(resp) => resp,
         Err(err) => handle_error(py, &cfg.routes, err, method.as_str(), uri.path()),
@@ -176,11 +179,8 @@ fn params_dict(py: Python<'_>, params: Params) -> PyResult<Bound<'_, PyDict>> {
 /// Hands the exception to the app's error handler (HTTPException, logging, custom handlers).
 /// If even that fails, the client still gets a plain 500 and the failure is printed.
 fn handle_error(py: Python<'_>, routes: &Routes, err: PyErr, method: &str, path: &str) -> HttpResponse {
-    let handled = routes
-        .error_handler
-        .bind(py)
-        .call1((err.into_value(py), method, path))
-        .and_then(|r| response::from_python(&r));
+    let handled =
+        routes.error_handler.bind(py).call1((err.into_value(py), method, path)).and_then(|r| response::from_python(&r));
     handled.unwrap_or_else(|e| {
         e.print(py);
         response::internal_error()

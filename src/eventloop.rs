@@ -191,7 +191,13 @@ impl Scheduler {
     }
 
     #[pyo3(signature = (coro, context = None, name = None))]
-    fn spawn(&self, py: Python<'_>, coro: Py<PyAny>, context: Option<Py<PyAny>>, name: Option<String>) -> PyResult<Py<Task>> {
+    fn spawn(
+        &self,
+        py: Python<'_>,
+        coro: Py<PyAny>,
+        context: Option<Py<PyAny>>,
+        name: Option<String>,
+    ) -> PyResult<Py<Task>> {
         spawn_task(py, &self.handle, coro, context, name)
     }
 }

@@ -156,10 +156,7 @@ pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
 }
 
 pub fn not_serialisable(obj: &Bound<'_, PyAny>) -> PyErr {
-    let name = obj
-        .get_type()
-        .qualname()
-        .map_or_else(|_| "<unknown>".to_owned(), |n| n.to_string());
+    let name = obj.get_type().qualname().map_or_else(|_| "<unknown>".to_owned(), |n| n.to_string());
     PyTypeError::new_err(format!("Object of type {name} is not JSON serializable"))
 }
 
@@ -176,9 +173,7 @@ fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
         write_str(s.to_str()?, out);
     } else {
         let name = k.get_type().qualname()?;
-        return Err(PyTypeError::new_err(format!(
-            "keys must be str, int, float, bool or None, not {name}"
-        )));
+        return Err(PyTypeError::new_err(format!("keys must be str, int, float, bool or None, not {name}")));
     }
     Ok(())
 }
@@ -195,9 +190,7 @@ fn write_int(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
 
 fn write_float(v: f64, out: &mut Vec<u8>) -> PyResult<()> {
     if !v.is_finite() {
-        return Err(PyValueError::new_err(format!(
-            "Out of range float values are not JSON compliant: {v}"
-        )));
+        return Err(PyValueError::new_err(format!("Out of range float values are not JSON compliant: {v}")));
     }
     out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
     Ok(())

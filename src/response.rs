@@ -136,12 +136,10 @@ pub fn from_python(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
 fn from_response_object(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
     let py = obj.py();
     let status: u16 = obj.getattr(intern!(py, "status_code"))?.extract()?;
-    let status = StatusCode::from_u16(status)
-        .map_err(|_| PyTypeError::new_err(format!("invalid HTTP status code {status}")))?;
+    let status =
+        StatusCode::from_u16(status).map_err(|_| PyTypeError::new_err(format!("invalid HTTP status code {status}")))?;
     let body_obj = obj.getattr(intern!(py, "body"))?;
-    let body = body_obj
-        .cast::<PyBytes>()
-        .map_err(|_| PyTypeError::new_err("Response.body must be bytes"))?;
+    let body = body_obj.cast::<PyBytes>().map_err(|_| PyTypeError::new_err("Response.body must be bytes"))?;
     let mut resp = hyper::Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
     *resp.status_mut() = status;
     let headers = resp.headers_mut();

@@ -93,16 +93,12 @@ impl Pattern {
                     return Err(PatternError(format!("duplicate parameter {name:?} in {source:?}")));
                 }
                 if conv == Converter::Path && i != parts.len() - 1 {
-                    return Err(PatternError(format!(
-                        "the path converter must be last in {source:?}"
-                    )));
+                    return Err(PatternError(format!("the path converter must be last in {source:?}")));
                 }
                 seen.push(name);
                 segments.push(Segment::Param { name: name.to_owned(), conv });
             } else if part.contains('{') || part.contains('}') {
-                return Err(PatternError(format!(
-                    "a parameter must fill a whole segment in {source:?}"
-                )));
+                return Err(PatternError(format!("a parameter must fill a whole segment in {source:?}")));
             } else {
                 segments.push(Segment::Static((*part).to_owned()));
             }
@@ -231,11 +227,8 @@ impl<T> Default for Router<T> {
 
 impl<T> Clone for Router<T> {
     fn clone(&self) -> Self {
-        let routes = self
-            .routes
-            .iter()
-            .map(|r| Route { pattern: r.pattern.clone(), methods: r.methods.clone() })
-            .collect();
+        let routes =
+            self.routes.iter().map(|r| Route { pattern: r.pattern.clone(), methods: r.methods.clone() }).collect();
         Self { routes, statics: self.statics.clone() }
     }
 }

@@ -43,7 +43,14 @@ impl PyRouter {
 
     /// Registers `endpoint` for `methods` on `path` (e.g. `/users/{user_id:int}`).
     #[pyo3(signature = (methods, path, endpoint, takes_request, is_async = false))]
-    fn add(&self, methods: Vec<String>, path: &str, endpoint: Py<PyAny>, takes_request: bool, is_async: bool) -> PyResult<()> {
+    fn add(
+        &self,
+        methods: Vec<String>,
+        path: &str,
+        endpoint: Py<PyAny>,
+        takes_request: bool,
+        is_async: bool,
+    ) -> PyResult<()> {
         if methods.is_empty() {
             return Err(PyValueError::new_err("a route needs at least one method"));
         }

@@ -121,7 +121,8 @@ impl Server {
         let liveness = Arc::clone(&self.liveness);
         let idle = py.detach(move || liveness.wait_idle(timeout));
         if idle {
-            let handles = std::mem::take(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).handles);
+            let handles =
+                std::mem::take(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).handles);
             py.detach(move || handles.into_iter().for_each(|h| drop(h.join())));
         }
         Ok(idle)
@@ -150,9 +151,7 @@ fn bind(host: &str, port: u16, reuse_port: bool) -> PyResult<TcpListener> {
     socket.set_reuse_address(true)?;
     socket.set_reuse_port(reuse_port)?;
     socket.set_nonblocking(true)?;
-    socket
-        .bind(&addr.into())
-        .map_err(|e| PyOSError::new_err(format!("cannot bind {addr}: {e}")))?;
+    socket.bind(&addr.into()).map_err(|e| PyOSError::new_err(format!("cannot bind {addr}: {e}")))?;
     socket.listen(4096)?;
     Ok(socket.into())
 }

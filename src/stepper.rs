@@ -15,8 +15,8 @@
 
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
 use pyo3::sync::PyOnceLock;
+use pyo3::types::PyDict;
 use pyo3::{ffi, intern};
 use tokio::sync::oneshot;
 

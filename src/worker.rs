@@ -223,9 +223,7 @@ fn service(
 > + Clone {
     service_fn(move |req| {
         let config = Arc::clone(&config);
-        async move {
-            Ok(dispatch::serve(req, &config, peer).await)
-        }
+        async move { Ok(dispatch::serve(req, &config, peer).await) }
     })
 }
 
