@@ -13,8 +13,9 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
 use crate::awaitable::{none, Awaitable, Completion};
-use crate::stepper::{self, Resume};
-use crate::task::{copy_context, Task};
+use crate::context;
+use crate::stepper;
+use crate::task::Task;
 
 fn seconds(value: f64, what: &str) -> PyResult<Duration> {
     if value.is_nan() {
@@ -47,17 +48,12 @@ fn child(py: Python<'_>, aw: &Bound<'_, PyAny>) -> PyResult<Py<Task>> {
         let ty = aw.get_type().qualname()?;
         return Err(PyTypeError::new_err(format!("an awaitable was expected, got {ty}")));
     };
-    Py::new(py, Task::new(py, coro.unbind(), Some(copy_context(py)?), None)?)
+    Py::new(py, Task::new(py, coro.unbind(), None, None)?)
 }
 
 fn await_one(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     static F: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     Ok(F.import(py, "fastcore._loop", "await_one")?.clone())
-}
-
-async fn run_child(task: Py<Task>) -> PyResult<Py<PyAny>> {
-    let first = Python::attach(|py| stepper::step(task.bind(py), Resume::Send));
-    stepper::drive(task, first).await
 }
 
 fn value(v: Py<PyAny>) -> Completion {
@@ -90,7 +86,9 @@ fn sleep(seconds: f64, result: Option<Py<PyAny>>) -> PyResult<Awaitable> {
 fn gather(py: Python<'_>, aws: &Bound<'_, PyTuple>, return_exceptions: bool) -> PyResult<Awaitable> {
     let children = aws.iter().map(|aw| child(py, &aw)).collect::<PyResult<Vec<_>>>()?;
     Ok(Awaitable::new("fastcore.gather", async move {
-        let runs = children.into_iter().map(run_child);
+        // Every child takes its first step before any is awaited, as asyncio starts every
+        // child: one that fails at once must not leave later ones never started.
+        let runs: Vec<_> = children.into_iter().map(stepper::start).collect();
         if return_exceptions {
             let results = join_all(runs).await;
             Box::new(move |py: Python<'_>| {
@@ -115,8 +113,8 @@ fn wait_for(py: Python<'_>, aw: &Bound<'_, PyAny>, timeout: Option<f64>) -> PyRe
     let limit = timeout.map(|t| seconds(t, "timeout")).transpose()?;
     Ok(Awaitable::new("fastcore.wait_for", async move {
         let outcome = match limit {
-            Some(limit) => tokio::time::timeout(limit, run_child(task)).await,
-            None => Ok(run_child(task).await),
+            Some(limit) => tokio::time::timeout(limit, stepper::start(task)).await,
+            None => Ok(stepper::start(task).await),
         };
         match outcome {
             Ok(Ok(v)) => value(v),
@@ -131,7 +129,7 @@ fn wait_for(py: Python<'_>, aw: &Bound<'_, PyAny>, timeout: Option<f64>) -> PyRe
 #[pyfunction]
 #[pyo3(signature = (func, *args, **kwargs))]
 fn to_thread(py: Python<'_>, func: Py<PyAny>, args: Py<PyTuple>, kwargs: Option<Py<PyDict>>) -> PyResult<Awaitable> {
-    let context = copy_context(py)?;
+    let context = context::copy_current(py)?;
     Ok(Awaitable::new("fastcore.to_thread", async move {
         let joined = tokio::task::spawn_blocking(move || {
             Python::attach(|py| {

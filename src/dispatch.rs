@@ -15,12 +15,14 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::body::{self, BodyError, BodySlot, Source};
+use crate::context;
 use crate::request::RawRequest;
 use crate::response::{self, HttpResponse};
 use crate::router::{Lookup, ParamValue, Params};
 use crate::routes::{Endpoint, Routes};
 use crate::stepper::{self, Resume, Step};
-use crate::task::{copy_context, Task};
+use crate::task::Task;
+use crate::worker;
 
 /// What every request on a worker shares.
 pub struct Config {
@@ -49,7 +51,7 @@ async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -
             Handled::Now(resp) => resp,
             Handled::Suspended(pending) => pending.finish(cfg).await,
         },
-        Err(err) => err.response(),
+        Err(err) => rust_only(err.response()),
     }
 }
 
@@ -96,10 +98,16 @@ fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handl
         Lookup::Found { handler, params, route } => {
             Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
         }
-        Lookup::BadParam(err) => Handled::Now(response::bad_param(&err)),
-        Lookup::MethodNotAllowed { allow } => Handled::Now(response::method_not_allowed(&allow)),
-        Lookup::NotFound => Handled::Now(response::not_found()),
+        Lookup::BadParam(err) => Handled::Now(rust_only(response::bad_param(&err))),
+        Lookup::MethodNotAllowed { allow } => Handled::Now(rust_only(response::method_not_allowed(&allow))),
+        Lookup::NotFound => Handled::Now(rust_only(response::not_found())),
     }
+}
+
+/// A response made without running Python: gives stop-the-world pauses their safe point.
+fn rust_only(resp: HttpResponse) -> HttpResponse {
+    worker::safe_point();
+    resp
 }
 
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
@@ -130,8 +138,11 @@ fn call(
     };
     // A sync handler runs in a fresh copy of the worker's context, so contextvars it sets
     // never reach the next request; an async one gets its context from its task below.
-    let result =
-        if ep.is_async { invoke() } else { copy_context(py).and_then(|ctx| stepper::in_context(ctx.bind(py), invoke)) };
+    let result = if ep.is_async {
+        invoke()
+    } else {
+        context::copy_current(py).and_then(|ctx| context::run_in(ctx.bind(py), invoke)).and_then(|r| r)
+    };
     // An async handler returned a coroutine: take its first step right away, so a handler
     // that never suspends costs one attach, like a sync one.
     let result = match result {

@@ -17,7 +17,7 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use crate::awaitable::lock;
-use crate::stepper::{self, Resume};
+use crate::stepper;
 use crate::task::Task;
 
 thread_local! {
@@ -37,7 +37,7 @@ fn current_handle() -> PyResult<Handle> {
 
 /// Creates this worker's loop and makes it the thread's running asyncio loop.
 pub fn install(py: Python<'_>, handle: Handle) -> PyResult<()> {
-    let scheduler = Bound::new(py, Scheduler { handle: handle.clone() })?;
+    let scheduler = Bound::new(py, Scheduler { handle: handle.clone(), owner: std::thread::current().id() })?;
     let lp = py.import("fastcore._loop")?.getattr("WorkerLoop")?.call1((scheduler,))?;
     py.import("asyncio")?.getattr("_set_running_loop")?.call1((&lp,))?;
     LOOP.with(|l| *l.borrow_mut() = Some((lp.unbind(), handle)));
@@ -154,6 +154,8 @@ impl TimerHandle {
 #[pyclass(frozen, module = "fastcore._core")]
 pub struct Scheduler {
     handle: Handle,
+    /// The worker thread whose runtime `handle` drives.
+    owner: std::thread::ThreadId,
 }
 
 #[pymethods]
@@ -198,6 +200,14 @@ impl Scheduler {
         context: Option<Py<PyAny>>,
         name: Option<String>,
     ) -> PyResult<Py<Task>> {
+        // A task binds the loop of the thread that creates it, and its driver runs on this
+        // loop's runtime: the two must be the same worker, as asyncio requires too.
+        if std::thread::current().id() != self.owner {
+            return Err(PyRuntimeError::new_err(
+                "create_task() was called from another thread than the loop's worker; \
+                 use asyncio.run_coroutine_threadsafe(coro, loop)",
+            ));
+        }
         spawn_task(py, &self.handle, coro, context, name)
     }
 }
@@ -214,8 +224,7 @@ pub fn spawn_task(
     let task = Py::new(py, Task::new(py, coro, context, name)?)?;
     let driven = task.clone_ref(py);
     handle.spawn(async move {
-        let first = Python::attach(|py| stepper::step(driven.bind(py), Resume::Send));
-        let _ = stepper::drive(driven, first).await;
+        let _ = stepper::start(driven).await;
     });
     Ok(task)
 }

@@ -40,8 +40,9 @@ fn configure(response_type: Py<PyAny>, jsonable: Py<PyAny>) {
     let _ = HOOKS.set(Hooks { response_type, jsonable });
 }
 
-/// A deliberately unconvertible value whose conversion panics; tests use it to prove that a
-/// panic while serving one request costs only that request.
+/// A deliberately unconvertible value whose conversion panics, and whose `panic()` method
+/// panics inside the coroutine that calls it; tests use it to prove that a panic while serving
+/// one request costs only that request and leaves nothing behind on the worker.
 #[pyclass(frozen, module = "fastcore._core")]
 struct PanicProbe;
 
@@ -50,6 +51,11 @@ impl PanicProbe {
     #[new]
     fn new() -> Self {
         Self
+    }
+
+    #[allow(clippy::unused_self)] // a method, so that handlers call it as `probe.panic()`
+    fn panic(&self) {
+        panic!("PanicProbe.panic() called");
     }
 }
 

@@ -21,6 +21,8 @@ use pyo3::{ffi, intern};
 use tokio::sync::oneshot;
 
 use crate::awaitable::{Awaitable, Completion, RustFuture};
+use crate::context::{self, Claim};
+use crate::live;
 use crate::task::{cancelled_error, Task};
 
 /// How to resume a suspended coroutine.
@@ -38,84 +40,96 @@ pub enum Step {
     Await(Py<Awaitable>, RustFuture),
     Yield,
     Wait(oneshot::Receiver<()>),
+    /// The task's shared context is inside a step on another worker: try again shortly.
+    Retry(Resume),
 }
 
 /// Drives `task` to completion and returns its outcome (also recorded on the task).
 ///
-/// If this future is dropped before the coroutine finishes (the client went away, a timeout
-/// fired, a sibling in `gather` failed), `CancelledError` is thrown into the coroutine and it
-/// is driven on, detached, so that its `finally` blocks run.
-pub async fn drive(task: Py<Task>, first: Step) -> PyResult<Py<PyAny>> {
-    let mut guard = Driving(Some(task));
-    let mut next = first;
-    loop {
-        let resume = match next {
-            Step::Done(result) => {
-                guard.finish();
-                return result;
-            }
-            Step::Await(aw, fut) => {
-                let task = guard.task();
-                tokio::select! {
-                    biased;
-                    completion = fut => Resume::Complete(aw, completion),
-                    () = task.get().cancellation() => Resume::Cancel(Some(aw)),
+/// If the returned future is dropped before the coroutine finishes (the client went away, a
+/// timeout fired, a sibling in `gather` failed), even before its first poll, `CancelledError`
+/// is thrown into the coroutine and it is driven on, detached, so that its `finally` blocks
+/// run. At worker shutdown every live driver is cancelled the same way (see [`live`]).
+pub fn drive(task: Py<Task>, first: Step) -> impl std::future::Future<Output = PyResult<Py<PyAny>>> + Send {
+    let guard = Driving(Some(task));
+    async move {
+        let mut guard = guard;
+        let mut counted = live::Counted::register();
+        let mut next = first;
+        loop {
+            let resume = match next {
+                Step::Done(result) => {
+                    guard.finish();
+                    return result;
                 }
-            }
-            Step::Yield => {
-                tokio::task::yield_now().await;
-                Resume::Send
-            }
-            Step::Wait(done) => {
-                let task = guard.task();
-                tokio::select! {
-                    biased;
-                    _ = done => Resume::Send,
-                    () = task.get().cancellation() => Resume::Cancel(None),
+                Step::Await(aw, fut) => {
+                    let task = guard.task();
+                    if task.get().cancel_pending() {
+                        // Never polled, so dropping it loses nothing.
+                        Resume::Cancel(Some(aw))
+                    } else {
+                        tokio::select! {
+                            biased;
+                            completion = fut => Resume::Complete(aw, completion),
+                            () = task.get().cancellation() => Resume::Cancel(Some(aw)),
+                            () = counted.shutting_down() => Resume::Cancel(Some(aw)),
+                        }
+                    }
                 }
-            }
-        };
-        next = Python::attach(|py| step(guard.task().bind(py), resume));
+                Step::Yield => {
+                    tokio::task::yield_now().await;
+                    Resume::Send
+                }
+                Step::Retry(resume) => {
+                    tokio::task::yield_now().await;
+                    resume
+                }
+                Step::Wait(done) => {
+                    let task = guard.task();
+                    tokio::select! {
+                        biased;
+                        _ = done => Resume::Send,
+                        () = task.get().cancellation() => Resume::Cancel(None),
+                        () = counted.shutting_down() => Resume::Cancel(None),
+                    }
+                }
+            };
+            next = Python::attach(|py| step(guard.task().bind(py), resume));
+        }
     }
+}
+
+/// Takes the first step of `task` right away, then drives it to the end.
+pub fn start(task: Py<Task>) -> impl std::future::Future<Output = PyResult<Py<PyAny>>> + Send {
+    let first = Python::attach(|py| step(task.bind(py), Resume::Send));
+    drive(task, first)
 }
 
 /// Runs one step. Attached; loops only to throw a `RuntimeError` back into a coroutine that
 /// yielded something fastcore cannot wait on.
+///
+/// A pending `cancel()` is thrown in at the next suspension, but never in place of a result
+/// that an awaited Rust future already produced (a lock acquired, a queue item taken): that
+/// result is delivered first, and the cancellation waits for the next suspension, as asyncio
+/// does. A coroutine that returns with a cancellation still pending ends cancelled.
 pub fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
     let py = task.py();
     let t = task.get();
+    let claim = if t.shared_context { Claim::take(t.context.bind(py)) } else { Some(Claim::unshared()) };
+    let Some(_claim) = claim else { return Step::Retry(resume) };
     loop {
-        if let Some(cancel) = t.take_cancellation(py) {
-            resume = match resume {
-                Resume::Complete(aw, completion) => {
-                    aw.get().finish(completion(py));
-                    Resume::Throw(cancel)
-                }
-                Resume::Cancel(aw) => {
-                    if let Some(aw) = aw {
+        if !matches!(resume, Resume::Complete(..)) {
+            if let Some(cancel) = t.take_cancellation(py) {
+                resume = match resume {
+                    Resume::Cancel(Some(aw)) => {
                         aw.get().finish(Err(cancel.clone_ref(py)));
+                        Resume::Throw(cancel)
                     }
-                    Resume::Throw(cancel)
-                }
-                Resume::Send | Resume::Throw(_) => Resume::Throw(cancel),
-            };
+                    _ => Resume::Throw(cancel),
+                };
+            }
         }
-        let sent = in_task(task, || match resume {
-            Resume::Send => send(py, t.coro.bind(py)),
-            Resume::Complete(aw, completion) => {
-                aw.get().finish(completion(py));
-                send(py, t.coro.bind(py))
-            }
-            Resume::Throw(err) => throw(t.coro.bind(py), err),
-            Resume::Cancel(aw) => {
-                let err = cancelled_error(py, None);
-                if let Some(aw) = aw {
-                    aw.get().finish(Err(err.clone_ref(py)));
-                }
-                throw(t.coro.bind(py), err)
-            }
-        });
-        let result = match sent {
+        let result = match in_task(task, resume) {
             Sent::Yielded(obj) => match classify(task, &obj) {
                 Ok(step) => return step,
                 Err(err) => {
@@ -123,11 +137,30 @@ pub fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
                     continue;
                 }
             },
-            Sent::Returned(v) => Ok(v.unbind()),
+            Sent::Returned(v) => t.take_cancellation(py).map_or_else(|| Ok(v.unbind()), Err),
             Sent::Raised(e) => Err(e),
         };
         Task::complete(task, &result);
         return Step::Done(result);
+    }
+}
+
+/// Resumes the coroutine as `resume` says. Runs inside the caller's context.
+fn resume_coro<'py>(py: Python<'py>, coro: &Bound<'py, PyAny>, resume: Resume) -> Sent<'py> {
+    match resume {
+        Resume::Send => send(py, coro),
+        Resume::Complete(aw, completion) => {
+            aw.get().finish(completion(py));
+            send(py, coro)
+        }
+        Resume::Throw(err) => throw(coro, err),
+        Resume::Cancel(aw) => {
+            let err = cancelled_error(py, None);
+            if let Some(aw) = aw {
+                aw.get().finish(Err(err.clone_ref(py)));
+            }
+            throw(coro, err)
+        }
     }
 }
 
@@ -201,31 +234,79 @@ fn classify(task: &Bound<'_, Task>, obj: &Bound<'_, PyAny>) -> PyResult<Step> {
     )))
 }
 
-/// Runs `f` inside the task's context, registered as asyncio's current task.
+/// Resumes the task's coroutine inside the task's context, registered as asyncio's current
+/// task; both are restored by guards, so even a panic unwinding from the coroutine (PyO3
+/// resumes `PanicException` as a panic) leaves the worker as it found it.
+///
+/// If the context cannot be entered (code outside fastcore has it entered), the
+/// `RuntimeError` is thrown into the coroutine instead, inside a new empty context, so that
+/// nothing the coroutine does while handling it leaks into the worker's own context.
+fn in_task<'py>(task: &Bound<'py, Task>, resume: Resume) -> Sent<'py> {
+    let py = task.py();
+    let t = task.get();
+    let coro = t.coro.bind(py);
+    let ctx = t.context.bind(py);
+    match context::Entered::enter(ctx) {
+        Ok(_entered) => {
+            let _current = CurrentTask::register(task);
+            resume_coro(py, coro, resume)
+        }
+        Err(err) => {
+            if let Resume::Complete(aw, completion) = resume {
+                aw.get().finish(completion(py));
+            }
+            let refused = PyRuntimeError::new_err(format!("fastcore could not enter the task's context: {err}"));
+            refused.set_cause(py, Some(err));
+            let empty = match context::empty(py) {
+                Ok(empty) => empty,
+                Err(e) => return Sent::Raised(e),
+            };
+            let sent = match context::Entered::enter(&empty) {
+                Ok(_entered) => throw(coro, refused),
+                Err(e) => Sent::Raised(e),
+            };
+            sent
+        }
+    }
+}
+
+/// The task registered as `asyncio.current_task()` of its loop until dropped.
 ///
 /// `asyncio.current_task()` reads `_asyncio._current_tasks[loop]`. `_enter_task` and
 /// `_leave_task` insert and delete that key on every step; here the key stays and only its
 /// value is swapped (the task, then whatever was there before — None between steps), which
 /// `current_task()` reads the same way at a fraction of the cost.
-fn in_task<R>(task: &Bound<'_, Task>, f: impl FnOnce() -> R) -> R {
-    let py = task.py();
-    let t = task.get();
-    in_context(t.context.bind(py), || {
-        let Some(lp) = t.event_loop.as_ref().map(|l| l.bind(py)) else { return f() };
+struct CurrentTask<'py> {
+    swapped: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+}
+
+impl<'py> CurrentTask<'py> {
+    fn register(task: &Bound<'py, Task>) -> Self {
+        let py = task.py();
+        let Some(lp) = task.get().event_loop.as_ref().map(|l| l.bind(py).clone()) else {
+            return Self { swapped: None };
+        };
         let tasks = current_tasks(py);
-        let previous = match tasks.get_item(lp) {
+        let previous = match tasks.get_item(&lp) {
             Ok(Some(p)) => p,
             _ => py.None().into_bound(py),
         };
-        if let Err(e) = tasks.set_item(lp, task) {
-            e.print(py);
+        if let Err(e) = tasks.set_item(&lp, task) {
+            e.write_unraisable(py, Some(&lp));
         }
-        let out = f();
-        if let Err(e) = tasks.set_item(lp, previous) {
-            e.print(py);
+        Self { swapped: Some((lp, previous)) }
+    }
+}
+
+impl Drop for CurrentTask<'_> {
+    fn drop(&mut self) {
+        if let Some((lp, previous)) = self.swapped.take() {
+            let py = lp.py();
+            if let Err(e) = current_tasks(py).set_item(&lp, previous) {
+                e.write_unraisable(py, Some(&lp));
+            }
         }
-        out
-    })
+    }
 }
 
 /// The dict behind `asyncio.current_task()`.
@@ -240,22 +321,6 @@ fn current_tasks(py: Python<'_>) -> &Bound<'_, PyDict> {
                 .unbind()
         })
         .bind(py)
-}
-
-/// Runs `f` inside `ctx` (a `contextvars.Context`), as `ctx.run` would.
-pub fn in_context<R>(ctx: &Bound<'_, PyAny>, f: impl FnOnce() -> R) -> R {
-    // SAFETY: attached; `ctx` is a live Context. Enter fails only if the context is already
-    // entered, in which case we run in it anyway and skip the matching exit.
-    let entered = unsafe { ffi::PyContext_Enter(ctx.as_ptr()) } == 0;
-    if !entered {
-        PyErr::take(ctx.py());
-    }
-    let out = f();
-    if entered {
-        // SAFETY: pairs with the successful Enter above, on the same thread.
-        unsafe { ffi::PyContext_Exit(ctx.as_ptr()) };
-    }
-    out
 }
 
 /// Owns a task while it is being driven; cancels and detaches it if dropped unfinished.
@@ -276,15 +341,18 @@ impl Driving {
 impl Drop for Driving {
     fn drop(&mut self) {
         let Some(task) = self.0.take() else { return };
+        if Python::attach(|py| task.bind(py).get().is_done()) {
+            return;
+        }
         match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
+            Ok(handle) if !live::closing() => {
                 handle.spawn(async move {
                     let first = Python::attach(|py| step(task.bind(py), Resume::Cancel(None)));
                     let _ = drive(task, first).await;
                 });
             }
             // The runtime is going away: no more awaiting is possible, so just close it.
-            Err(_) => Python::attach(|py| {
+            _ => Python::attach(|py| {
                 if let Err(e) = task.bind(py).get().coro.bind(py).call_method0("close") {
                     e.print(py);
                 }

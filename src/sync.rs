@@ -137,25 +137,44 @@ impl Event {
 }
 
 /// A counting semaphore shared by every worker; FIFO-fair.
+///
+/// Tokio's semaphore panics above `MAX_PERMITS` (2**61 - 1), so both the initial value and
+/// every release are checked against it; releases are serialised so that two of them cannot
+/// pass the check together and overflow.
 #[pyclass(frozen, module = "fastcore._core")]
 pub struct Semaphore {
     sem: Arc<TokioSemaphore>,
+    releasing: Mutex<()>,
 }
 
 #[pymethods]
 impl Semaphore {
     #[new]
     #[pyo3(signature = (value = 1))]
-    fn new(value: usize) -> Self {
-        Self { sem: Arc::new(TokioSemaphore::new(value)) }
+    fn new(value: i128) -> PyResult<Self> {
+        let value = usize::try_from(value).ok().filter(|v| *v <= TokioSemaphore::MAX_PERMITS).ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "Semaphore initial value must be between 0 and {}, got {value}",
+                TokioSemaphore::MAX_PERMITS
+            ))
+        })?;
+        Ok(Self { sem: Arc::new(TokioSemaphore::new(value)), releasing: Mutex::new(()) })
     }
 
     fn acquire(&self) -> Awaitable {
         take_permit(&self.sem, "fastcore.Semaphore.acquire")
     }
 
-    fn release(&self) {
+    fn release(&self) -> PyResult<()> {
+        let _serialised = lock(&self.releasing);
+        if self.sem.available_permits() >= TokioSemaphore::MAX_PERMITS {
+            return Err(PyValueError::new_err(format!(
+                "Semaphore released too many times: it cannot hold more than {} permits",
+                TokioSemaphore::MAX_PERMITS
+            )));
+        }
         self.sem.add_permits(1);
+        Ok(())
     }
 
     fn locked(&self) -> bool {
@@ -167,9 +186,9 @@ impl Semaphore {
     }
 
     #[pyo3(signature = (*_exc))]
-    fn __aexit__(&self, _exc: &Bound<'_, PyTuple>) -> Awaitable {
-        self.release();
-        ready("fastcore.Semaphore.__aexit__")
+    fn __aexit__(&self, _exc: &Bound<'_, PyTuple>) -> PyResult<Awaitable> {
+        self.release()?;
+        Ok(ready("fastcore.Semaphore.__aexit__"))
     }
 
     fn __repr__(&self) -> String {

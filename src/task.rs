@@ -16,7 +16,7 @@ use pyo3::types::PyType;
 use tokio::sync::{oneshot, Notify};
 
 use crate::awaitable::{end_iteration, lock};
-use crate::eventloop;
+use crate::{context, eventloop};
 
 enum Outcome {
     Value(Py<PyAny>),
@@ -40,6 +40,9 @@ pub struct Task {
     pub coro: Py<PyAny>,
     pub context: Py<PyAny>,
     pub event_loop: Option<Py<PyAny>>,
+    /// The context was handed in (`create_task(coro, context=ctx)`) and may be shared with
+    /// other tasks: steps must claim it first (see `context::Claim`).
+    pub shared_context: bool,
     inner: Mutex<Inner>,
     cancel_requested: Notify,
     blocking: AtomicBool,
@@ -50,14 +53,15 @@ impl Task {
     /// A task for `coro` in `context` (a copy of the current context when None), bound to this
     /// worker's loop if there is one.
     pub fn new(py: Python<'_>, coro: Py<PyAny>, context: Option<Py<PyAny>>, name: Option<String>) -> PyResult<Self> {
-        let context = match context {
-            Some(c) if !c.is_none(py) => c,
-            _ => copy_context(py)?,
+        let (context, shared_context) = match context {
+            Some(c) if !c.is_none(py) => (c, true),
+            _ => (context::copy_current(py)?, false),
         };
         Ok(Self {
             coro,
             context,
             event_loop: eventloop::current(py),
+            shared_context,
             inner: Mutex::new(Inner { name, ..Inner::default() }),
             cancel_requested: Notify::new(),
             blocking: AtomicBool::new(false),
@@ -76,6 +80,11 @@ impl Task {
         Some(cancelled_error(py, msg))
     }
 
+    /// True while a `cancel()` waits to be thrown into the coroutine.
+    pub fn cancel_pending(&self) -> bool {
+        lock(&self.inner).must_cancel
+    }
+
     /// Resolves when `cancel()` has been called (and not yet consumed by the stepper).
     pub async fn cancellation(&self) {
         loop {
@@ -89,6 +98,10 @@ impl Task {
     /// Records the coroutine's outcome, wakes awaiting drivers and schedules done callbacks.
     pub fn complete(slf: &Bound<'_, Self>, result: &PyResult<Py<PyAny>>) {
         let py = slf.py();
+        if let Err(e) = result {
+            // Normalise now, outside the lock: later clones under it are then plain increfs.
+            let _ = e.value(py);
+        }
         let outcome = match result {
             Ok(v) => Outcome::Value(v.clone_ref(py)),
             Err(e) if e.is_instance(py, &cancelled_error_type(py)) => Outcome::Cancelled(e.clone_ref(py)),
@@ -148,6 +161,23 @@ impl Task {
         }
     }
 
+    /// The message given to `cancel()`; `asyncio.gather` reads it.
+    #[getter]
+    fn _cancel_message(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        lock(&self.inner).cancel_message.as_ref().map(|m| m.clone_ref(py))
+    }
+
+    /// The `CancelledError` a cancelled task ends with; `asyncio.gather` asks for it.
+    fn _make_cancelled_error(&self, py: Python<'_>) -> Py<PyAny> {
+        let inner = lock(&self.inner);
+        if let Some(Outcome::Cancelled(e)) = &inner.outcome {
+            return e.value(py).clone().into_any().unbind();
+        }
+        let msg = inner.cancel_message.as_ref().map(|m| m.clone_ref(py));
+        drop(inner);
+        cancelled_error(py, msg).into_value(py).into_any()
+    }
+
     fn cancelled(&self) -> bool {
         matches!(lock(&self.inner).outcome, Some(Outcome::Cancelled(_)))
     }
@@ -156,15 +186,17 @@ impl Task {
     /// suspension point (or right away if it is suspended now).
     #[pyo3(signature = (msg = None))]
     fn cancel(&self, msg: Option<Py<PyAny>>) -> bool {
-        {
+        let replaced = {
             let mut inner = lock(&self.inner);
             if inner.outcome.is_some() {
                 return false;
             }
             inner.cancels_requested += 1;
             inner.must_cancel = true;
-            inner.cancel_message = msg;
-        }
+            std::mem::replace(&mut inner.cancel_message, msg)
+        };
+        // Dropped outside the lock: a decref can run arbitrary Python (`__del__`).
+        drop(replaced);
         self.cancel_requested.notify_one();
         true
     }
@@ -197,18 +229,25 @@ impl Task {
         Ok(())
     }
 
+    /// Removes every registered `callback` (compared with `==`, as asyncio does). The
+    /// comparisons run Python, so they run on a copy, outside the lock; the matches are then
+    /// removed by identity, leaving callbacks added meanwhile in place.
     fn remove_done_callback(&self, py: Python<'_>, callback: &Bound<'_, PyAny>) -> PyResult<usize> {
-        let mut inner = lock(&self.inner);
-        let before = inner.callbacks.len();
-        let mut keep = Vec::with_capacity(before);
-        for (cb, ctx) in std::mem::take(&mut inner.callbacks) {
+        let registered: Vec<Py<PyAny>> = lock(&self.inner).callbacks.iter().map(|(cb, _)| cb.clone_ref(py)).collect();
+        let mut matching = Vec::new();
+        for cb in &registered {
             if cb.bind(py).eq(callback)? {
-                continue;
+                matching.push(cb.as_ptr());
             }
-            keep.push((cb, ctx));
         }
-        inner.callbacks = keep;
-        Ok(before - inner.callbacks.len())
+        let removed: Vec<_> = {
+            let mut inner = lock(&self.inner);
+            let (removed, kept) =
+                std::mem::take(&mut inner.callbacks).into_iter().partition(|(cb, _)| matching.contains(&cb.as_ptr()));
+            inner.callbacks = kept;
+            removed
+        };
+        Ok(removed.len())
     }
 
     fn get_loop(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
@@ -287,11 +326,6 @@ impl Task {
         };
         format!("<Task {} {state}>", inner.name.as_deref().unwrap_or("fastcore-task"))
     }
-}
-
-pub fn copy_context(py: Python<'_>) -> PyResult<Py<PyAny>> {
-    // SAFETY: attached; returns a new reference or NULL with an exception set.
-    unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyContext_CopyCurrent()) }.map(Bound::unbind)
 }
 
 pub fn cancelled_error_type(py: Python<'_>) -> Bound<'_, PyType> {

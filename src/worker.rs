@@ -22,6 +22,7 @@ use tokio::sync::watch;
 
 use crate::dispatch::{self, Config};
 use crate::eventloop;
+use crate::live;
 use crate::response;
 
 /// Threads each worker may start for `to_thread`; more calls queue.
@@ -30,6 +31,12 @@ const BLOCKING_THREADS: usize = 16;
 thread_local! {
     static BLOCKING_STATE: std::cell::RefCell<Option<ThreadState>> = const { std::cell::RefCell::new(None) };
 }
+
+/// After the drain timeout, how long cancelled coroutines get to run their `finally` blocks.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
+
+/// Then how long `to_thread` calls still running get before they are abandoned.
+const BLOCKING_GRACE: Duration = Duration::from_millis(500);
 
 /// How long a client may take to send a request head; also bounds idle keep-alive connections.
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
@@ -114,12 +121,22 @@ impl Worker {
         }
         let Worker { index, load, listener, config, shutdown, drain, .. } = self;
         runtime.block_on(accept_loop(Balance { index, load }, listener, config, shutdown, drain));
+        // Coroutines still suspended get `CancelledError` and a short grace to run their
+        // `finally` blocks, in their own context, before the runtime goes.
+        live::cancel_all();
+        if live::count() > 0 && runtime.block_on(tokio::time::timeout(CANCEL_GRACE, live::idle())).is_err() {
+            eprintln!(
+                "fastcore: worker {index}: {} task(s) still running {CANCEL_GRACE:?} after cancellation; closing them",
+                live::count()
+            );
+        }
+        live::set_closing();
         #[cfg(Py_GIL_DISABLED)]
         park::detach();
-        // Dropped detached: shutting down the blocking pool waits for its threads, which
-        // must attach to release their thread states. Python objects still owned by tasks cut
-        // off by the drain timeout are released by PyO3 at the next attach.
-        drop(runtime);
+        // Shut down detached: blocking-pool threads must attach to release their thread
+        // states. `to_thread` calls still running are abandoned after a bounded wait rather
+        // than waited for, so shutdown stays within the drain timeout plus the graces.
+        runtime.shutdown_timeout(BLOCKING_GRACE);
         Python::attach(eventloop::uninstall);
         drop(thread_state);
     }
@@ -193,6 +210,8 @@ async fn accept_loop(
             _ = shutdown.changed() => break,
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
+                    // A flood of connections answered by hyper alone (400, 431) runs no Python.
+                    safe_point();
                     let _ = stream.set_nodelay(true);
                     let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
                     let conn = graceful.watch(conn);
@@ -248,7 +267,11 @@ impl ThreadState {
 
 impl Drop for ThreadState {
     fn drop(&mut self) {
-        // SAFETY: same thread as `create`, currently detached; Release needs the state attached
+        // A panic that escaped `block_on` may leave a free-threaded worker attached; restoring
+        // an attached thread state is fatal, so detach first (a no-op when already detached).
+        #[cfg(Py_GIL_DISABLED)]
+        park::detach();
+        // SAFETY: same thread as `create`, now detached; Release needs the state attached
         // and, being the last count, destroys it.
         unsafe {
             ffi::PyEval_RestoreThread(self.tstate);
@@ -283,6 +306,18 @@ mod park {
         }
     }
 
+    /// Lets a stop-the-world pause (the GC) that is waiting for this thread go ahead: detach
+    /// and re-attach at once. Called on paths that answer without running Python, which
+    /// otherwise never reach an eval-breaker check and would stall every Python thread
+    /// for as long as a client keeps the worker busy with them.
+    pub fn safe_point() {
+        if ATTACHED.with(Cell::get) {
+            // SAFETY: attached by `attach`, and not inside a Python call (only called between
+            // requests, outside `Python::attach`); the state is restored at once.
+            unsafe { ffi::PyEval_RestoreThread(ffi::PyEval_SaveThread()) };
+        }
+    }
+
     pub fn detach() {
         if ATTACHED.with(Cell::get) {
             // SAFETY: attached by `attach` above, and no Python call is in progress: Tokio parks
@@ -292,6 +327,13 @@ mod park {
             ATTACHED.with(|a| a.set(false));
         }
     }
+}
+
+/// A safe point for stop-the-world pauses on paths that run no Python (see `park::safe_point`);
+/// nothing to do on GIL builds, where such paths never hold the GIL.
+pub fn safe_point() {
+    #[cfg(Py_GIL_DISABLED)]
+    park::safe_point();
 }
 
 /// Runs `f` when dropped, even while unwinding.

@@ -16,6 +16,8 @@ class PanicProbe:
     costs only its own request."""
 
     def __init__(self) -> None: ...
+    def panic(self) -> None:
+        """Panics in Rust, inside whatever Python code calls it."""
 
 # routes.rs
 class Router:
