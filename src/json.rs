@@ -7,6 +7,7 @@
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::ffi;
+use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::sync::critical_section::with_critical_section;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -29,9 +30,11 @@ impl<'a, 'py> Encoder<'a, 'py> {
         Ok(out)
     }
 
-    /// `obj` may be borrowed from its container (no reference of its own): scalars are written
-    /// as they are; a container or an unknown object is first owned, since encoding it may run
-    /// code (or wait on a lock) while the parent container's lock is suspended.
+    /// `obj` may be borrowed from its container (no reference of its own). Only what can be
+    /// written without running code, allocating Python objects or taking a lock is written in
+    /// place: None, bools, compact ASCII strs, ints that fit in 64 bits and floats. Anything else
+    /// is owned first, since encoding it may run code (or wait on a lock, which suspends the
+    /// parent container's lock on 3.13t) that frees it.
     fn write(&self, obj: &Bound<'py, PyAny>, out: &mut Vec<u8>, depth: usize) -> PyResult<()> {
         if depth > MAX_DEPTH {
             return Err(PyValueError::new_err("JSON nesting is deeper than 255 levels"));
@@ -39,7 +42,7 @@ impl<'a, 'py> Encoder<'a, 'py> {
         if obj.is_none() {
             out.extend_from_slice(b"null");
         } else if let Ok(s) = obj.cast_exact::<PyString>() {
-            write_str(s.to_str()?, out);
+            write_py_str(s, out)?;
         } else if let Ok(b) = obj.cast_exact::<PyBool>() {
             out.extend_from_slice(if b.is_true() { b"true" } else { b"false" });
         } else if obj.is_exact_instance_of::<PyInt>() {
@@ -58,27 +61,42 @@ impl<'a, 'py> Encoder<'a, 'py> {
         Ok(())
     }
 
-    /// Iterates with borrowed keys and values under the dict's lock (3.13t; the GIL elsewhere):
-    /// no reference-count traffic per item, which matters for objects owned by another thread.
+    /// Iterates under the dict's lock (3.13t; the GIL elsewhere). A compact ASCII str key is
+    /// written in place and its value handed to `write` still borrowed: no reference-count
+    /// traffic per item, which matters for objects owned by another thread. Any other key is
+    /// owned, and its value with it, before the key is written: that may run code (rendering a
+    /// big int runs signal handlers) or wait on a lock (filling a non-ASCII str's UTF-8 cache),
+    /// and either lets the dict be mutated and the pair freed. After a mutation `pos` may be
+    /// stale; PyDict_Next checks it against the current table, so the walk stops or goes on,
+    /// never reading freed memory.
     fn write_dict(&self, d: &Bound<'py, PyDict>, out: &mut Vec<u8>, depth: usize) -> PyResult<()> {
         let py = d.py();
         out.push(b'{');
         with_critical_section(d.as_any(), || -> PyResult<()> {
             let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
             let mut first = true;
-            // SAFETY: attached and holding the dict's lock; PyDict_Next hands out borrowed
-            // references that stay valid while the dict is not mutated, and `write` owns
-            // anything it recurses into before code can run.
+            // SAFETY: attached and holding the dict's lock; `pos`, `key` and `value` are valid
+            // out-pointers.
             while unsafe { ffi::PyDict_Next(d.as_ptr(), &raw mut pos, &raw mut key, &raw mut value) } != 0 {
                 if !first {
                     out.push(b',');
                 }
                 first = false;
-                let k = unsafe { Borrowed::from_ptr(py, key) };
-                write_key(&k, out)?;
-                out.push(b':');
-                let v = unsafe { Borrowed::from_ptr(py, value) };
-                self.write(&v, out, depth + 1)?;
+                // SAFETY: PyDict_Next returned 1, so both are non-null references borrowed from
+                // the dict, which nothing has been able to mutate since (its lock is held and no
+                // code has run).
+                let (k, v) = unsafe { (Borrowed::from_ptr(py, key), Borrowed::from_ptr(py, value)) };
+                let str_key = k.cast_exact::<PyString>().ok();
+                if let Some(text) = str_key.as_deref().and_then(ascii_in_place) {
+                    write_str(text, out);
+                    out.push(b':');
+                    self.write(&v, out, depth + 1)?;
+                } else {
+                    let (k, v) = (k.to_owned(), v.to_owned());
+                    write_key(&k, out)?;
+                    out.push(b':');
+                    self.write(&v, out, depth + 1)?;
+                }
             }
             Ok(())
         })?;
@@ -92,11 +110,14 @@ impl<'a, 'py> Encoder<'a, 'py> {
         with_critical_section(l.as_any(), || -> PyResult<()> {
             let mut i = 0;
             // SAFETY: attached and holding the list's lock; the length is read again on every
-            // turn and items are borrowed, as in `write_dict`.
+            // turn, since writing an item may run code that shrinks the list.
             while i < unsafe { ffi::PyList_GET_SIZE(l.as_ptr()) } {
                 if i > 0 {
                     out.push(b',');
                 }
+                // SAFETY: `i` is below the length just read, under the lock, with no code run
+                // since: the slot holds a live item, borrowed from the list; `write` owns it
+                // before anything can run, as in `write_dict`.
                 let item = unsafe { Borrowed::from_ptr(py, ffi::PyList_GET_ITEM(l.as_ptr(), i)) };
                 self.write(&item, out, depth + 1)?;
                 i += 1;
@@ -160,7 +181,9 @@ pub fn not_serialisable(obj: &Bound<'_, PyAny>) -> PyErr {
     PyTypeError::new_err(format!("Object of type {name} is not JSON serializable"))
 }
 
-/// Keys follow `json.dumps`: str as is; int, float, bool and None become strings.
+/// Keys follow `json.dumps`: str as is; bool and None as JSON spells them; int and float
+/// subclasses by value (`int.__repr__`, `float.__repr__`), never through their own `__str__`.
+/// A non-finite float key is refused like a non-finite value.
 fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
     if let Ok(s) = k.cast::<PyString>() {
         write_str(s.to_str()?, out);
@@ -168,9 +191,13 @@ fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
         out.extend_from_slice(if b.is_true() { b"\"true\"" } else { b"\"false\"" });
     } else if k.is_none() {
         out.extend_from_slice(b"\"null\"");
-    } else if k.is_instance_of::<PyInt>() || k.is_instance_of::<PyFloat>() {
-        let s = k.str()?;
-        write_str(s.to_str()?, out);
+    } else if k.is_instance_of::<PyInt>() {
+        out.push(b'"');
+        write_int(k, out)?;
+        out.push(b'"');
+    } else if let Ok(f) = k.cast::<PyFloat>() {
+        let exact = PyFloat::new(k.py(), finite(f.value())?);
+        write_str(exact.repr()?.to_str()?, out);
     } else {
         let name = k.get_type().qualname()?;
         return Err(PyTypeError::new_err(format!("keys must be str, int, float, bool or None, not {name}")));
@@ -178,22 +205,71 @@ fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
     Ok(())
 }
 
+/// A compact ASCII str is its own UTF-8, stored right after its header: reading it takes no
+/// lock, allocates nothing and cannot fail, so it can be read while only borrowed.
+#[cfg(not(Py_3_14))]
+fn ascii_in_place<'a>(s: &'a Bound<'_, PyString>) -> Option<&'a str> {
+    let p = s.as_ptr();
+    // SAFETY: `p` is a live str for at least 'a, and its compact and ascii bits never change
+    // after creation. When both are set, its `length` characters are that many ASCII bytes
+    // (valid UTF-8) inline in the object, unchanged for as long as it lives.
+    unsafe {
+        if ffi::PyUnicode_IS_COMPACT_ASCII(p) == 0 {
+            return None;
+        }
+        let bytes = std::slice::from_raw_parts(ffi::PyUnicode_1BYTE_DATA(p), ffi::PyUnicode_GET_LENGTH(p) as usize);
+        Some(std::str::from_utf8_unchecked(bytes))
+    }
+}
+
+/// PyO3 does not expose the str layout of 3.14: every str takes the owned path.
+#[cfg(Py_3_14)]
+fn ascii_in_place<'a>(_: &'a Bound<'_, PyString>) -> Option<&'a str> {
+    None
+}
+
+/// `s` may be borrowed: see `ascii_in_place`. Any other str is owned before its UTF-8 is made,
+/// which may take the str's lock (3.13t) or raise (lone surrogates).
+fn write_py_str(s: &Bound<'_, PyString>, out: &mut Vec<u8>) -> PyResult<()> {
+    if let Some(text) = ascii_in_place(s) {
+        write_str(text, out);
+    } else {
+        let owned = s.clone();
+        write_str(owned.to_str()?, out);
+    }
+    Ok(())
+}
+
+/// `obj` is an int or int subclass, possibly borrowed: its value is read without running code
+/// (no `__index__`, no exception, so no collection either); past 64 bits it is owned, then
+/// rendered by `int.__repr__`, which can run signal handlers (and `_pylong` on 3.12+).
 fn write_int(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
-    if let Ok(v) = obj.extract::<i64>() {
+    let mut overflow = 0;
+    // SAFETY: attached, and `obj` is a live int (or int subclass), for which this only reads its
+    // digits: it cannot fail, and reports a value beyond 64 bits through `overflow`, not an
+    // exception.
+    let v = unsafe { ffi::PyLong_AsLongLongAndOverflow(obj.as_ptr(), &raw mut overflow) };
+    if overflow == 0 {
         out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
     } else {
-        // Beyond 64 bits: Python's own decimal rendering is exact.
-        out.extend_from_slice(obj.str()?.to_str()?.as_bytes());
+        let obj = obj.clone();
+        let text = obj.py().get_type::<PyInt>().call_method1(intern!(obj.py(), "__repr__"), (&obj,))?;
+        out.extend_from_slice(text.cast::<PyString>()?.to_str()?.as_bytes());
     }
     Ok(())
 }
 
 fn write_float(v: f64, out: &mut Vec<u8>) -> PyResult<()> {
-    if !v.is_finite() {
-        return Err(PyValueError::new_err(format!("Out of range float values are not JSON compliant: {v}")));
-    }
-    out.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+    out.extend_from_slice(ryu::Buffer::new().format_finite(finite(v)?).as_bytes());
     Ok(())
+}
+
+fn finite(v: f64) -> PyResult<f64> {
+    if v.is_finite() {
+        Ok(v)
+    } else {
+        Err(PyValueError::new_err(format!("Out of range float values are not JSON compliant: {v}")))
+    }
 }
 
 pub fn write_str(s: &str, out: &mut Vec<u8>) {
