@@ -51,8 +51,14 @@ impl Awaitable {
         matches!(*lock(&self.state), State::Done(_))
     }
 
-    pub fn finish(&self, result: PyResult<Py<PyAny>>) {
-        *lock(&self.state) = State::Done(result);
+    /// Stores the result. The error is normalised first and the old state dropped after the
+    /// lock is released, so no Python runs under it (nor in `__next__`'s clone of the error).
+    pub fn finish(&self, py: Python<'_>, result: PyResult<Py<PyAny>>) {
+        if let Err(e) = &result {
+            let _ = e.value(py);
+        }
+        let old = std::mem::replace(&mut *lock(&self.state), State::Done(result));
+        drop(old);
     }
 
     pub fn what(&self) -> &'static str {

@@ -122,7 +122,7 @@ pub fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
             if let Some(cancel) = t.take_cancellation(py) {
                 resume = match resume {
                     Resume::Cancel(Some(aw)) => {
-                        aw.get().finish(Err(cancel.clone_ref(py)));
+                        aw.get().finish(py, Err(cancel.clone_ref(py)));
                         Resume::Throw(cancel)
                     }
                     _ => Resume::Throw(cancel),
@@ -150,14 +150,14 @@ fn resume_coro<'py>(py: Python<'py>, coro: &Bound<'py, PyAny>, resume: Resume) -
     match resume {
         Resume::Send => send(py, coro),
         Resume::Complete(aw, completion) => {
-            aw.get().finish(completion(py));
+            aw.get().finish(py, completion(py));
             send(py, coro)
         }
         Resume::Throw(err) => throw(coro, err),
         Resume::Cancel(aw) => {
             let err = cancelled_error(py, None);
             if let Some(aw) = aw {
-                aw.get().finish(Err(err.clone_ref(py)));
+                aw.get().finish(py, Err(err.clone_ref(py)));
             }
             throw(coro, err)
         }
@@ -253,7 +253,7 @@ fn in_task<'py>(task: &Bound<'py, Task>, resume: Resume) -> Sent<'py> {
         }
         Err(err) => {
             if let Resume::Complete(aw, completion) = resume {
-                aw.get().finish(completion(py));
+                aw.get().finish(py, completion(py));
             }
             let refused = PyRuntimeError::new_err(format!("fastcore could not enter the task's context: {err}"));
             refused.set_cause(py, Some(err));
