@@ -22,7 +22,7 @@ make_venv() {  # make_venv <python> <dir> <extras>
     "$py" -m venv "$dir"
   fi
   "$dir/bin/python" -m pip install -q --upgrade pip >/dev/null
-  "$dir/bin/python" -m pip install -q "maturin>=1.8,<2" "pytest>=8" "httpx>=0.27" "$extras"
+  "$dir/bin/python" -m pip install -q --only-binary=:all: "maturin>=1.8,<2" -r ci/requirements-test.txt "$extras"
   log "building fastcore into $dir"
   (unset CONDA_PREFIX; VIRTUAL_ENV="$PWD/$dir" PATH="$PWD/$dir/bin:$PATH" \
      "$dir/bin/maturin" develop --release --quiet 1>&2)

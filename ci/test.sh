@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash ci/setup.sh
+bash ci/services.sh
+# Redis/PostgreSQL tests fail, not skip, when their servers are missing.
+export FASTCORE_REQUIRE_SERVICES=1
 
 echo "== cargo test (router, JSON encoder) =="
 PYO3_PYTHON="$(bash ci/python313t.sh)" cargo test --no-default-features --quiet

@@ -17,6 +17,7 @@ use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 
 use crate::awaitable::lock;
+use crate::fdwatch;
 use crate::stepper;
 use crate::task::Task;
 
@@ -187,6 +188,19 @@ impl Scheduler {
         schedule(py, &self.handle, delay, callback, Some(args), context)
     }
 
+    /// The worker loop's selector: call `on_ready(fd, mask)` when `fd` is ready for `events`
+    /// (`selectors.EVENT_READ | EVENT_WRITE`; 0 stops watching). Only on the loop's worker.
+    fn watch(&self, fd: i32, events: u8, on_ready: Py<PyAny>) -> PyResult<()> {
+        self.check_owner("watch a file descriptor")?;
+        fdwatch::watch(&self.handle, fd, events, on_ready)
+    }
+
+    fn unwatch(&self, fd: i32) -> PyResult<()> {
+        self.check_owner("stop watching a file descriptor")?;
+        fdwatch::unwatch(fd);
+        Ok(())
+    }
+
     #[allow(clippy::unused_self)] // a method because asyncio calls it as `loop.time()`
     fn time(&self) -> f64 {
         monotonic()
@@ -202,13 +216,20 @@ impl Scheduler {
     ) -> PyResult<Py<Task>> {
         // A task binds the loop of the thread that creates it, and its driver runs on this
         // loop's runtime: the two must be the same worker, as asyncio requires too.
-        if std::thread::current().id() != self.owner {
-            return Err(PyRuntimeError::new_err(
-                "create_task() was called from another thread than the loop's worker; \
-                 use asyncio.run_coroutine_threadsafe(coro, loop)",
-            ));
-        }
+        self.check_owner("create_task()")?;
         spawn_task(py, &self.handle, coro, context, name)
+    }
+}
+
+impl Scheduler {
+    fn check_owner(&self, what: &str) -> PyResult<()> {
+        if std::thread::current().id() == self.owner {
+            return Ok(());
+        }
+        Err(PyRuntimeError::new_err(format!(
+            "{what} was called from another thread than the loop's worker; \
+             use asyncio.run_coroutine_threadsafe(coro, loop)"
+        )))
     }
 }
 

@@ -18,6 +18,7 @@
 //! - [`aio`]: sleep, gather, wait_for, to_thread;
 //! - [`http_client`]: outgoing HTTP requests (`fastcore.http`) on the worker's runtime;
 //! - [`eventloop`]: the per-worker asyncio loop's scheduling, on Tokio;
+//! - [`fdwatch`]: file-descriptor readiness on the worker's reactor, the worker loop's selector;
 //! - [`sync`]: Lock, Event, Semaphore and Queue on `tokio::sync`, shared across workers.
 
 use pyo3::prelude::*;
@@ -28,6 +29,7 @@ pub mod body;
 pub mod context;
 pub mod dispatch;
 pub mod eventloop;
+pub mod fdwatch;
 pub mod http_client;
 pub mod json;
 pub mod live;

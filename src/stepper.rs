@@ -131,7 +131,10 @@ pub fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
         }
         let result = match in_task(task, resume) {
             Sent::Yielded(obj) => match classify(task, &obj) {
-                Ok(step) => return step,
+                Ok(step) => {
+                    Task::list_in_all_tasks(task);
+                    return step;
+                }
                 Err(err) => {
                     resume = Resume::Throw(err);
                     continue;
@@ -223,6 +226,7 @@ fn classify(task: &Bound<'_, Task>, obj: &Bound<'_, PyAny>) -> PyResult<Step> {
     let blocking = intern!(py, "_asyncio_future_blocking");
     if obj.getattr(blocking).is_ok_and(|b| b.is_truthy().unwrap_or(false)) {
         obj.setattr(blocking, false)?;
+        check_same_loop(task, obj)?;
         let (waker, done) = Waker::new();
         obj.call_method1(intern!(py, "add_done_callback"), (waker,))?;
         return Ok(Step::Wait(done));
@@ -231,6 +235,24 @@ fn classify(task: &Bound<'_, Task>, obj: &Bound<'_, PyAny>) -> PyResult<Step> {
     Err(PyRuntimeError::new_err(format!(
         "fastcore cannot wait on {repr}: a handler may await coroutines, fastcore awaitables, \
          fastcore tasks and asyncio futures of its worker's loop"
+    )))
+}
+
+/// A future of another worker's loop (a connection opened on another worker, say) would be
+/// completed on that worker while this one reads it: refuse, as asyncio's own Task does.
+fn check_same_loop(task: &Bound<'_, Task>, fut: &Bound<'_, PyAny>) -> PyResult<()> {
+    let py = task.py();
+    let Some(own) = task.get().event_loop.as_ref() else { return Ok(()) };
+    let Ok(theirs) = fut.call_method0(intern!(py, "get_loop")) else { return Ok(()) };
+    if theirs.is(own.bind(py)) {
+        return Ok(());
+    }
+    Err(PyRuntimeError::new_err(format!(
+        "{} awaited {} attached to a different loop: asyncio connections and futures belong to \
+         the fastcore worker that created them; create clients per worker (or in the handler), \
+         or run with --threads 1 and --workers N",
+        task.repr().map_or_else(|_| "a task".to_owned(), |r| r.to_string()),
+        fut.repr().map_or_else(|_| "a future".to_owned(), |r| r.to_string()),
     )))
 }
 

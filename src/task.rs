@@ -12,7 +12,7 @@ use std::sync::Mutex;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::PyType;
+use pyo3::types::{PyList, PyType};
 use tokio::sync::{oneshot, Notify};
 
 use crate::awaitable::{end_iteration, lock};
@@ -35,7 +35,7 @@ struct Inner {
     name: Option<String>,
 }
 
-#[pyclass(frozen, module = "fastcore._core")]
+#[pyclass(frozen, weakref, module = "fastcore._core")]
 pub struct Task {
     pub coro: Py<PyAny>,
     pub context: Py<PyAny>,
@@ -47,6 +47,9 @@ pub struct Task {
     cancel_requested: Notify,
     blocking: AtomicBool,
     log_destroy_pending: AtomicBool,
+    /// Listed in asyncio's task registry (`asyncio.all_tasks()`); done at the first suspension,
+    /// since a task that finishes in its first step is never visible as pending anyway.
+    listed: AtomicBool,
 }
 
 impl Task {
@@ -66,6 +69,7 @@ impl Task {
             cancel_requested: Notify::new(),
             blocking: AtomicBool::new(false),
             log_destroy_pending: AtomicBool::new(true),
+            listed: AtomicBool::new(false),
         })
     }
 
@@ -78,6 +82,21 @@ impl Task {
         inner.must_cancel = false;
         let msg = inner.cancel_message.as_ref().map(|m| m.clone_ref(py));
         Some(cancelled_error(py, msg))
+    }
+
+    /// Adds the task to asyncio's registry of tasks (`asyncio.all_tasks()`), once, if it
+    /// belongs to a worker loop. Called when it first suspends.
+    pub fn list_in_all_tasks(slf: &Bound<'_, Self>) {
+        static REGISTER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+        let t = slf.get();
+        if t.event_loop.is_none() || t.listed.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let py = slf.py();
+        let listed = REGISTER.import(py, "asyncio.tasks", "_register_task").and_then(|f| f.call1((slf,)));
+        if let Err(e) = listed {
+            e.write_unraisable(py, Some(slf.as_any()));
+        }
     }
 
     /// True while a `cancel()` waits to be thrown into the coroutine.
@@ -159,6 +178,38 @@ impl Task {
             Some(Outcome::Cancelled(e)) => Err(e.clone_ref(py)),
             None => Err(invalid_state(py, "Exception is not set.")),
         }
+    }
+
+    /// The loop the task belongs to (asyncio's private name; anyio reads it).
+    #[getter]
+    fn _loop(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.event_loop.as_ref().map(|l| l.clone_ref(py))
+    }
+
+    /// The pending done-callbacks as `(callback, context)` pairs, a copy; anyio looks for its
+    /// root task among them.
+    #[getter]
+    fn _callbacks<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let pairs: Vec<(Py<PyAny>, Py<PyAny>)> = lock(&self.inner)
+            .callbacks
+            .iter()
+            .map(|(cb, ctx)| (cb.clone_ref(py), ctx.as_ref().map_or_else(|| py.None(), |c| c.clone_ref(py))))
+            .collect();
+        PyList::new(py, pairs)
+    }
+
+    /// asyncio's flag for a cancellation not yet thrown in; anyio's cancel scopes read it.
+    #[getter]
+    fn _must_cancel(&self) -> bool {
+        self.cancel_pending()
+    }
+
+    /// asyncio's "future this task waits on". fastcore's driver waits itself, so there is none
+    /// to show; anyio then cancels the task directly, which is what it wants.
+    #[getter]
+    #[allow(clippy::unused_self)]
+    fn _fut_waiter(&self) -> Option<Py<PyAny>> {
+        None
     }
 
     /// The message given to `cancel()`; `asyncio.gather` reads it.

@@ -1,34 +1,40 @@
 """The asyncio loop each fastcore worker provides, with no event-loop thread behind it.
 
 Each worker thread installs one `WorkerLoop` as its running loop when it starts. Scheduling
-(`call_soon`, `call_later`, `create_task`) is done by the worker's Tokio runtime, so asyncio
-code inside handlers works unchanged:
+(`call_soon`, `call_later`, `create_task`) is done by the worker's Tokio runtime, and so is I/O:
+the loop is asyncio's own selector event loop whose selector is the worker's Tokio reactor
+(`_TokioSelector`, backed by `src/fdwatch.rs`). asyncio's transports, streams, servers, SSL and
+`sock_*` methods therefore run unchanged, and so do the libraries built on them (httpx,
+redis.asyncio, psycopg, anyio...):
 
-    @app.get("/slow")
-    async def slow():
-        await asyncio.sleep(0.01)
-        results = await asyncio.gather(fetch(1), fetch(2))
-        return {"results": results}
+    @app.get("/cached/{key}")
+    async def cached(key: str):
+        reader, writer = await asyncio.open_connection("127.0.0.1", 6379)
+        ...
 
-Methods that would need a selector or subprocess machinery (sockets, pipes, signals,
-subprocesses, servers, `run_forever`...) raise `NotImplementedError` naming themselves; use
-`fastcore.to_thread` or fastcore's own I/O there instead. The full list is in NOTES.md.
+Nothing ever calls `select()`: when the reactor finds a watched fd ready, the worker calls the
+registered reader or writer right away. Methods that need more than a reactor (subprocesses,
+signal handlers, `run_forever`...) raise `NotImplementedError` naming themselves. NOTES.md
+lists what each method maps to.
+
+A connection belongs to the worker loop that opened it: awaiting its futures from a handler
+on another worker raises `RuntimeError` (as asyncio does for a future of another loop), since
+asyncio's transports are not made to be driven from two threads at once.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import selectors
+from asyncio import unix_events
 from typing import Any, Callable
 
 logger = logging.getLogger("fastcore.asyncio")
 
-#: Methods of `asyncio.AbstractEventLoop` that a worker loop implements.
-SUPPORTED = frozenset({
-    "call_soon", "call_soon_threadsafe", "call_later", "call_at", "time", "create_future",
-    "create_task", "is_running", "is_closed", "get_debug", "set_debug", "call_exception_handler",
-    "default_exception_handler", "get_exception_handler", "set_exception_handler",
-    "run_in_executor", "get_task_factory", "set_task_factory", "shutdown_asyncgens",
-    "shutdown_default_executor", "close",
+#: Methods of `asyncio.AbstractEventLoop` that a worker loop refuses.
+UNSUPPORTED = frozenset({
+    "run_forever", "run_until_complete", "stop", "add_signal_handler", "remove_signal_handler",
+    "subprocess_exec", "subprocess_shell",
 })
 
 
@@ -37,13 +43,83 @@ async def await_one(aw: Any) -> Any:
     return await aw
 
 
-class WorkerLoop(asyncio.AbstractEventLoop):
+class _TokioSelector(selectors._BaseSelectorImpl):  # type: ignore[misc]
+    """A selector whose readiness comes from the worker's Tokio reactor.
+
+    It keeps asyncio's key map (the loop reads and edits it), and tells the worker which fds
+    to watch for which events. When one is ready, the worker calls `_ready`, which runs the
+    reader and writer handles as the selector loop's `_process_events` would.
+    """
+
+    def __init__(self, scheduler: Any, loop: "WorkerLoop") -> None:
+        super().__init__()
+        self._scheduler = scheduler
+        self._loop = loop
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        key = super().register(fileobj, events, data)
+        try:
+            self._scheduler.watch(key.fd, events, self._ready)
+        except BaseException:
+            super().unregister(fileobj)
+            raise
+        return key
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        key = super().unregister(fileobj)
+        self._scheduler.unwatch(key.fd)
+        return key
+
+    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        key = self._fd_to_key.get(self._fileobj_lookup(fileobj))
+        if key is None:
+            raise KeyError(f"{fileobj!r} is not registered")
+        if events != key.events:
+            self._scheduler.watch(key.fd, events, self._ready)
+        key = key._replace(events=events, data=data)
+        self._fd_to_key[key.fd] = key
+        return key
+
+    def select(self, timeout: float | None = None) -> list[Any]:
+        raise RuntimeError("a fastcore worker loop is driven by Tokio; nothing calls select()")
+
+    def _ready(self, fd: int, mask: int) -> None:
+        key = self._fd_to_key.get(fd)
+        if key is None:
+            return
+        reader, _ = key.data
+        if mask & selectors.EVENT_READ and reader is not None:
+            if reader._cancelled:
+                self._loop._remove_reader(fd)
+            else:
+                reader._run()
+        key = self._fd_to_key.get(fd)  # the reader may have changed or removed the key
+        if key is None:
+            return
+        _, writer = key.data
+        if mask & selectors.EVENT_WRITE and writer is not None:
+            if writer._cancelled:
+                self._loop._remove_writer(fd)
+            else:
+                writer._run()
+
+
+class WorkerLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[misc]
     def __init__(self, scheduler: Any) -> None:
         self._scheduler = scheduler
-        self._debug = False
-        self._exception_handler: Callable[..., Any] | None = None
+        super().__init__(selector=_TokioSelector(scheduler, self))
 
-    # -- scheduling -----------------------------------------------------------------------
+    # -- no self-pipe: nothing ever blocks in select(), so nothing needs waking ---------------
+    def _make_self_pipe(self) -> None:
+        pass
+
+    def _close_self_pipe(self) -> None:
+        pass
+
+    def _write_to_self(self) -> None:
+        pass
+
+    # -- scheduling: the worker's Tokio runtime -------------------------------------------------
     def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
         return self._scheduler.call_soon(callback, args, context)
 
@@ -59,9 +135,6 @@ class WorkerLoop(asyncio.AbstractEventLoop):
     def time(self) -> float:
         return self._scheduler.time()
 
-    def create_future(self) -> asyncio.Future[Any]:
-        return asyncio.Future(loop=self)
-
     def create_task(self, coro: Any, *, name: str | None = None, context: Any = None) -> Any:
         return self._scheduler.spawn(coro, context, name)
 
@@ -76,17 +149,8 @@ class WorkerLoop(asyncio.AbstractEventLoop):
     def is_running(self) -> bool:
         return True
 
-    def is_closed(self) -> bool:
-        return False
-
     def close(self) -> None:
         raise RuntimeError("a fastcore worker loop is closed by the server, not by handlers")
-
-    def get_debug(self) -> bool:
-        return self._debug
-
-    def set_debug(self, enabled: bool) -> None:
-        self._debug = enabled
 
     def get_task_factory(self) -> None:
         return None
@@ -94,29 +158,13 @@ class WorkerLoop(asyncio.AbstractEventLoop):
     def set_task_factory(self, factory: Any) -> None:
         raise NotImplementedError("WorkerLoop.set_task_factory: tasks are always fastcore tasks")
 
-    async def shutdown_asyncgens(self) -> None:
-        return None
-
-    async def shutdown_default_executor(self, timeout: float | None = None) -> None:
-        return None
-
-    # -- errors ---------------------------------------------------------------------------
-    def get_exception_handler(self) -> Callable[..., Any] | None:
-        return self._exception_handler
-
-    def set_exception_handler(self, handler: Callable[..., Any] | None) -> None:
-        self._exception_handler = handler
-
     def default_exception_handler(self, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         logger.error(context.get("message", "Unhandled exception in event loop"),
                      exc_info=(type(exc), exc, exc.__traceback__) if exc else None)
 
-    def call_exception_handler(self, context: dict[str, Any]) -> None:
-        if self._exception_handler is None:
-            self.default_exception_handler(context)
-        else:
-            self._exception_handler(self, context)
+    def __del__(self) -> None:
+        pass  # closed with its worker; asyncio's "unclosed event loop" warning does not apply
 
     def __repr__(self) -> str:
         return f"<fastcore.WorkerLoop running={self.is_running()}>"
@@ -125,15 +173,13 @@ class WorkerLoop(asyncio.AbstractEventLoop):
 def _unsupported(name: str) -> Callable[..., Any]:
     def method(self: WorkerLoop, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(
-            f"WorkerLoop.{name}() is not available on fastcore workers, which have no selector "
-            f"event loop; run blocking code with fastcore.to_thread(...) or use fastcore's "
-            f"Rust-backed I/O (fastcore.http, request.stream())"
+            f"WorkerLoop.{name}() is not available on fastcore workers, whose loop is driven by "
+            f"the server's Tokio runtime; run blocking code with fastcore.to_thread(...)"
         )
 
     method.__name__ = name
     return method
 
 
-for _name in dir(asyncio.AbstractEventLoop):
-    if not _name.startswith("_") and _name not in SUPPORTED and _name not in WorkerLoop.__dict__:
-        setattr(WorkerLoop, _name, _unsupported(_name))
+for _name in UNSUPPORTED:
+    setattr(WorkerLoop, _name, _unsupported(_name))

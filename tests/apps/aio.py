@@ -216,7 +216,7 @@ async def asyncio_compat():
 async def unsupported():
     loop = asyncio.get_running_loop()
     try:
-        await loop.getaddrinfo("localhost", 80)
+        await loop.subprocess_exec(asyncio.SubprocessProtocol, "true")
     except NotImplementedError as exc:
         return {"error": str(exc)}
     return {"error": None}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what the ecosystem tests need from Debian's packages: Redis and PostgreSQL servers
+# (the tests start them on private ports and stop them; tests/services.py), libpq for psycopg,
+# and openssl for a throwaway TLS certificate. Nothing is started here.
+set -euo pipefail
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
+ldconfig -p | grep -q 'libpq\.so\.5' || missing+=(libpq5)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "[services] installing ${missing[*]} (apt)" >&2
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  # The package starts its own servers; the tests run theirs on private ports instead.
+  $sudo service redis-server stop >/dev/null 2>&1 || true
+  $sudo service postgresql stop >/dev/null 2>&1 || true
+fi
