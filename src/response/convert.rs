@@ -43,7 +43,7 @@ impl PanicProbe {
     }
 }
 
-pub(crate) fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into<Bytes>) -> HttpResponse {
+fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into<Bytes>) -> HttpResponse {
     let mut resp = hyper::Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
     let h = resp.headers_mut();

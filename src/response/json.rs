@@ -172,7 +172,7 @@ pub(crate) fn encode_json<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, P
     Ok(PyBytes::new(obj.py(), &body))
 }
 
-pub(crate) fn not_serialisable(obj: &Bound<'_, PyAny>) -> PyErr {
+fn not_serialisable(obj: &Bound<'_, PyAny>) -> PyErr {
     let name = obj.get_type().qualname().map_or_else(|_| "<unknown>".to_owned(), |n| n.to_string());
     PyTypeError::new_err(format!("Object of type {name} is not JSON serializable"))
 }

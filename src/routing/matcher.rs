@@ -111,7 +111,7 @@ impl Pattern {
     }
 
     /// Parameter names in order of appearance.
-    pub(crate) fn param_names(&self) -> impl Iterator<Item = &str> {
+    fn param_names(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Param { name, .. } => Some(name.as_str()),
             Segment::Static(_) => None,

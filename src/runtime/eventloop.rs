@@ -98,7 +98,7 @@ impl Scheduler {
 }
 
 /// Starts driving `coro` as a new task on the worker's runtime; returns the task handle.
-pub(crate) fn spawn_task(
+fn spawn_task(
     py: Python<'_>,
     handle: &Handle,
     coro: Py<PyAny>,

@@ -335,7 +335,7 @@ impl Task {
     }
 }
 
-pub(crate) fn cancelled_error_type(py: Python<'_>) -> Bound<'_, PyType> {
+fn cancelled_error_type(py: Python<'_>) -> Bound<'_, PyType> {
     static T: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     T.import(py, "asyncio", "CancelledError").expect("asyncio.CancelledError").clone()
 }
