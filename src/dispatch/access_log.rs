@@ -1,4 +1,4 @@
-//! The access log: one line per request, handed to a Python callable after the response.
+//! The access log: one line per request, handed to a Python callable once its response is ready.
 
 use std::net::SocketAddr;
 
