@@ -1,4 +1,4 @@
-"""contextvars contexts around task steps (src/context.rs, src/stepper.rs `in_task`).
+"""contextvars contexts around task steps (src/runtime/context.rs, src/runtime/stepper.rs `in_task`).
 
 A context shared by tasks on two workers is entered by one thread at a time; a context that
 cannot be entered raises into the coroutine instead of running it in the wrong context; a

@@ -1,5 +1,5 @@
-"""Stop-the-world pauses under a flood of requests answered without Python (src/worker.rs
-`safe_point`, src/dispatch.rs `rust_only`).
+"""Stop-the-world pauses under a flood of requests answered without Python (src/runtime/attach.rs
+`safe_point`, src/dispatch/serve.rs `rust_only`).
 
 On 3.13t a worker stays attached while it runs, and a 404 never reaches an eval-breaker check:
 without safe points, `gc.collect()` on any thread waited for the flood to stop. The bound

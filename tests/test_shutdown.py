@@ -1,4 +1,4 @@
-"""Shutdown of a server with work in flight (src/worker.rs, src/live.rs, python/fastcore/server.py).
+"""Shutdown of a server with work in flight (src/server/worker.rs, src/runtime/live.rs, python/fastcore/server.py).
 
 At the drain deadline, coroutines still suspended get `CancelledError` in their own context
 and may await in their `finally`; `to_thread` work does not hold the process beyond the drain

@@ -1,4 +1,4 @@
-"""The coroutine stepper (src/stepper.rs): async handlers driven on the worker, awaitables,
+"""The coroutine stepper (src/runtime/stepper.rs): async handlers driven on the worker, awaitables,
 exceptions, cancellation and contextvars, against a real server."""
 from __future__ import annotations
 

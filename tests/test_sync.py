@@ -1,5 +1,5 @@
-"""Lock, Semaphore and Queue under cancellation, and Semaphore limits (src/sync.rs,
-src/stepper.rs): a cancellation that lands after an awaited primitive completed must not lose
+"""Lock, Semaphore and Queue under cancellation, and Semaphore limits (src/runtime/sync.rs,
+src/runtime/stepper.rs): a cancellation that lands after an awaited primitive completed must not lose
 what it completed with (a held lock, a queue item)."""
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""fastcore's asyncio-compatible Task, and gather (src/task.rs, src/aio.rs, src/eventloop.rs)."""
+"""fastcore's asyncio-compatible Task, and gather (src/runtime/task.rs, src/runtime/aio.rs,
+src/runtime/eventloop.rs)."""
 from __future__ import annotations
 
 import pytest

@@ -15,7 +15,8 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyTuple, PyType};
 use tokio::sync::{Notify, Semaphore as TokioSemaphore};
 
-use crate::awaitable::{lock, none, Awaitable, Completion};
+use crate::runtime::awaitable::{none, Awaitable, Completion};
+use crate::util::lock;
 
 fn truth() -> Completion {
     Box::new(|py| Ok(pyo3::types::PyBool::new(py, true).to_owned().into_any().unbind()))
@@ -55,7 +56,7 @@ fn take_permit(sem: &Arc<TokioSemaphore>, what: &'static str) -> Awaitable {
 
 /// `async with lock:` — mutual exclusion across every worker. Not owner-bound, like asyncio's.
 #[pyclass(frozen, module = "fastcore._core")]
-pub struct Lock {
+pub(crate) struct Lock {
     sem: Arc<TokioSemaphore>,
 }
 
@@ -99,7 +100,7 @@ impl Lock {
 
 /// `await event.wait()` until some worker calls `event.set()`.
 #[pyclass(frozen, module = "fastcore._core")]
-pub struct Event {
+pub(crate) struct Event {
     inner: Arc<(AtomicBool, Notify)>,
 }
 
@@ -142,7 +143,7 @@ impl Event {
 /// every release are checked against it; releases are serialised so that two of them cannot
 /// pass the check together and overflow.
 #[pyclass(frozen, module = "fastcore._core")]
-pub struct Semaphore {
+pub(crate) struct Semaphore {
     sem: Arc<TokioSemaphore>,
     releasing: Mutex<()>,
 }
@@ -229,7 +230,7 @@ impl QueueState {
 
 /// A FIFO queue shared by every worker. `maxsize=0` means unbounded.
 #[pyclass(frozen, module = "fastcore._core")]
-pub struct Queue {
+pub(crate) struct Queue {
     state: Arc<QueueState>,
 }
 
@@ -340,11 +341,4 @@ fn queue_error(py: Python<'_>, name: &'static str, msg: &'static str) -> PyErr {
         Ok(ty) => PyErr::from_type(ty.clone(), msg),
         Err(e) => e,
     }
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Lock>()?;
-    m.add_class::<Event>()?;
-    m.add_class::<Semaphore>()?;
-    m.add_class::<Queue>()
 }

@@ -15,28 +15,28 @@ use std::thread::ThreadId;
 use pyo3::ffi;
 use pyo3::prelude::*;
 
-use crate::awaitable::lock;
+use crate::util::lock;
 
 /// A copy of the calling thread's current context (`contextvars.copy_context()`).
-pub fn copy_current(py: Python<'_>) -> PyResult<Py<PyAny>> {
+pub(crate) fn copy_current(py: Python<'_>) -> PyResult<Py<PyAny>> {
     // SAFETY: attached; returns a new reference or NULL with an exception set.
     unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_CopyCurrent()) }.map(Bound::unbind)
 }
 
 /// A new, empty context (`contextvars.Context()`).
-pub fn empty(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
+pub(crate) fn empty(py: Python<'_>) -> PyResult<Bound<'_, PyAny>> {
     // SAFETY: attached; returns a new reference or NULL with an exception set.
     unsafe { Bound::from_owned_ptr_or_err(py, ffi::PyContext_New()) }
 }
 
 /// `ctx` entered on this thread until the guard is dropped.
-pub struct Entered<'a, 'py> {
+pub(crate) struct Entered<'a, 'py> {
     ctx: &'a Bound<'py, PyAny>,
 }
 
 impl<'a, 'py> Entered<'a, 'py> {
     /// Enters `ctx`. Fails (with the interpreter's `RuntimeError`) if it is already entered.
-    pub fn enter(ctx: &'a Bound<'py, PyAny>) -> PyResult<Self> {
+    pub(crate) fn enter(ctx: &'a Bound<'py, PyAny>) -> PyResult<Self> {
         // SAFETY: attached; `ctx` is a live object (PyContext_Enter type-checks it).
         if unsafe { ffi::PyContext_Enter(ctx.as_ptr()) } == 0 {
             Ok(Self { ctx })
@@ -58,7 +58,7 @@ impl Drop for Entered<'_, '_> {
 }
 
 /// Runs `f` inside `ctx`, as `ctx.run(f)` would; an enter failure is returned, `f` not run.
-pub fn run_in<R>(ctx: &Bound<'_, PyAny>, f: impl FnOnce() -> R) -> PyResult<R> {
+pub(crate) fn run_in<R>(ctx: &Bound<'_, PyAny>, f: impl FnOnce() -> R) -> PyResult<R> {
     let _entered = Entered::enter(ctx)?;
     Ok(f())
 }
@@ -67,12 +67,12 @@ pub fn run_in<R>(ctx: &Bound<'_, PyAny>, f: impl FnOnce() -> R) -> PyResult<R> {
 static CLAIMED: Mutex<Vec<(usize, ThreadId)>> = Mutex::new(Vec::new());
 
 /// The right to enter a shared context on this thread; released when dropped.
-pub struct Claim(Option<usize>);
+pub(crate) struct Claim(Option<usize>);
 
 impl Claim {
     /// None while another thread is inside `ctx`. A claim already held by this thread is
     /// granted again without ownership: the nested enter then fails, and that is reported.
-    pub fn take(ctx: &Bound<'_, PyAny>) -> Option<Self> {
+    pub(crate) fn take(ctx: &Bound<'_, PyAny>) -> Option<Self> {
         let key = ctx.as_ptr() as usize;
         let me = std::thread::current().id();
         let mut claimed = lock(&CLAIMED);
@@ -87,7 +87,7 @@ impl Claim {
     }
 
     /// For contexts owned by one task only: nothing to claim.
-    pub fn unshared() -> Self {
+    pub(crate) fn unshared() -> Self {
         Self(None)
     }
 }

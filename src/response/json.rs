@@ -15,16 +15,16 @@ use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyT
 /// Deep enough for any sane payload, shallow enough to stay clear of the thread's stack limit.
 const MAX_DEPTH: usize = 255;
 
-pub struct Encoder<'a, 'py> {
+pub(crate) struct Encoder<'a, 'py> {
     fallback: Option<&'a Bound<'py, PyAny>>,
 }
 
 impl<'a, 'py> Encoder<'a, 'py> {
-    pub fn new(fallback: Option<&'a Bound<'py, PyAny>>) -> Self {
+    pub(crate) fn new(fallback: Option<&'a Bound<'py, PyAny>>) -> Self {
         Self { fallback }
     }
 
-    pub fn encode(&self, obj: &Bound<'py, PyAny>) -> PyResult<Vec<u8>> {
+    pub(crate) fn encode(&self, obj: &Bound<'py, PyAny>) -> PyResult<Vec<u8>> {
         let mut out = Vec::with_capacity(64);
         self.write(obj, &mut out, 0)?;
         Ok(out)
@@ -166,17 +166,13 @@ impl<'a, 'py> Encoder<'a, 'py> {
 
 /// `encode_json(obj) -> bytes`: the encoder `JSONResponse` uses, with the same fallback.
 #[pyfunction]
-fn encode_json<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
-    let fallback = crate::response::jsonable_fallback(obj.py());
+pub(crate) fn encode_json<'py>(obj: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyBytes>> {
+    let fallback = crate::response::hooks::jsonable_fallback(obj.py());
     let body = Encoder::new(fallback.as_ref()).encode(obj)?;
     Ok(PyBytes::new(obj.py(), &body))
 }
 
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(encode_json, m)?)
-}
-
-pub fn not_serialisable(obj: &Bound<'_, PyAny>) -> PyErr {
+fn not_serialisable(obj: &Bound<'_, PyAny>) -> PyErr {
     let name = obj.get_type().qualname().map_or_else(|_| "<unknown>".to_owned(), |n| n.to_string());
     PyTypeError::new_err(format!("Object of type {name} is not JSON serializable"))
 }
@@ -272,7 +268,7 @@ fn finite(v: f64) -> PyResult<f64> {
     }
 }
 
-pub fn write_str(s: &str, out: &mut Vec<u8>) {
+pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
     out.reserve(s.len() + 2);
     out.push(b'"');
     let bytes = s.as_bytes();

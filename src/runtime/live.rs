@@ -32,13 +32,13 @@ thread_local! {
 
 /// Counts one driver while it lives, on the thread that polls it, and carries its one-time
 /// view of the shutdown signal.
-pub struct Counted {
+pub(crate) struct Counted {
     shutdown: watch::Receiver<bool>,
     delivered: bool,
 }
 
 impl Counted {
-    pub fn register() -> Self {
+    pub(crate) fn register() -> Self {
         LIVE.with(|l| {
             l.count.set(l.count.get() + 1);
             Self { shutdown: l.shutdown.subscribe(), delivered: false }
@@ -47,7 +47,7 @@ impl Counted {
 
     /// Resolves once, when the worker shuts down; pending forever after that, so a `finally`
     /// block may await during the grace period.
-    pub async fn shutting_down(&mut self) {
+    pub(crate) async fn shutting_down(&mut self) {
         if self.delivered || self.shutdown.wait_for(|down| *down).await.is_err() {
             return std::future::pending().await;
         }
@@ -68,12 +68,12 @@ impl Drop for Counted {
 }
 
 /// Throws `CancelledError` into every coroutine driven on this thread, now and later.
-pub fn cancel_all() {
+pub(crate) fn cancel_all() {
     LIVE.with(|l| l.shutdown.send_replace(true));
 }
 
 /// Resolves when no driver is left on this thread.
-pub async fn idle() {
+pub(crate) async fn idle() {
     let live = LIVE.with(Rc::clone);
     loop {
         let notified = live.idle.notified();
@@ -85,16 +85,16 @@ pub async fn idle() {
 }
 
 /// How many drivers are alive on this thread.
-pub fn count() -> usize {
+pub(crate) fn count() -> usize {
     LIVE.with(|l| l.count.get())
 }
 
 /// From now on, drivers dropped on this thread close their coroutines instead of handing
 /// them to the runtime, which is going away.
-pub fn set_closing() {
+pub(crate) fn set_closing() {
     LIVE.with(|l| l.closing.set(true));
 }
 
-pub fn closing() -> bool {
+pub(crate) fn closing() -> bool {
     LIVE.with(|l| l.closing.get())
 }

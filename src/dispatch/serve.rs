@@ -10,31 +10,26 @@ use bytes::Bytes;
 use futures_util::FutureExt;
 use hyper::body::{Body as _, Incoming};
 use hyper::http::request::Parts;
-use hyper::StatusCode;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::body::{self, BodyError, BodySlot, Source};
-use crate::context;
-use crate::request::RawRequest;
+use crate::dispatch::access_log::AccessLine;
+use crate::request::{self, BodyError, BodySlot, RawRequest, Source};
 use crate::response::{self, HttpResponse};
-use crate::router::{Lookup, ParamValue, Params};
-use crate::routes::{Endpoint, Routes};
-use crate::stepper::{self, Resume, Step};
-use crate::task::Task;
-use crate::worker;
+use crate::routing::{Endpoint, Lookup, ParamValue, Params, Routes};
+use crate::runtime::{self, attach, Begun, Driver, Task};
 
 /// What every request on a worker shares.
-pub struct Config {
-    pub routes: Arc<Routes>,
-    pub max_body: usize,
+pub(crate) struct Config {
+    pub(crate) routes: Arc<Routes>,
+    pub(crate) max_body: usize,
     /// `access_log(client, method, target, http_version, status)`, or None when off.
-    pub access_log: Option<Py<PyAny>>,
+    pub(crate) access_log: Option<Py<PyAny>>,
 }
 
 /// Serves one request. A panic anywhere below becomes a 500 for this request alone (and is
 /// still access-logged); the connection and the worker carry on.
-pub async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+pub(crate) async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&req, peer));
     let served = AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await;
     let resp = served.unwrap_or_else(|_| response::internal_error());
@@ -67,7 +62,7 @@ async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Sou
     if for_async {
         Ok(Source::Unread(body))
     } else {
-        body::collect(body, cfg.max_body).await.map(Source::Read)
+        request::collect(body, cfg.max_body).await.map(Source::Read)
     }
 }
 
@@ -78,16 +73,15 @@ enum Handled {
 }
 
 struct Pending {
-    task: Py<Task>,
-    step: Step,
+    driver: Driver,
     method: hyper::Method,
     uri: hyper::Uri,
 }
 
 impl Pending {
     async fn finish(self, cfg: &Config) -> HttpResponse {
-        let Pending { task, step, method, uri } = self;
-        let result = stepper::drive(task, step).await;
+        let Pending { driver, method, uri } = self;
+        let result = driver.run().await;
         Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), cfg, &method, &uri))
     }
 }
@@ -106,7 +100,7 @@ fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handl
 
 /// A response made without running Python: gives stop-the-world pauses their safe point.
 fn rust_only(resp: HttpResponse) -> HttpResponse {
-    worker::safe_point();
+    attach::safe_point();
     resp
 }
 
@@ -141,7 +135,7 @@ fn call(
     let result = if ep.is_async {
         invoke()
     } else {
-        context::copy_current(py).and_then(|ctx| context::run_in(ctx.bind(py), invoke)).and_then(|r| r)
+        runtime::copy_context(py).and_then(|ctx| runtime::run_in(ctx.bind(py), invoke)).and_then(|r| r)
     };
     // An async handler returned a coroutine: take its first step right away, so a handler
     // that never suspends costs one attach, like a sync one.
@@ -152,9 +146,9 @@ fn call(
                 Ok(task) => task,
                 Err(err) => return Handled::Now(handle_error(py, &cfg.routes, err, method.as_str(), uri.path())),
             };
-            match stepper::step(&task, Resume::Send) {
-                Step::Done(result) => result.map(|v| v.into_bound(py)),
-                step => return Handled::Suspended(Pending { task: task.unbind(), step, method, uri }),
+            match runtime::begin(task) {
+                Begun::Done(result) => result.map(|v| v.into_bound(py)),
+                Begun::Suspended(driver) => return Handled::Suspended(Pending { driver, method, uri }),
             }
         }
         other => other,
@@ -196,28 +190,4 @@ fn handle_error(py: Python<'_>, routes: &Routes, err: PyErr, method: &str, path:
         e.print(py);
         response::internal_error()
     })
-}
-
-/// The request half of an access-log line, captured before the request is consumed.
-struct AccessLine {
-    client: String,
-    method: String,
-    target: String,
-    version: &'static str,
-}
-
-impl AccessLine {
-    fn new<B>(req: &hyper::Request<B>, peer: SocketAddr) -> Self {
-        let target = req.uri().path_and_query().map_or_else(|| "/".to_owned(), ToString::to_string);
-        let version = if req.version() == hyper::Version::HTTP_10 { "1.0" } else { "1.1" };
-        Self { client: peer.to_string(), method: req.method().to_string(), target, version }
-    }
-
-    fn emit(self, log: &Py<PyAny>, status: StatusCode) {
-        Python::attach(|py| {
-            if let Err(e) = log.bind(py).call1((self.client, self.method, self.target, self.version, status.as_u16())) {
-                e.print(py);
-            }
-        });
-    }
 }

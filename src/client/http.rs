@@ -29,7 +29,8 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList, PyTuple};
 
-use crate::awaitable::{lock, Awaitable, Completion};
+use crate::runtime::{Awaitable, Completion};
+use crate::util::lock;
 
 type Pool = Client<HttpConnector, Full<Bytes>>;
 
@@ -67,7 +68,7 @@ impl Pools {
 /// The pooled client behind `fastcore.http.Client`; cheap to create, safe to share between
 /// worker threads.
 #[pyclass(frozen, module = "fastcore._core")]
-pub struct HttpClient {
+pub(crate) struct HttpClient {
     pools: Arc<Pools>,
 }
 
@@ -263,8 +264,4 @@ fn python_class<'py>(py: Python<'py>, name: &str) -> PyResult<Bound<'py, PyAny>>
     static MODULE: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     let module = MODULE.get_or_try_init(py, || py.import("fastcore.http").map(Bound::unbind))?;
     module.bind(py).getattr(name)
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<HttpClient>()
 }

@@ -9,28 +9,29 @@ use arc_swap::ArcSwap;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
-use crate::router::Router;
+use crate::routing::matcher::Router;
+use crate::util::lock;
 
 /// A handler as the workers call it.
-pub struct Endpoint {
-    pub func: Py<PyAny>,
+pub(crate) struct Endpoint {
+    pub(crate) func: Py<PyAny>,
     /// `func(raw_request)` when true; `func(**path_params)` when false (the fast path for
     /// handlers whose only inputs are path parameters).
-    pub takes_request: bool,
+    pub(crate) takes_request: bool,
     /// A coroutine function: its body is left unread for it to await or stream.
-    pub is_async: bool,
+    pub(crate) is_async: bool,
 }
 
-pub struct Routes {
-    pub table: ArcSwap<Router<Endpoint>>,
+pub(crate) struct Routes {
+    pub(crate) table: ArcSwap<Router<Endpoint>>,
     /// `error_handler(exc, method, path) -> Response`, called for every handler exception.
-    pub error_handler: Py<PyAny>,
+    pub(crate) error_handler: Py<PyAny>,
     writer: Mutex<()>,
 }
 
 #[pyclass(frozen, module = "fastcore._core", name = "Router")]
-pub struct PyRouter {
-    pub routes: Arc<Routes>,
+pub(crate) struct PyRouter {
+    pub(crate) routes: Arc<Routes>,
 }
 
 #[pymethods]
@@ -55,7 +56,7 @@ impl PyRouter {
             return Err(PyValueError::new_err("a route needs at least one method"));
         }
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
-        let _writer = self.routes.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _writer = lock(&self.routes.writer);
         let mut table = Router::clone(&self.routes.table.load());
         table
             .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request, is_async }))
@@ -67,8 +68,4 @@ impl PyRouter {
     fn __len__(&self) -> usize {
         self.routes.table.load().len()
     }
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<PyRouter>()
 }

@@ -15,18 +15,19 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
-use crate::awaitable::{lock, Awaitable, Completion};
 use crate::response::{self, HttpResponse};
+use crate::runtime::{Awaitable, Completion};
+use crate::util::lock;
 
 /// Why a body could not be read; becomes a 413 or a 400.
 #[derive(Debug)]
-pub enum BodyError {
+pub(crate) enum BodyError {
     TooLarge(usize),
     Broken,
 }
 
 impl BodyError {
-    pub fn response(&self) -> HttpResponse {
+    pub(crate) fn response(&self) -> HttpResponse {
         match self {
             Self::TooLarge(max) => response::detail(StatusCode::PAYLOAD_TOO_LARGE, &too_large(*max)),
             Self::Broken => response::detail(StatusCode::BAD_REQUEST, "Request body could not be read"),
@@ -34,7 +35,7 @@ impl BodyError {
     }
 
     /// The same failure as a `fastcore.HTTPException`, raised inside an async handler.
-    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+    pub(crate) fn into_pyerr(self, py: Python<'_>) -> PyErr {
         static T: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let (status, detail) = match self {
             Self::TooLarge(max) => (413, too_large(max)),
@@ -52,7 +53,7 @@ fn too_large(max: usize) -> String {
 }
 
 /// Collects the whole body, refusing more than `max` bytes.
-pub async fn collect(body: Incoming, max: usize) -> Result<Bytes, BodyError> {
+pub(crate) async fn collect(body: Incoming, max: usize) -> Result<Bytes, BodyError> {
     match Limited::new(body, max).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(max)),
@@ -61,7 +62,7 @@ pub async fn collect(body: Incoming, max: usize) -> Result<Bytes, BodyError> {
 }
 
 /// A request body as the handler sees it.
-pub enum Source {
+pub(crate) enum Source {
     Read(Bytes),
     Unread(Incoming),
     Streaming {
@@ -74,18 +75,18 @@ pub enum Source {
 }
 
 /// The body slot of one request, shared by the request object and its read awaitables.
-pub struct BodySlot {
+pub(crate) struct BodySlot {
     source: std::sync::Arc<Mutex<Source>>,
     max: usize,
 }
 
 impl BodySlot {
-    pub fn new(source: Source, max: usize) -> Self {
+    pub(crate) fn new(source: Source, max: usize) -> Self {
         Self { source: std::sync::Arc::new(Mutex::new(source)), max }
     }
 
     /// The bytes, if the whole body has been read already.
-    pub fn read(&self) -> Option<Bytes> {
+    pub(crate) fn read(&self) -> Option<Bytes> {
         match &*lock(&self.source) {
             Source::Read(b) => Some(b.clone()),
             _ => None,
@@ -93,7 +94,7 @@ impl BodySlot {
     }
 
     /// `await request.body()`: the whole body (cached for later calls).
-    pub fn read_all(&self) -> PyResult<Awaitable> {
+    pub(crate) fn read_all(&self) -> PyResult<Awaitable> {
         let taken = std::mem::replace(&mut *lock(&self.source), Source::Busy);
         let (slot, max) = (std::sync::Arc::clone(&self.source), self.max);
         let incoming = match taken {
@@ -124,7 +125,7 @@ impl BodySlot {
     }
 
     /// One step of `request.stream()`: the next chunk, or None at the end.
-    pub fn next_chunk(&self) -> PyResult<Awaitable> {
+    pub(crate) fn next_chunk(&self) -> PyResult<Awaitable> {
         let taken = std::mem::replace(&mut *lock(&self.source), Source::Busy);
         let (slot, max) = (std::sync::Arc::clone(&self.source), self.max);
         let (mut incoming, mut seen) = match taken {

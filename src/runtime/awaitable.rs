@@ -13,9 +13,11 @@ use std::sync::Mutex;
 use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
 
+use crate::util::lock;
+
 /// Turns a finished future's output into a Python value, once attached again.
-pub type Completion = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
-pub type RustFuture = Pin<Box<dyn Future<Output = Completion> + Send>>;
+pub(crate) type Completion = Box<dyn FnOnce(Python<'_>) -> PyResult<Py<PyAny>> + Send>;
+pub(crate) type RustFuture = Pin<Box<dyn Future<Output = Completion> + Send>>;
 
 enum State {
     Pending(RustFuture),
@@ -24,19 +26,19 @@ enum State {
 }
 
 #[pyclass(frozen, module = "fastcore._core")]
-pub struct Awaitable {
+pub(crate) struct Awaitable {
     state: Mutex<State>,
     what: &'static str,
 }
 
 impl Awaitable {
     /// `what` names the operation in errors and reprs (`fastcore.sleep`, ...).
-    pub fn new(what: &'static str, fut: impl Future<Output = Completion> + Send + 'static) -> Self {
+    pub(crate) fn new(what: &'static str, fut: impl Future<Output = Completion> + Send + 'static) -> Self {
         Self { state: Mutex::new(State::Pending(Box::pin(fut))), what }
     }
 
     /// Takes the future out for the stepper. None if another driver already took it.
-    pub fn take(&self) -> Option<RustFuture> {
+    pub(crate) fn take(&self) -> Option<RustFuture> {
         let mut state = lock(&self.state);
         match std::mem::replace(&mut *state, State::Running) {
             State::Pending(fut) => Some(fut),
@@ -47,13 +49,13 @@ impl Awaitable {
         }
     }
 
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         matches!(*lock(&self.state), State::Done(_))
     }
 
     /// Stores the result. The error is normalised first and the old state dropped after the
     /// lock is released, so no Python runs under it (nor in `__next__`'s clone of the error).
-    pub fn finish(&self, py: Python<'_>, result: PyResult<Py<PyAny>>) {
+    pub(crate) fn finish(&self, py: Python<'_>, result: PyResult<Py<PyAny>>) {
         if let Err(e) = &result {
             let _ = e.value(py);
         }
@@ -61,7 +63,7 @@ impl Awaitable {
         drop(old);
     }
 
-    pub fn what(&self) -> &'static str {
+    pub(crate) fn what(&self) -> &'static str {
         self.what
     }
 }
@@ -105,7 +107,7 @@ impl Awaitable {
 }
 
 /// Ends an awaitable's iteration with `v` as the value of the `await` expression.
-pub fn end_iteration(py: Python<'_>, v: &Py<PyAny>) -> PyResult<Option<Py<PyAny>>> {
+pub(crate) fn end_iteration(py: Python<'_>, v: &Py<PyAny>) -> PyResult<Option<Py<PyAny>>> {
     if v.is_none(py) {
         Ok(None)
     } else {
@@ -113,15 +115,7 @@ pub fn end_iteration(py: Python<'_>, v: &Py<PyAny>) -> PyResult<Option<Py<PyAny>
     }
 }
 
-pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
 /// A completion that returns None.
-pub fn none() -> Completion {
+pub(crate) fn none() -> Completion {
     Box::new(|py| Ok(py.None()))
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Awaitable>()
 }

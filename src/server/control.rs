@@ -18,11 +18,12 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::watch;
 
 use crate::dispatch::Config;
-use crate::routes::PyRouter;
-use crate::worker::{Liveness, Load, Worker};
+use crate::routing::PyRouter;
+use crate::server::worker::{Liveness, Load, Worker};
+use crate::util::lock;
 
 #[pyclass(frozen, module = "fastcore._core")]
-pub struct Server {
+pub(crate) struct Server {
     config: Arc<Config>,
     host: String,
     port: u16,
@@ -76,7 +77,7 @@ impl Server {
 
     /// Binds and starts the workers; returns the bound `(host, port)`.
     fn start(&self) -> PyResult<(String, u16)> {
-        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = lock(&self.state);
         if state.shutdown.is_some() {
             return Err(PyRuntimeError::new_err("server already started"));
         }
@@ -103,7 +104,7 @@ impl Server {
 
     /// Asks every worker to stop accepting and drain. Returns at once; `wait` for the end.
     fn stop(&self) {
-        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = lock(&self.state);
         if let Some(tx) = &state.shutdown {
             let _ = tx.send(true);
         }
@@ -121,8 +122,7 @@ impl Server {
         let liveness = Arc::clone(&self.liveness);
         let idle = py.detach(move || liveness.wait_idle(timeout));
         if idle {
-            let handles =
-                std::mem::take(&mut self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).handles);
+            let handles = std::mem::take(&mut lock(&self.state).handles);
             py.detach(move || handles.into_iter().for_each(|h| drop(h.join())));
         }
         Ok(idle)
@@ -136,7 +136,7 @@ impl Server {
     /// The bound `(host, port)`, or None before `start`.
     #[getter]
     fn address(&self) -> Option<(String, u16)> {
-        let state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let state = lock(&self.state);
         state.bound.map(|a| (a.ip().to_string(), a.port()))
     }
 }
@@ -154,8 +154,4 @@ fn bind(host: &str, port: u16, reuse_port: bool) -> PyResult<TcpListener> {
     socket.bind(&addr.into()).map_err(|e| PyOSError::new_err(format!("cannot bind {addr}: {e}")))?;
     socket.listen(4096)?;
     Ok(socket.into())
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Server>()
 }

@@ -27,8 +27,8 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 
 /// `selectors.EVENT_READ` and `selectors.EVENT_WRITE`.
-pub const READ: u8 = 1;
-pub const WRITE: u8 = 2;
+const READ: u8 = 1;
+const WRITE: u8 = 2;
 
 struct Watch {
     /// The events wanted now; 0 once unwatched, which ends the watcher.
@@ -42,7 +42,7 @@ thread_local! {
 
 /// Calls `on_ready(fd, mask)` on this worker whenever `fd` is ready for one of `events`
 /// (`READ | WRITE`), until [`unwatch`]. Watching a watched fd changes its events.
-pub fn watch(handle: &Handle, fd: RawFd, events: u8, on_ready: Py<PyAny>) -> PyResult<()> {
+pub(crate) fn watch(handle: &Handle, fd: RawFd, events: u8, on_ready: Py<PyAny>) -> PyResult<()> {
     let events = events & (READ | WRITE);
     if let Some(existing) = WATCHES.with(|w| w.borrow().get(&fd).cloned()) {
         if events == 0 {
@@ -74,7 +74,7 @@ pub fn watch(handle: &Handle, fd: RawFd, events: u8, on_ready: Py<PyAny>) -> PyR
 }
 
 /// Stops watching `fd`. The watcher lets go of its duplicate the next time it runs.
-pub fn unwatch(fd: RawFd) {
+pub(crate) fn unwatch(fd: RawFd) {
     if let Some(watch) = WATCHES.with(|w| w.borrow_mut().remove(&fd)) {
         watch.interest.store(0, Ordering::Release);
         watch.changed.notify_one();

@@ -4,8 +4,6 @@
 //! `application/octet-stream`, and a `fastcore.Response` is sent as it says. Every failure
 //! here becomes a response; nothing in this module may bring a connection down.
 
-use std::sync::OnceLock;
-
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
@@ -15,36 +13,22 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
-use crate::json::{write_str, Encoder};
-use crate::router::{ConversionError, Converter};
+use crate::response::hooks;
+use crate::response::json::{write_str, Encoder};
+use crate::routing::{ConversionError, Converter};
 
-pub type Body = Full<Bytes>;
-pub type HttpResponse = hyper::Response<Body>;
+pub(crate) type Body = Full<Bytes>;
+pub(crate) type HttpResponse = hyper::Response<Body>;
 
 static SERVER_NAME: HeaderValue = HeaderValue::from_static("fastcore");
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 static OCTETS: HeaderValue = HeaderValue::from_static("application/octet-stream");
 
-/// Python objects the converter needs, registered once by `fastcore/__init__.py`.
-struct Hooks {
-    response_type: Py<PyAny>,
-    jsonable: Py<PyAny>,
-}
-
-static HOOKS: OnceLock<Hooks> = OnceLock::new();
-
-/// Registers `fastcore.Response` and the JSON fallback encoder. Later calls are ignored, so
-/// re-importing the package cannot swap them under running workers.
-#[pyfunction]
-fn configure(response_type: Py<PyAny>, jsonable: Py<PyAny>) {
-    let _ = HOOKS.set(Hooks { response_type, jsonable });
-}
-
 /// A deliberately unconvertible value whose conversion panics, and whose `panic()` method
 /// panics inside the coroutine that calls it; tests use it to prove that a panic while serving
 /// one request costs only that request and leaves nothing behind on the worker.
 #[pyclass(frozen, module = "fastcore._core")]
-struct PanicProbe;
+pub(crate) struct PanicProbe;
 
 #[pymethods]
 impl PanicProbe {
@@ -59,12 +43,7 @@ impl PanicProbe {
     }
 }
 
-/// The registered fallback encoder, bound to `py`.
-pub fn jsonable_fallback(py: Python<'_>) -> Option<Bound<'_, PyAny>> {
-    HOOKS.get().map(|h| h.jsonable.bind(py).clone())
-}
-
-pub fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into<Bytes>) -> HttpResponse {
+fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into<Bytes>) -> HttpResponse {
     let mut resp = hyper::Response::new(Full::new(body.into()));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
@@ -74,7 +53,7 @@ pub fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into
 }
 
 /// `{"detail": "..."}` with the given status: the body FastAPI sends for its own errors.
-pub fn detail(status: StatusCode, message: &str) -> HttpResponse {
+pub(crate) fn detail(status: StatusCode, message: &str) -> HttpResponse {
     let mut body = Vec::with_capacity(message.len() + 14);
     body.extend_from_slice(b"{\"detail\":");
     write_str(message, &mut body);
@@ -82,11 +61,11 @@ pub fn detail(status: StatusCode, message: &str) -> HttpResponse {
     with_body(status, &JSON, body)
 }
 
-pub fn not_found() -> HttpResponse {
+pub(crate) fn not_found() -> HttpResponse {
     detail(StatusCode::NOT_FOUND, "Not Found")
 }
 
-pub fn method_not_allowed(allow: &str) -> HttpResponse {
+pub(crate) fn method_not_allowed(allow: &str) -> HttpResponse {
     let mut resp = detail(StatusCode::METHOD_NOT_ALLOWED, "Method Not Allowed");
     if let Ok(v) = HeaderValue::from_str(allow) {
         resp.headers_mut().insert(ALLOW, v);
@@ -94,12 +73,12 @@ pub fn method_not_allowed(allow: &str) -> HttpResponse {
     resp
 }
 
-pub fn internal_error() -> HttpResponse {
+pub(crate) fn internal_error() -> HttpResponse {
     detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
 }
 
 /// The 422 FastAPI sends when a path parameter does not parse as its declared type.
-pub fn bad_param(err: &ConversionError) -> HttpResponse {
+pub(crate) fn bad_param(err: &ConversionError) -> HttpResponse {
     let (kind, msg) = match err.converter {
         Converter::Int => ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
         Converter::Float => ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
@@ -120,9 +99,9 @@ pub fn bad_param(err: &ConversionError) -> HttpResponse {
 
 /// Converts what a handler returned. An `Err` means the value could not be sent (for example
 /// an unserialisable type); the caller reports it like any handler exception.
-pub fn from_python(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
+pub(crate) fn from_python(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
     let py = obj.py();
-    let hooks = HOOKS.get();
+    let hooks = hooks::get();
     if let Ok(bytes) = obj.cast_exact::<PyBytes>() {
         return Ok(with_body(StatusCode::OK, &OCTETS, Bytes::copy_from_slice(bytes.as_bytes())));
     }
@@ -166,9 +145,4 @@ fn from_response_object(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
         headers.append(name, value);
     }
     Ok(resp)
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(configure, m)?)?;
-    m.add_class::<PanicProbe>()
 }

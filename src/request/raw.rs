@@ -10,12 +10,13 @@ use hyper::HeaderMap;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::awaitable::Awaitable;
-use crate::body::BodySlot;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
+use crate::request::body::BodySlot;
+use crate::runtime::Awaitable;
+
 #[pyclass(frozen, module = "fastcore._core", name = "RawRequest")]
-pub struct RawRequest {
+pub(crate) struct RawRequest {
     method: String,
     path: String,
     query_string: String,
@@ -28,7 +29,7 @@ pub struct RawRequest {
 }
 
 impl RawRequest {
-    pub fn new(parts: Parts, client: SocketAddr, body: BodySlot, route: &str, path_params: Py<PyDict>) -> Self {
+    pub(crate) fn new(parts: Parts, client: SocketAddr, body: BodySlot, route: &str, path_params: Py<PyDict>) -> Self {
         let http_version = match parts.version {
             hyper::Version::HTTP_10 => "1.0",
             hyper::Version::HTTP_2 => "2",
@@ -130,8 +131,4 @@ impl RawRequest {
     fn __repr__(&self) -> String {
         format!("<RawRequest {} {}>", self.method, self.path)
     }
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<RawRequest>()
 }

@@ -16,14 +16,16 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use pyo3::ffi;
 use pyo3::prelude::*;
 use tokio::sync::watch;
 
 use crate::dispatch::{self, Config};
-use crate::eventloop;
-use crate::live;
-use crate::response;
+use crate::response::HttpResponse;
+#[cfg(Py_GIL_DISABLED)]
+use crate::runtime::attach::park;
+use crate::runtime::attach::{safe_point, ThreadState};
+use crate::runtime::{self, live};
+use crate::util::lock;
 
 /// Threads each worker may start for `to_thread`; more calls queue.
 const BLOCKING_THREADS: usize = 16;
@@ -43,24 +45,24 @@ const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Counts live workers so the server can wait for all of them without polling.
 #[derive(Default)]
-pub struct Liveness {
+pub(crate) struct Liveness {
     running: Mutex<usize>,
     changed: Condvar,
 }
 
 impl Liveness {
     fn enter(&self) {
-        *self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner) += 1;
+        *lock(&self.running) += 1;
     }
 
     fn leave(&self) {
-        *self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner) -= 1;
+        *lock(&self.running) -= 1;
         self.changed.notify_all();
     }
 
     /// True once no worker runs; false if `timeout` passed first.
-    pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let guard = self.running.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    pub(crate) fn wait_idle(&self, timeout: Duration) -> bool {
+        let guard = lock(&self.running);
         let (guard, _) = self
             .changed
             .wait_timeout_while(guard, timeout, |n| *n > 0)
@@ -70,20 +72,20 @@ impl Liveness {
 }
 
 /// Open connections per worker, so that an idle-but-ahead worker can let the others catch up.
-pub type Load = Arc<[AtomicUsize]>;
+pub(crate) type Load = Arc<[AtomicUsize]>;
 
-pub struct Worker {
-    pub index: usize,
-    pub load: Load,
-    pub listener: std::net::TcpListener,
-    pub config: Arc<Config>,
-    pub shutdown: watch::Receiver<bool>,
-    pub drain: Duration,
-    pub liveness: Arc<Liveness>,
+pub(crate) struct Worker {
+    pub(crate) index: usize,
+    pub(crate) load: Load,
+    pub(crate) listener: std::net::TcpListener,
+    pub(crate) config: Arc<Config>,
+    pub(crate) shutdown: watch::Receiver<bool>,
+    pub(crate) drain: Duration,
+    pub(crate) liveness: Arc<Liveness>,
 }
 
 impl Worker {
-    pub fn spawn(self) -> std::io::Result<std::thread::JoinHandle<()>> {
+    pub(crate) fn spawn(self) -> std::io::Result<std::thread::JoinHandle<()>> {
         self.liveness.enter();
         let liveness = Arc::clone(&self.liveness);
         let spawned = std::thread::Builder::new().name(format!("fastcore-worker-{}", self.index)).spawn(move || {
@@ -115,7 +117,7 @@ impl Worker {
                 return;
             }
         };
-        if let Err(e) = Python::attach(|py| eventloop::install(py, runtime.handle().clone())) {
+        if let Err(e) = Python::attach(|py| runtime::install(py, runtime.handle().clone())) {
             Python::attach(|py| e.print(py));
             return;
         }
@@ -139,7 +141,7 @@ impl Worker {
         // states. `to_thread` calls still running are abandoned after a bounded wait rather
         // than waited for, so shutdown stays within the drain timeout plus the graces.
         runtime.shutdown_timeout(BLOCKING_GRACE);
-        Python::attach(eventloop::uninstall);
+        Python::attach(runtime::uninstall);
         drop(thread_state);
     }
 }
@@ -238,116 +240,14 @@ fn service(
     peer: SocketAddr,
 ) -> impl hyper::service::Service<
     hyper::Request<hyper::body::Incoming>,
-    Response = response::HttpResponse,
+    Response = HttpResponse,
     Error = Infallible,
-    Future = impl std::future::Future<Output = Result<response::HttpResponse, Infallible>> + Send,
+    Future = impl std::future::Future<Output = Result<HttpResponse, Infallible>> + Send,
 > + Clone {
     service_fn(move |req| {
         let config = Arc::clone(&config);
         async move { Ok(dispatch::serve(req, &config, peer).await) }
     })
-}
-
-/// This thread's Python thread state, created once and released when the worker exits.
-struct ThreadState {
-    gil_state: ffi::PyGILState_STATE,
-    tstate: *mut ffi::PyThreadState,
-}
-
-impl ThreadState {
-    fn create() -> Self {
-        // SAFETY: the interpreter is initialised (we were started from Python) and this thread
-        // has no thread state yet. Ensure creates one; SaveThread detaches without destroying it,
-        // so later `Python::attach` calls only re-attach it.
-        let gil_state = unsafe { ffi::PyGILState_Ensure() };
-        let tstate = unsafe { ffi::PyEval_SaveThread() };
-        #[cfg(Py_GIL_DISABLED)]
-        park::remember(tstate);
-        Self { gil_state, tstate }
-    }
-}
-
-impl Drop for ThreadState {
-    fn drop(&mut self) {
-        // A panic that escaped `block_on` may leave a free-threaded worker attached; restoring
-        // an attached thread state is fatal, so detach first (a no-op when already detached).
-        #[cfg(Py_GIL_DISABLED)]
-        park::detach();
-        // SAFETY: same thread as `create`, now detached; Release needs the state attached
-        // and, being the last count, destroys it.
-        unsafe {
-            ffi::PyEval_RestoreThread(self.tstate);
-            ffi::PyGILState_Release(self.gil_state);
-        }
-    }
-}
-
-/// Free-threaded builds: stay attached while the runtime works, detach while it is parked.
-#[cfg(Py_GIL_DISABLED)]
-mod park {
-    use std::cell::Cell;
-    use std::ptr;
-
-    use pyo3::ffi;
-    use pyo3::prelude::*;
-    use pyo3::sync::PyOnceLock;
-
-    thread_local! {
-        static TSTATE: Cell<*mut ffi::PyThreadState> = const { Cell::new(ptr::null_mut()) };
-        static ATTACHED: Cell<bool> = const { Cell::new(false) };
-    }
-
-    pub fn remember(tstate: *mut ffi::PyThreadState) {
-        TSTATE.with(|t| t.set(tstate));
-    }
-
-    pub fn attach() {
-        let ts = TSTATE.with(Cell::get);
-        if !ts.is_null() && !ATTACHED.with(Cell::get) {
-            // SAFETY: `ts` is this thread's own state, currently detached.
-            unsafe { ffi::PyEval_RestoreThread(ts) };
-            ATTACHED.with(|a| a.set(true));
-        }
-    }
-
-    /// Lets a stop-the-world pause (the GC) that is waiting for this thread go ahead. Called
-    /// on paths that answer without running Python, which otherwise never reach an
-    /// eval-breaker check and would stall every Python thread for as long as a client keeps
-    /// the worker busy with them.
-    ///
-    /// A bare detach/re-attach is not enough: the thread asking for the pause only looks for
-    /// detached threads every millisecond, and a thread that re-attaches at once is never
-    /// seen. Calling a Python function is: its `RESUME` checks the eval breaker and parks this
-    /// thread for the pause, exactly as running Python code would (about 50 ns otherwise).
-    pub fn safe_point() {
-        static CHECK: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-        if ATTACHED.with(Cell::get) {
-            Python::attach(|py| {
-                let check =
-                    CHECK.get_or_init(py, || py.eval(c"lambda: None", None, None).expect("a lambda compiles").unbind());
-                if let Err(e) = check.call0(py) {
-                    e.write_unraisable(py, None);
-                }
-            });
-        }
-    }
-
-    pub fn detach() {
-        if ATTACHED.with(Cell::get) {
-            // SAFETY: attached by `attach` above, and no Python call is in progress: Tokio parks
-            // only between task polls, never inside `Python::attach`.
-            let ts = unsafe { ffi::PyEval_SaveThread() };
-            TSTATE.with(|t| t.set(ts));
-            ATTACHED.with(|a| a.set(false));
-        }
-    }
-}
-
-/// A safe point for stop-the-world pauses on paths that run no Python (see `park::safe_point`);
-/// nothing to do on GIL builds, where such paths never hold the GIL.
-pub fn safe_point() {
-    #[cfg(Py_GIL_DISABLED)]
-    park::safe_point();
 }
 
 /// Runs `f` when dropped, even while unwinding.

@@ -15,8 +15,10 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PyType};
 use tokio::sync::{oneshot, Notify};
 
-use crate::awaitable::{end_iteration, lock};
-use crate::{context, eventloop};
+use crate::runtime::awaitable::end_iteration;
+use crate::runtime::context;
+use crate::runtime::schedule;
+use crate::util::lock;
 
 enum Outcome {
     Value(Py<PyAny>),
@@ -36,13 +38,13 @@ struct Inner {
 }
 
 #[pyclass(frozen, weakref, module = "fastcore._core")]
-pub struct Task {
-    pub coro: Py<PyAny>,
-    pub context: Py<PyAny>,
-    pub event_loop: Option<Py<PyAny>>,
+pub(crate) struct Task {
+    pub(crate) coro: Py<PyAny>,
+    pub(crate) context: Py<PyAny>,
+    pub(crate) event_loop: Option<Py<PyAny>>,
     /// The context was handed in (`create_task(coro, context=ctx)`) and may be shared with
     /// other tasks: steps must claim it first (see `context::Claim`).
-    pub shared_context: bool,
+    pub(crate) shared_context: bool,
     inner: Mutex<Inner>,
     cancel_requested: Notify,
     blocking: AtomicBool,
@@ -55,7 +57,12 @@ pub struct Task {
 impl Task {
     /// A task for `coro` in `context` (a copy of the current context when None), bound to this
     /// worker's loop if there is one.
-    pub fn new(py: Python<'_>, coro: Py<PyAny>, context: Option<Py<PyAny>>, name: Option<String>) -> PyResult<Self> {
+    pub(crate) fn new(
+        py: Python<'_>,
+        coro: Py<PyAny>,
+        context: Option<Py<PyAny>>,
+        name: Option<String>,
+    ) -> PyResult<Self> {
         let (context, shared_context) = match context {
             Some(c) if !c.is_none(py) => (c, true),
             _ => (context::copy_current(py)?, false),
@@ -63,7 +70,7 @@ impl Task {
         Ok(Self {
             coro,
             context,
-            event_loop: eventloop::current(py),
+            event_loop: schedule::current(py),
             shared_context,
             inner: Mutex::new(Inner { name, ..Inner::default() }),
             cancel_requested: Notify::new(),
@@ -74,7 +81,7 @@ impl Task {
     }
 
     /// Consumes a pending cancellation request, returning the `CancelledError` to throw.
-    pub fn take_cancellation(&self, py: Python<'_>) -> Option<PyErr> {
+    pub(crate) fn take_cancellation(&self, py: Python<'_>) -> Option<PyErr> {
         let mut inner = lock(&self.inner);
         if !inner.must_cancel {
             return None;
@@ -86,7 +93,7 @@ impl Task {
 
     /// Adds the task to asyncio's registry of tasks (`asyncio.all_tasks()`), once, if it
     /// belongs to a worker loop. Called when it first suspends.
-    pub fn list_in_all_tasks(slf: &Bound<'_, Self>) {
+    pub(crate) fn list_in_all_tasks(slf: &Bound<'_, Self>) {
         static REGISTER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let t = slf.get();
         if t.event_loop.is_none() || t.listed.swap(true, Ordering::Relaxed) {
@@ -100,12 +107,12 @@ impl Task {
     }
 
     /// True while a `cancel()` waits to be thrown into the coroutine.
-    pub fn cancel_pending(&self) -> bool {
+    pub(crate) fn cancel_pending(&self) -> bool {
         lock(&self.inner).must_cancel
     }
 
     /// Resolves when `cancel()` has been called (and not yet consumed by the stepper).
-    pub async fn cancellation(&self) {
+    pub(crate) async fn cancellation(&self) {
         loop {
             self.cancel_requested.notified().await;
             if lock(&self.inner).must_cancel {
@@ -115,7 +122,7 @@ impl Task {
     }
 
     /// Records the coroutine's outcome, wakes awaiting drivers and schedules done callbacks.
-    pub fn complete(slf: &Bound<'_, Self>, result: &PyResult<Py<PyAny>>) {
+    pub(crate) fn complete(slf: &Bound<'_, Self>, result: &PyResult<Py<PyAny>>) {
         let py = slf.py();
         if let Err(e) = result {
             // Normalise now, outside the lock: later clones under it are then plain increfs.
@@ -135,14 +142,14 @@ impl Task {
             let _ = w.send(());
         }
         for (cb, ctx) in callbacks {
-            if let Err(e) = eventloop::call_soon(py, cb, (slf.clone(),).into_pyobject(py).ok(), ctx) {
+            if let Err(e) = schedule::call_soon(py, cb, (slf.clone(),).into_pyobject(py).ok(), ctx) {
                 e.print(py);
             }
         }
     }
 
     /// A receiver that fires when the task is done, or None if it already is.
-    pub fn done_signal(&self) -> Option<oneshot::Receiver<()>> {
+    pub(crate) fn done_signal(&self) -> Option<oneshot::Receiver<()>> {
         let mut inner = lock(&self.inner);
         if inner.outcome.is_some() {
             return None;
@@ -152,7 +159,7 @@ impl Task {
         Some(rx)
     }
 
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         lock(&self.inner).outcome.is_some()
     }
 }
@@ -273,7 +280,7 @@ impl Task {
         let mut inner = lock(&slf.get().inner);
         if inner.outcome.is_some() {
             drop(inner);
-            eventloop::call_soon(py, callback, (slf.clone(),).into_pyobject(py).ok(), context)?;
+            schedule::call_soon(py, callback, (slf.clone(),).into_pyobject(py).ok(), context)?;
         } else {
             inner.callbacks.push((callback, context));
         }
@@ -379,12 +386,12 @@ impl Task {
     }
 }
 
-pub fn cancelled_error_type(py: Python<'_>) -> Bound<'_, PyType> {
+fn cancelled_error_type(py: Python<'_>) -> Bound<'_, PyType> {
     static T: PyOnceLock<Py<PyType>> = PyOnceLock::new();
     T.import(py, "asyncio", "CancelledError").expect("asyncio.CancelledError").clone()
 }
 
-pub fn cancelled_error(py: Python<'_>, msg: Option<Py<PyAny>>) -> PyErr {
+pub(crate) fn cancelled_error(py: Python<'_>, msg: Option<Py<PyAny>>) -> PyErr {
     let ty = cancelled_error_type(py);
     match msg {
         Some(m) if !m.is_none(py) => PyErr::from_type(ty, (m,)),
@@ -398,8 +405,4 @@ fn invalid_state(py: Python<'_>, msg: &'static str) -> PyErr {
         Ok(ty) => PyErr::from_type(ty.clone(), msg),
         Err(e) => e,
     }
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<Task>()
 }

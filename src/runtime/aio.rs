@@ -12,26 +12,17 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyTuple};
 
-use crate::awaitable::{none, Awaitable, Completion};
-use crate::context;
-use crate::stepper;
-use crate::task::Task;
+use crate::runtime::awaitable::{none, Awaitable, Completion};
+use crate::runtime::context;
+use crate::runtime::stepper;
+use crate::runtime::task::Task;
+use crate::util::check_coroutine;
 
 fn seconds(value: f64, what: &str) -> PyResult<Duration> {
     if value.is_nan() {
         return Err(PyValueError::new_err(format!("{what} must be a number of seconds, not NaN")));
     }
     Ok(Duration::try_from_secs_f64(value.max(0.0)).unwrap_or(Duration::MAX / 2))
-}
-
-pub fn check_coroutine(obj: &Bound<'_, PyAny>) -> PyResult<()> {
-    // SAFETY: attached; a type check on a live object.
-    if unsafe { pyo3::ffi::PyCoro_CheckExact(obj.as_ptr()) } == 1 || obj.hasattr("send")? && obj.hasattr("throw")? {
-        Ok(())
-    } else {
-        let ty = obj.get_type().qualname()?;
-        Err(PyTypeError::new_err(format!("a coroutine was expected, got {ty}")))
-    }
 }
 
 /// A task driving `aw`: coroutines directly, other awaitables through `await aw`.
@@ -67,7 +58,7 @@ fn failure(e: PyErr) -> Completion {
 /// `await fastcore.sleep(seconds, result=None)`: a Tokio timer; the worker serves others meanwhile.
 #[pyfunction]
 #[pyo3(signature = (seconds, result = None))]
-fn sleep(seconds: f64, result: Option<Py<PyAny>>) -> PyResult<Awaitable> {
+pub(crate) fn sleep(seconds: f64, result: Option<Py<PyAny>>) -> PyResult<Awaitable> {
     let delay = self::seconds(seconds, "sleep")?;
     Ok(Awaitable::new("fastcore.sleep", async move {
         if delay.is_zero() {
@@ -83,7 +74,7 @@ fn sleep(seconds: f64, result: Option<Py<PyAny>>) -> PyResult<Awaitable> {
 /// this worker; the first failure cancels the rest unless `return_exceptions` is true.
 #[pyfunction]
 #[pyo3(signature = (*aws, return_exceptions = false))]
-fn gather(py: Python<'_>, aws: &Bound<'_, PyTuple>, return_exceptions: bool) -> PyResult<Awaitable> {
+pub(crate) fn gather(py: Python<'_>, aws: &Bound<'_, PyTuple>, return_exceptions: bool) -> PyResult<Awaitable> {
     let children = aws.iter().map(|aw| child(py, &aw)).collect::<PyResult<Vec<_>>>()?;
     Ok(Awaitable::new("fastcore.gather", async move {
         // Every child takes its first step before any is awaited, as asyncio starts every
@@ -108,7 +99,7 @@ fn gather(py: Python<'_>, aws: &Bound<'_, PyTuple>, return_exceptions: bool) -> 
 /// cancelling it (its `finally` blocks run).
 #[pyfunction]
 #[pyo3(signature = (aw, timeout))]
-fn wait_for(py: Python<'_>, aw: &Bound<'_, PyAny>, timeout: Option<f64>) -> PyResult<Awaitable> {
+pub(crate) fn wait_for(py: Python<'_>, aw: &Bound<'_, PyAny>, timeout: Option<f64>) -> PyResult<Awaitable> {
     let task = child(py, aw)?;
     let limit = timeout.map(|t| seconds(t, "timeout")).transpose()?;
     Ok(Awaitable::new("fastcore.wait_for", async move {
@@ -128,7 +119,12 @@ fn wait_for(py: Python<'_>, aw: &Bound<'_, PyAny>, timeout: Option<f64>) -> PyRe
 /// blocking pool, in a copy of the current context, and awaits the result.
 #[pyfunction]
 #[pyo3(signature = (func, *args, **kwargs))]
-fn to_thread(py: Python<'_>, func: Py<PyAny>, args: Py<PyTuple>, kwargs: Option<Py<PyDict>>) -> PyResult<Awaitable> {
+pub(crate) fn to_thread(
+    py: Python<'_>,
+    func: Py<PyAny>,
+    args: Py<PyTuple>,
+    kwargs: Option<Py<PyDict>>,
+) -> PyResult<Awaitable> {
     let context = context::copy_current(py)?;
     Ok(Awaitable::new("fastcore.to_thread", async move {
         let joined = tokio::task::spawn_blocking(move || {
@@ -145,11 +141,4 @@ fn to_thread(py: Python<'_>, func: Py<PyAny>, args: Py<PyTuple>, kwargs: Option<
             Err(e) => failure(pyo3::exceptions::PyRuntimeError::new_err(format!("to_thread worker failed: {e}"))),
         }
     }))
-}
-
-pub fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_function(wrap_pyfunction!(sleep, m)?)?;
-    m.add_function(wrap_pyfunction!(gather, m)?)?;
-    m.add_function(wrap_pyfunction!(wait_for, m)?)?;
-    m.add_function(wrap_pyfunction!(to_thread, m)?)
 }

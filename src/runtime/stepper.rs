@@ -20,13 +20,14 @@ use pyo3::types::PyDict;
 use pyo3::{ffi, intern};
 use tokio::sync::oneshot;
 
-use crate::awaitable::{Awaitable, Completion, RustFuture};
-use crate::context::{self, Claim};
-use crate::live;
-use crate::task::{cancelled_error, Task};
+use crate::runtime::awaitable::{Awaitable, Completion, RustFuture};
+use crate::runtime::context::{self, Claim};
+use crate::runtime::live;
+use crate::runtime::task::{cancelled_error, Task};
+use crate::util::lock;
 
 /// How to resume a suspended coroutine.
-pub enum Resume {
+enum Resume {
     Send,
     Complete(Py<Awaitable>, Completion),
     Throw(PyErr),
@@ -35,7 +36,7 @@ pub enum Resume {
 }
 
 /// What the driver must do next.
-pub enum Step {
+enum Step {
     Done(PyResult<Py<PyAny>>),
     Await(Py<Awaitable>, RustFuture),
     Yield,
@@ -44,65 +45,101 @@ pub enum Step {
     Retry(Resume),
 }
 
-/// Drives `task` to completion and returns its outcome (also recorded on the task).
+/// What taking a task's first step left to do.
+pub(crate) enum Begun {
+    /// The coroutine finished without suspending: nothing left to drive.
+    Done(PyResult<Py<PyAny>>),
+    /// It suspended: [`Driver::run`] drives it on.
+    Suspended(Driver),
+}
+
+/// A task that suspended on its first step. Dropping it unrun cancels the task, as dropping
+/// a running driver does.
+pub(crate) struct Driver {
+    guard: Driving,
+    next: Step,
+}
+
+impl Driver {
+    /// Drives the task to completion and returns its outcome (also recorded on the task).
+    pub(crate) fn run(self) -> impl std::future::Future<Output = PyResult<Py<PyAny>>> + Send {
+        drive(self.guard, self.next)
+    }
+}
+
+/// Takes `task`'s first step, attached: the one way every task starts.
+///
+/// It reuses the caller's attach, so a request handler that never suspends costs the request
+/// one attach in all (the dispatcher calls this right after calling the handler); only a
+/// coroutine that suspends gets a [`Driver`].
+pub(crate) fn begin(task: Bound<'_, Task>) -> Begun {
+    match step(&task, Resume::Send) {
+        Step::Done(result) => Begun::Done(result),
+        next => Begun::Suspended(Driver { guard: Driving(Some(task.unbind())), next }),
+    }
+}
+
+/// [`begin`] from a detached caller, then [`Driver::run`]: the first step is taken right away,
+/// when this is called, not when the future is first polled.
+pub(crate) fn start(task: Py<Task>) -> impl std::future::Future<Output = PyResult<Py<PyAny>>> + Send {
+    let begun = Python::attach(|py| begin(task.into_bound(py)));
+    async move {
+        match begun {
+            Begun::Done(result) => result,
+            Begun::Suspended(driver) => driver.run().await,
+        }
+    }
+}
+
+/// Drives the task `guard` owns to completion, starting from `first`.
 ///
 /// If the returned future is dropped before the coroutine finishes (the client went away, a
 /// timeout fired, a sibling in `gather` failed), even before its first poll, `CancelledError`
 /// is thrown into the coroutine and it is driven on, detached, so that its `finally` blocks
 /// run. At worker shutdown every live driver is cancelled the same way (see [`live`]).
-pub fn drive(task: Py<Task>, first: Step) -> impl std::future::Future<Output = PyResult<Py<PyAny>>> + Send {
-    let guard = Driving(Some(task));
-    async move {
-        let mut guard = guard;
-        let mut counted = live::Counted::register();
-        let mut next = first;
-        loop {
-            let resume = match next {
-                Step::Done(result) => {
-                    guard.finish();
-                    return result;
-                }
-                Step::Await(aw, fut) => {
-                    let task = guard.task();
-                    if task.get().cancel_pending() {
-                        // Never polled, so dropping it loses nothing.
-                        Resume::Cancel(Some(aw))
-                    } else {
-                        tokio::select! {
-                            biased;
-                            completion = fut => Resume::Complete(aw, completion),
-                            () = task.get().cancellation() => Resume::Cancel(Some(aw)),
-                            () = counted.shutting_down() => Resume::Cancel(Some(aw)),
-                        }
-                    }
-                }
-                Step::Yield => {
-                    tokio::task::yield_now().await;
-                    Resume::Send
-                }
-                Step::Retry(resume) => {
-                    tokio::task::yield_now().await;
-                    resume
-                }
-                Step::Wait(done) => {
-                    let task = guard.task();
+async fn drive(mut guard: Driving, first: Step) -> PyResult<Py<PyAny>> {
+    let mut counted = live::Counted::register();
+    let mut next = first;
+    loop {
+        let resume = match next {
+            Step::Done(result) => {
+                guard.finish();
+                return result;
+            }
+            Step::Await(aw, fut) => {
+                let task = guard.task();
+                if task.get().cancel_pending() {
+                    // Never polled, so dropping it loses nothing.
+                    Resume::Cancel(Some(aw))
+                } else {
                     tokio::select! {
                         biased;
-                        _ = done => Resume::Send,
-                        () = task.get().cancellation() => Resume::Cancel(None),
-                        () = counted.shutting_down() => Resume::Cancel(None),
+                        completion = fut => Resume::Complete(aw, completion),
+                        () = task.get().cancellation() => Resume::Cancel(Some(aw)),
+                        () = counted.shutting_down() => Resume::Cancel(Some(aw)),
                     }
                 }
-            };
-            next = Python::attach(|py| step(guard.task().bind(py), resume));
-        }
+            }
+            Step::Yield => {
+                tokio::task::yield_now().await;
+                Resume::Send
+            }
+            Step::Retry(resume) => {
+                tokio::task::yield_now().await;
+                resume
+            }
+            Step::Wait(done) => {
+                let task = guard.task();
+                tokio::select! {
+                    biased;
+                    _ = done => Resume::Send,
+                    () = task.get().cancellation() => Resume::Cancel(None),
+                    () = counted.shutting_down() => Resume::Cancel(None),
+                }
+            }
+        };
+        next = Python::attach(|py| step(guard.task().bind(py), resume));
     }
-}
-
-/// Takes the first step of `task` right away, then drives it to the end.
-pub fn start(task: Py<Task>) -> impl std::future::Future<Output = PyResult<Py<PyAny>>> + Send {
-    let first = Python::attach(|py| step(task.bind(py), Resume::Send));
-    drive(task, first)
 }
 
 /// Runs one step. Attached; loops only to throw a `RuntimeError` back into a coroutine that
@@ -112,7 +149,7 @@ pub fn start(task: Py<Task>) -> impl std::future::Future<Output = PyResult<Py<Py
 /// that an awaited Rust future already produced (a lock acquired, a queue item taken): that
 /// result is delivered first, and the cancellation waits for the next suspension, as asyncio
 /// does. A coroutine that returns with a cancellation still pending ends cancelled.
-pub fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
+fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
     let py = task.py();
     let t = task.get();
     let claim = if t.shared_context { Claim::take(t.context.bind(py)) } else { Some(Claim::unshared()) };
@@ -370,7 +407,7 @@ impl Drop for Driving {
             Ok(handle) if !live::closing() => {
                 handle.spawn(async move {
                     let first = Python::attach(|py| step(task.bind(py), Resume::Cancel(None)));
-                    let _ = drive(task, first).await;
+                    let _ = drive(Driving(Some(task)), first).await;
                 });
             }
             // The runtime is going away: no more awaiting is possible, so just close it.
@@ -397,7 +434,7 @@ impl Waker {
 #[pymethods]
 impl Waker {
     fn __call__(&self, _future: &Bound<'_, PyAny>) {
-        if let Some(tx) = crate::awaitable::lock(&self.0).take() {
+        if let Some(tx) = lock(&self.0).take() {
             let _ = tx.send(());
         }
     }

@@ -15,7 +15,7 @@ use smallvec::SmallVec;
 
 /// How a captured path segment becomes a Python value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Converter {
+pub(crate) enum Converter {
     Str,
     Int,
     Float,
@@ -36,7 +36,7 @@ impl Converter {
 
 /// A path parameter after conversion.
 #[derive(Clone, Debug, PartialEq)]
-pub enum ParamValue {
+pub(crate) enum ParamValue {
     Str(String),
     Int(i64),
     Float(f64),
@@ -44,14 +44,14 @@ pub enum ParamValue {
 
 /// Why a captured segment could not be converted; becomes a 422.
 #[derive(Debug, PartialEq, Eq)]
-pub struct ConversionError {
-    pub name: String,
-    pub input: String,
-    pub converter: Converter,
+pub(crate) struct ConversionError {
+    pub(crate) name: String,
+    pub(crate) input: String,
+    pub(crate) converter: Converter,
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub struct PatternError(pub String);
+pub(crate) struct PatternError(pub String);
 
 impl fmt::Display for PatternError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -67,13 +67,13 @@ enum Segment {
 
 /// A parsed path pattern.
 #[derive(Clone, Debug)]
-pub struct Pattern {
+pub(crate) struct Pattern {
     source: String,
     segments: Vec<Segment>,
 }
 
 impl Pattern {
-    pub fn parse(source: &str) -> Result<Self, PatternError> {
+    pub(crate) fn parse(source: &str) -> Result<Self, PatternError> {
         if !source.starts_with('/') {
             return Err(PatternError(format!("route path {source:?} must start with '/'")));
         }
@@ -106,16 +106,12 @@ impl Pattern {
         Ok(Self { source: source.to_owned(), segments })
     }
 
-    pub fn source(&self) -> &str {
-        &self.source
-    }
-
     fn is_static(&self) -> bool {
         self.segments.iter().all(|s| matches!(s, Segment::Static(_)))
     }
 
     /// Parameter names in order of appearance.
-    pub fn param_names(&self) -> impl Iterator<Item = &str> {
+    fn param_names(&self) -> impl Iterator<Item = &str> {
         self.segments.iter().filter_map(|s| match s {
             Segment::Param { name, .. } => Some(name.as_str()),
             Segment::Static(_) => None,
@@ -178,11 +174,11 @@ fn convert(pattern: &Pattern, caps: &Captures<'_>) -> Result<Params, ConversionE
     Ok(out)
 }
 
-pub type Params = SmallVec<[(String, ParamValue); 4]>;
+pub(crate) type Params = SmallVec<[(String, ParamValue); 4]>;
 
 /// The outcome of looking up one request.
 #[derive(Debug)]
-pub enum Lookup<'t, T> {
+pub(crate) enum Lookup<'t, T> {
     Found { handler: &'t Arc<T>, params: Params, route: &'t str },
     BadParam(ConversionError),
     MethodNotAllowed { allow: String },
@@ -214,7 +210,7 @@ impl<T> Route<T> {
 }
 
 /// An immutable route table; a new one is built and swapped in for every change.
-pub struct Router<T> {
+pub(crate) struct Router<T> {
     routes: Vec<Route<T>>,
     statics: HashMap<String, usize>,
 }
@@ -236,7 +232,7 @@ impl<T> Clone for Router<T> {
 impl<T> Router<T> {
     /// Registers `methods` on `path`. Re-registering a method on the same path replaces it,
     /// so reloading a module does not leave stale handlers behind.
-    pub fn add(&mut self, methods: &[&str], path: &str, handler: Arc<T>) -> Result<(), PatternError> {
+    pub(crate) fn add(&mut self, methods: &[&str], path: &str, handler: Arc<T>) -> Result<(), PatternError> {
         let pattern = Pattern::parse(path)?;
         let idx = if let Some(i) = self.routes.iter().position(|r| r.pattern.source == pattern.source) {
             i
@@ -256,16 +252,12 @@ impl<T> Router<T> {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.routes.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
-    }
-
     /// Static paths first (one hash lookup), then parameterised routes in registration order.
-    pub fn lookup(&self, method: &str, path: &str) -> Lookup<'_, T> {
+    pub(crate) fn lookup(&self, method: &str, path: &str) -> Lookup<'_, T> {
         let mut allow: Option<String> = None;
         if let Some(&i) = self.statics.get(path) {
             let route = &self.routes[i];

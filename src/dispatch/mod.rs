@@ -1,0 +1,11 @@
+//! The request path: one request from hyper's parts to a response, on the worker that read it.
+//!
+//! - `serve`: `serve → handle → dispatch → call → respond`, read top-down;
+//! - `access_log`: the access-log line, captured before the request is consumed.
+//!
+//! Registers no Python classes: everything here runs inside a worker.
+
+mod access_log;
+mod serve;
+
+pub(crate) use serve::{serve, Config};

@@ -1,0 +1,21 @@
+//! What goes back: handler results and failures turned into HTTP responses.
+//!
+//! - `convert`: return values (JSON-able, bytes, `fastcore.Response`) and fastcore's own error
+//!   responses (404, 405, 422, 500) as hyper responses;
+//! - `json`: Python values to JSON bytes, with the registered fallback for other types;
+//! - `hooks`: the Python objects `fastcore/__init__.py` registers once (`configure`); a leaf,
+//!   so the encoder and the converter both read it without reading each other.
+
+use pyo3::prelude::*;
+
+mod convert;
+mod hooks;
+mod json;
+
+pub(crate) use convert::{bad_param, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse};
+
+pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(hooks::configure, m)?)?;
+    m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
+    m.add_class::<convert::PanicProbe>()
+}

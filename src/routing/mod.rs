@@ -1,0 +1,16 @@
+//! Routing: from a method and path to an endpoint and its converted path parameters.
+//!
+//! - `matcher`: patterns, converters, method dispatch; pure Rust with unit tests, no Python;
+//! - `table`: the route table Python fills (`_core.Router`), read lock-free by every worker.
+
+use pyo3::prelude::*;
+
+mod matcher;
+mod table;
+
+pub(crate) use matcher::{ConversionError, Converter, Lookup, ParamValue, Params};
+pub(crate) use table::{Endpoint, PyRouter, Routes};
+
+pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyRouter>()
+}
