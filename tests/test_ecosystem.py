@@ -200,3 +200,14 @@ def test_a_connection_opened_on_one_worker_fails_clearly_when_awaited_on_another
         pytest.fail("the other worker never answered")
     assert "attached to a different loop" in body["error"], body
     assert "belong to the fastcore worker that created them" in body["error"]
+
+
+def test_sqlalchemy_async_over_psycopg(server: ServerFactory, postgres_server, monkeypatch) -> None:  # noqa: F811
+    pytest.importorskip("sqlalchemy")
+    pytest.importorskip("greenlet")
+    monkeypatch.setenv("PG_DSN", postgres_server.dsn)
+    srv = server("sqlalchemy_async", "--threads", "2")
+    with srv.client(timeout=30) as c:
+        assert c.get("/items").json() == {"names": ["one", "two"]}
+        # greenlet's cp313t wheel is not declared GIL-free: the GIL comes back in this process.
+        assert c.get("/gil").json() == {"gil_enabled": True}
