@@ -154,9 +154,12 @@ fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
     let t = task.get();
     let claim = if t.shared_context { Claim::take(t.context.bind(py)) } else { Some(Claim::unshared()) };
     let Some(_claim) = claim else { return Step::Retry(resume) };
+    let mut waited = t.take_waiting_on();
     loop {
+        let mut cancelling = matches!(resume, Resume::Cancel(_));
         if !matches!(resume, Resume::Complete(..)) {
             if let Some(cancel) = t.take_cancellation(py) {
+                cancelling = true;
                 resume = match resume {
                     Resume::Cancel(Some(aw)) => {
                         aw.get().finish(py, Err(cancel.clone_ref(py)));
@@ -164,6 +167,20 @@ fn step(task: &Bound<'_, Task>, mut resume: Resume) -> Step {
                     }
                     _ => Resume::Throw(cancel),
                 };
+            }
+        }
+        // As asyncio's Task does: cancelling a task that waits on a future or task cancels
+        // that instead, and the coroutine gets its `CancelledError` once it is done, so
+        // children (a gather, a task) are cancelled and finish before their parent goes on.
+        if let Some(w) = waited.take().filter(|_| cancelling) {
+            let w = w.into_bound(py);
+            // With `cancel()`'s message: anyio recognises its own cancellations by it.
+            let msg = t.cancel_message(py);
+            if w.call_method1(intern!(py, "cancel"), (msg,)).and_then(|r| r.is_truthy()).unwrap_or(false) {
+                match wait_on(task, &w) {
+                    Ok(step) => return step,
+                    Err(err) => resume = Resume::Throw(err),
+                }
             }
         }
         let result = match in_task(task, resume) {
@@ -257,22 +274,34 @@ fn classify(task: &Bound<'_, Task>, obj: &Bound<'_, PyAny>) -> PyResult<Step> {
         if other.is(task) {
             return Err(PyRuntimeError::new_err("a task cannot await itself"));
         }
-        return Ok(other.get().done_signal().map_or(Step::Yield, Step::Wait));
+        return wait_on(task, obj);
     }
     // An asyncio Future (or anything following its protocol) announces itself this way.
     let blocking = intern!(py, "_asyncio_future_blocking");
     if obj.getattr(blocking).is_ok_and(|b| b.is_truthy().unwrap_or(false)) {
         obj.setattr(blocking, false)?;
         check_same_loop(task, obj)?;
-        let (waker, done) = Waker::new();
-        obj.call_method1(intern!(py, "add_done_callback"), (waker,))?;
-        return Ok(Step::Wait(done));
+        return wait_on(task, obj);
     }
     let repr = obj.repr().map_or_else(|_| "<unprintable object>".to_owned(), |r| r.to_string());
     Err(PyRuntimeError::new_err(format!(
         "fastcore cannot wait on {repr}: a handler may await coroutines, fastcore awaitables, \
          fastcore tasks and asyncio futures of its worker's loop"
     )))
+}
+
+/// Waits until `obj` (a fastcore task or an asyncio future) is done, remembering it as what
+/// the task waits on (asyncio's `_fut_waiter`), so that a cancellation can be passed on to it.
+fn wait_on(task: &Bound<'_, Task>, obj: &Bound<'_, PyAny>) -> PyResult<Step> {
+    let step = if let Ok(other) = obj.cast::<Task>() {
+        other.get().done_signal().map_or(Step::Yield, Step::Wait)
+    } else {
+        let (waker, done) = Waker::new();
+        obj.call_method1(intern!(obj.py(), "add_done_callback"), (waker,))?;
+        Step::Wait(done)
+    };
+    task.get().set_waiting_on(obj.clone().unbind());
+    Ok(step)
 }
 
 /// A future of another worker's loop (a connection opened on another worker, say) would be
@@ -331,12 +360,11 @@ fn in_task<'py>(task: &Bound<'py, Task>, resume: Resume) -> Sent<'py> {
 
 /// The task registered as `asyncio.current_task()` of its loop until dropped.
 ///
-/// `asyncio.current_task()` reads `_asyncio._current_tasks[loop]`. `_enter_task` and
-/// `_leave_task` insert and delete that key on every step; here the key stays and only its
-/// value is swapped (the task, then whatever was there before — None between steps), which
-/// `current_task()` reads the same way at a fraction of the cost.
+/// `asyncio.current_task()` reads `_asyncio._current_tasks[loop]`. The previous entry is put
+/// back on drop, and an absent one removed again: asyncio's own C `Task` refuses to start a
+/// step while the key exists at all (even with the value None), and it runs on this loop too.
 struct CurrentTask<'py> {
-    swapped: Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>,
+    swapped: Option<(Bound<'py, PyAny>, Option<Bound<'py, PyAny>>)>,
 }
 
 impl<'py> CurrentTask<'py> {
@@ -346,10 +374,7 @@ impl<'py> CurrentTask<'py> {
             return Self { swapped: None };
         };
         let tasks = current_tasks(py);
-        let previous = match tasks.get_item(&lp) {
-            Ok(Some(p)) => p,
-            _ => py.None().into_bound(py),
-        };
+        let previous = tasks.get_item(&lp).ok().flatten();
         if let Err(e) = tasks.set_item(&lp, task) {
             e.write_unraisable(py, Some(&lp));
         }
@@ -361,7 +386,12 @@ impl Drop for CurrentTask<'_> {
     fn drop(&mut self) {
         if let Some((lp, previous)) = self.swapped.take() {
             let py = lp.py();
-            if let Err(e) = current_tasks(py).set_item(&lp, previous) {
+            let tasks = current_tasks(py);
+            let restored = match previous {
+                Some(previous) => tasks.set_item(&lp, previous),
+                None => tasks.del_item(&lp),
+            };
+            if let Err(e) = restored {
                 e.write_unraisable(py, Some(&lp));
             }
         }

@@ -49,6 +49,8 @@ pub(crate) struct Task {
     cancel_requested: Notify,
     blocking: AtomicBool,
     log_destroy_pending: AtomicBool,
+    /// The task or asyncio future the coroutine waits on, if any (asyncio's `_fut_waiter`).
+    waiting_on: Mutex<Option<Py<PyAny>>>,
     /// Listed in asyncio's task registry (`asyncio.all_tasks()`); done at the first suspension,
     /// since a task that finishes in its first step is never visible as pending anyway.
     listed: AtomicBool,
@@ -77,6 +79,7 @@ impl Task {
             blocking: AtomicBool::new(false),
             log_destroy_pending: AtomicBool::new(true),
             listed: AtomicBool::new(false),
+            waiting_on: Mutex::new(None),
         })
     }
 
@@ -104,6 +107,20 @@ impl Task {
         if let Err(e) = listed {
             e.write_unraisable(py, Some(slf.as_any()));
         }
+    }
+
+    /// The message of the latest `cancel(msg)`, if any.
+    pub(crate) fn cancel_message(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        lock(&self.inner).cancel_message.as_ref().map(|m| m.clone_ref(py))
+    }
+
+    pub(crate) fn set_waiting_on(&self, obj: Py<PyAny>) {
+        let replaced = lock(&self.waiting_on).replace(obj);
+        drop(replaced); // outside the lock: a decref may run Python
+    }
+
+    pub(crate) fn take_waiting_on(&self) -> Option<Py<PyAny>> {
+        lock(&self.waiting_on).take()
     }
 
     /// True while a `cancel()` waits to be thrown into the coroutine.
@@ -211,12 +228,11 @@ impl Task {
         self.cancel_pending()
     }
 
-    /// asyncio's "future this task waits on". fastcore's driver waits itself, so there is none
-    /// to show; anyio then cancels the task directly, which is what it wants.
+    /// asyncio's "future this task waits on": the task or asyncio future it awaits now, or
+    /// None (also while it awaits a fastcore awaitable); anyio's cancel scopes read it.
     #[getter]
-    #[allow(clippy::unused_self)]
-    fn _fut_waiter(&self) -> Option<Py<PyAny>> {
-        None
+    fn _fut_waiter(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        lock(&self.waiting_on).as_ref().map(|w| w.clone_ref(py))
     }
 
     /// The message given to `cancel()`; `asyncio.gather` reads it.

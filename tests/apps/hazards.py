@@ -331,6 +331,60 @@ async def gather_cancelled_task():
     return {"gathered": [f"{type(e).__name__}: {e}" for e in gathered]}
 
 
+@app.get("/cancel/awaited/{name}")
+async def cancel_awaited(name: str):
+    """Suspends in asyncio.gather of two children, or in one task, until cancelled."""
+
+    async def child(i: int) -> None:
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            record(name, f"child {i} cancelled")
+            raise
+
+    record(name, "waiting")
+    try:
+        if name.startswith("gather"):
+            await asyncio.gather(child(1), child(2))
+        else:
+            await asyncio.get_running_loop().create_task(child(1))
+    finally:
+        record(name, "parent finally")
+
+
+@app.get("/cancel/timeout-around-task")
+async def timeout_around_task():
+    events: list[str] = []
+
+    async def inner():
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            events.append("inner cancelled")
+            raise
+
+    task = asyncio.get_running_loop().create_task(inner())
+    await asyncio.sleep(0)
+    try:
+        async with asyncio.timeout(0.05):
+            await task
+    except TimeoutError:
+        events.append("TimeoutError")
+    return {"events": events, "task_cancelled": task.cancelled(), "waiter_now": repr(asyncio.current_task()._fut_waiter)}
+
+
+@app.get("/loop/c-task")
+async def c_task():
+    loop = asyncio.get_running_loop()
+
+    async def work():
+        await asyncio.sleep(0)
+        return type(asyncio.current_task()).__module__
+
+    return {"ran_in": await asyncio.Task(work(), loop=loop), "results": await asyncio.gather(
+        *(asyncio.Task(work(), loop=loop) for _ in range(3)))}
+
+
 @app.get("/loop/create-task-from-thread")
 async def create_task_from_thread():
     loop = asyncio.get_running_loop()
