@@ -107,6 +107,10 @@ class _TokioSelector(selectors._BaseSelectorImpl):  # type: ignore[misc]
 class WorkerLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[misc]
     def __init__(self, scheduler: Any) -> None:
         self._scheduler = scheduler
+        # Rust methods with asyncio's own signatures, bound on the instance: no Python frame
+        # between asyncio's internals and the Tokio scheduler.
+        self.call_soon = self.call_soon_threadsafe = scheduler.call_soon
+        self.call_later = scheduler.call_later
         super().__init__(selector=_TokioSelector(scheduler, self))
 
     # -- no self-pipe: nothing ever blocks in select(), so nothing needs waking ---------------
@@ -120,17 +124,19 @@ class WorkerLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[misc]
         pass
 
     # -- scheduling: the worker's Tokio runtime -------------------------------------------------
+    # `call_soon`, `call_soon_threadsafe` (the Tokio handle accepts work from any thread) and
+    # `call_later` are the scheduler's, bound in __init__; these class-level ones are for
+    # introspection and for a loop built without __init__.
     def call_soon(self, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
-        return self._scheduler.call_soon(callback, args, context)
+        return self._scheduler.call_soon(callback, *args, context=context)
 
-    # The Tokio handle accepts work from any thread, so the thread-safe variant is the same call.
     call_soon_threadsafe = call_soon
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
-        return self._scheduler.call_later(delay, callback, args, context)
+        return self._scheduler.call_later(delay, callback, *args, context=context)
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any, context: Any = None) -> Any:
-        return self._scheduler.call_later(when - self.time(), callback, args, context)
+        return self._scheduler.call_later(when - self.time(), callback, *args, context=context)
 
     def time(self) -> float:
         return self._scheduler.time()

@@ -46,7 +46,8 @@ pub(crate) struct Scheduler {
 
 #[pymethods]
 impl Scheduler {
-    #[pyo3(signature = (callback, args, context = None))]
+    /// `loop.call_soon(callback, *args, context=None)`, bound straight onto the loop.
+    #[pyo3(signature = (callback, *args, context = None))]
     fn call_soon(
         &self,
         py: Python<'_>,
@@ -57,7 +58,8 @@ impl Scheduler {
         schedule(py, &self.handle, Duration::ZERO, callback, Some(args), context)
     }
 
-    #[pyo3(signature = (delay, callback, args, context = None))]
+    /// `loop.call_later(delay, callback, *args, context=None)`, bound straight onto the loop.
+    #[pyo3(signature = (delay, callback, *args, context = None))]
     fn call_later(
         &self,
         py: Python<'_>,

@@ -14,6 +14,7 @@ use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 use tokio::runtime::Handle;
+use tokio::sync::oneshot;
 use tokio::task::AbortHandle;
 
 use crate::util::lock;
@@ -56,8 +57,16 @@ pub(crate) fn schedule(
     args: Option<Bound<'_, PyTuple>>,
     context: Option<Py<PyAny>>,
 ) -> PyResult<Py<TimerHandle>> {
-    let args = args.map_or_else(|| PyTuple::empty(py).unbind(), Bound::unbind);
     let when = monotonic() + delay.as_secs_f64();
+    if delay.is_zero() {
+        if let Ok(waker) = callback.bind(py).cast::<Waker>() {
+            // A future done, waking a fastcore driver: that only sends on a channel, so it is
+            // done now rather than in a Tokio task of its own (no Python runs).
+            waker.get().wake();
+            return Py::new(py, TimerHandle { abort: Mutex::new(None), cancelled: AtomicBool::new(false), when });
+        }
+    }
+    let args = args.map_or_else(|| PyTuple::empty(py).unbind(), Bound::unbind);
     let timer = Py::new(py, TimerHandle { abort: Mutex::new(None), cancelled: AtomicBool::new(false), when })?;
     let own = timer.clone_ref(py);
     let join = handle.spawn(async move {
@@ -133,5 +142,30 @@ impl TimerHandle {
 
     fn when(&self) -> f64 {
         self.when
+    }
+}
+
+/// The done-callback the stepper hands to asyncio futures: wakes the driver waiting on them.
+/// `call_soon` runs it at once instead of scheduling it, since it runs no Python.
+#[pyclass(frozen, module = "fastcore._core")]
+pub(crate) struct Waker(Mutex<Option<oneshot::Sender<()>>>);
+
+impl Waker {
+    pub(crate) fn new() -> (Self, oneshot::Receiver<()>) {
+        let (tx, rx) = oneshot::channel();
+        (Self(Mutex::new(Some(tx))), rx)
+    }
+
+    fn wake(&self) {
+        if let Some(tx) = lock(&self.0).take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[pymethods]
+impl Waker {
+    fn __call__(&self, _future: &Bound<'_, PyAny>) {
+        self.wake();
     }
 }

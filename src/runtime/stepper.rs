@@ -23,8 +23,8 @@ use tokio::sync::oneshot;
 use crate::runtime::awaitable::{Awaitable, Completion, RustFuture};
 use crate::runtime::context::{self, Claim};
 use crate::runtime::live;
+use crate::runtime::schedule::Waker;
 use crate::runtime::task::{cancelled_error, Task};
-use crate::util::lock;
 
 /// How to resume a suspended coroutine.
 enum Resume {
@@ -446,26 +446,6 @@ impl Drop for Driving {
                     e.print(py);
                 }
             }),
-        }
-    }
-}
-
-/// The done-callback handed to asyncio futures: wakes the driver waiting on them.
-#[pyclass(frozen, module = "fastcore._core")]
-struct Waker(std::sync::Mutex<Option<oneshot::Sender<()>>>);
-
-impl Waker {
-    fn new() -> (Self, oneshot::Receiver<()>) {
-        let (tx, rx) = oneshot::channel();
-        (Self(std::sync::Mutex::new(Some(tx))), rx)
-    }
-}
-
-#[pymethods]
-impl Waker {
-    fn __call__(&self, _future: &Bound<'_, PyAny>) {
-        if let Some(tx) = lock(&self.0).take() {
-            let _ = tx.send(());
         }
     }
 }
