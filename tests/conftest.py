@@ -2,9 +2,12 @@
 
 Every test talks HTTP to a subprocess started as
 
-    sys.executable -m fastcore run tests.apps.<module>:app --host 127.0.0.1 --port <free> ...
+    sys.executable -m fastcore run tests.apps.<module>:app --host 127.0.0.1 --port 0 ...
 
-with the repository root as working directory and stdout+stderr captured in a log file.
+with the repository root as working directory and stdout+stderr captured in a log file. The
+server binds a port the kernel picks and names it in its start-up line ("fastcore serving
+http://HOST:PORT"), which is where the tests learn it: no port is guessed, so none can be taken
+by a client socket between the guess and the bind.
 
 - `server(app, *args)`: function-scoped factory; every server it starts is stopped with SIGINT
   at teardown, which must end the process with exit code 0.
@@ -12,7 +15,11 @@ with the repository root as working directory and stdout+stderr captured in a lo
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import random
+import re
+import resource
 import signal
 import socket
 import subprocess
@@ -34,10 +41,35 @@ needs_free_threading = pytest.mark.skipif(not FREE_THREADED_BUILD, reason="needs
 needs_gil_build = pytest.mark.skipif(FREE_THREADED_BUILD, reason="needs a GIL build of CPython")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SERVING = re.compile(r"fastcore serving http://(\S+):(\d+) \(")
+
+
+def _raise_open_files_limit() -> None:
+    """Thousands of connections at once need a descriptor each, in the client and in the server
+    (which inherits this limit): raise the soft limit to the hard one, as bench/run.sh does."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft == resource.RLIM_INFINITY or soft >= wanted:
+        return
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+_raise_open_files_limit()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on, below Linux's ephemeral range (32768+) so that no client socket
+    of these tests can be given it meanwhile. For the few tests that need a port number up front
+    (a port nobody serves, or `--port N` itself); servers otherwise bind port 0."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port below the ephemeral range")
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str, on_fail: Callable[[], str] = str) -> object:
@@ -53,13 +85,16 @@ def wait_until(predicate: Callable[[], object], timeout: float, what: str, on_fa
 
 
 class ServerProcess:
-    """One fastcore server process, its port and its log."""
+    """One fastcore server process, its address and its log.
 
-    def __init__(self, argv: list[str], port: int, log_path: Path, ready_lines: int = 1) -> None:
+    `port` may be None (the server was told `--port 0`): the address is then read from the
+    server's start-up line. `ready_lines` is how many start-up lines to wait for (one per
+    process); 0 for a server that logs none (`--log-level warning`), whose `port` must be given."""
+
+    def __init__(self, argv: list[str], port: int | None, log_path: Path, ready_lines: int = 1) -> None:
         self.argv = argv
-        self.port = port
+        self.port: int = port or 0
         self.host = "127.0.0.1"
-        self.base_url = f"http://{self.host}:{port}"
         self.log_path = log_path
         self.ready_lines = ready_lines
         self.proc: subprocess.Popen[bytes] | None = None
@@ -84,8 +119,15 @@ class ServerProcess:
         if self.proc.poll() is not None:
             pytest.fail(f"server exited with code {self.proc.returncode} before accepting connections\n"
                         f"{self.describe()}")
-        if self.log().count("fastcore serving http://") < self.ready_lines:
+        serving = SERVING.findall(self.log())
+        if len(serving) < self.ready_lines:
             return False
+        if serving:
+            host, port = serving[0]
+            assert {p for _, p in serving} == {port}, f"processes serve different ports: {serving}"
+            if self.port:
+                assert int(port) == self.port, f"asked for port {self.port}, serving {port}"
+            self.host, self.port = host, int(port)
         try:
             with socket.create_connection((self.host, self.port), timeout=1):
                 return True
@@ -116,6 +158,11 @@ class ServerProcess:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    @property
+    def base_url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
 
     @property
     def running(self) -> bool:
@@ -153,8 +200,38 @@ class ServerProcess:
         return sock
 
 
-def fastcore_argv(target: str, port: int, *args: str) -> list[str]:
-    return [sys.executable, "-m", "fastcore", "run", target, "--host", "127.0.0.1", "--port", str(port), *args]
+@contextlib.contextmanager
+def clients_on_each_worker(srv: ServerProcess, per_worker: int, workers: int = 2,
+                           route: str = "/whoami") -> Iterator[dict[int, list[httpx.Client]]]:
+    """Keep-alive connections pinned to worker threads: opens connections (an httpx.Client of one
+    connection each) until each of `workers` worker threads serves `per_worker` of them, and
+    yields them by worker thread id. A connection stays on the worker that accepted it, so a
+    request on one of these clients runs on that worker; `route` must answer {"thread": id}."""
+    by_worker: dict[int, list[httpx.Client]] = {}
+    spare: list[httpx.Client] = []
+    try:
+        for _ in range(workers * per_worker + 64):
+            if len(by_worker) == workers and all(len(cs) >= per_worker for cs in by_worker.values()):
+                break
+            c = srv.client(limits=httpx.Limits(max_connections=1))
+            thread = c.get(route).json()["thread"]
+            if len(by_worker.get(thread, [])) < per_worker and (thread in by_worker or len(by_worker) < workers):
+                by_worker.setdefault(thread, []).append(c)
+            else:
+                spare.append(c)  # kept open until the end, so the next connection goes elsewhere
+        else:
+            pytest.fail(f"could not get {per_worker} connections on each of {workers} workers: "
+                        f"{ {t: len(cs) for t, cs in by_worker.items()} }")
+        for c in spare:
+            c.close()
+        yield by_worker
+    finally:
+        for c in spare + [c for cs in by_worker.values() for c in cs]:
+            c.close()
+
+
+def fastcore_argv(target: str, *args: str, port: int = 0, host: str = "127.0.0.1") -> list[str]:
+    return [sys.executable, "-m", "fastcore", "run", target, "--host", host, "--port", str(port), *args]
 
 
 class ServerFactory:
@@ -163,13 +240,14 @@ class ServerFactory:
         self.started: list[ServerProcess] = []
 
     def __call__(self, app: str, *args: str, ready_lines: int = 1) -> ServerProcess:
-        """Starts `fastcore run tests.apps.<app>:app` with extra CLI `args`."""
-        port = free_port()
-        return self.launch(fastcore_argv(f"tests.apps.{app}:app", port, *args), port, ready_lines=ready_lines)
+        """Starts `fastcore run tests.apps.<app>:app --port 0` with extra CLI `args`."""
+        return self.launch(fastcore_argv(f"tests.apps.{app}:app", *args), ready_lines=ready_lines)
 
-    def launch(self, argv: list[str], port: int, ready_lines: int = 1) -> ServerProcess:
-        """Starts an arbitrary command that serves on `port`."""
-        log = self.tmp_path / f"server-{len(self.started)}-{port}.log"
+    def launch(self, argv: list[str], port: int | None = None, ready_lines: int = 1) -> ServerProcess:
+        """Starts an arbitrary command that logs fastcore's start-up line (and, if given, must
+        serve on `port`)."""
+        assert port or ready_lines, "a server that logs no start-up line must be given its port"
+        log = self.tmp_path / f"server-{len(self.started)}.log"
         srv = ServerProcess(argv, port, log, ready_lines=ready_lines)
         self.started.append(srv)
         return srv.start()

@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -103,7 +104,7 @@ def test_second_server_on_a_busy_port_fails(server: ServerFactory, tmp_path: Pat
     first = server("routing", "--threads", "1")
     log_path = tmp_path / "second.log"
     with open(log_path, "wb") as log:
-        second = subprocess.Popen(fastcore_argv("tests.apps.slow:app", first.port, "--threads", "1"), cwd=REPO,
+        second = subprocess.Popen(fastcore_argv("tests.apps.slow:app", "--threads", "1", port=first.port), cwd=REPO,
                                   stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 15
@@ -117,12 +118,52 @@ def test_second_server_on_a_busy_port_fails(server: ServerFactory, tmp_path: Pat
             second.wait(15)
 
 
+def refused(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 def test_host_and_port_are_used(server: ServerFactory) -> None:
-    port = free_port()
-    srv = server.launch(fastcore_argv("tests.apps.routing:app", port, "--threads", "1"), port)
-    assert f"fastcore serving http://127.0.0.1:{port} " in srv.log()
+    """--host and --port (python/fastcore/cli.py -> src/server.rs:bind): neither is the default, and
+    the server answers there and nowhere else."""
+    host, port = "127.0.0.2", free_port("127.0.0.2")
+    srv = server.launch(fastcore_argv("tests.apps.routing:app", "--threads", "1", host=host, port=port), port)
+    assert f"fastcore serving http://{host}:{port} " in srv.log()
+    assert (srv.host, srv.port) == (host, port)
     with srv.client() as c:
         assert c.get("/").json() == {"route": "root"}
+    assert refused("127.0.0.1", port), "bound to 127.0.0.2 only, so 127.0.0.1 must be refused"
+
+
+def test_ipv6_host(server: ServerFactory) -> None:
+    """--host ::1 binds the IPv6 loopback only."""
+    srv = server.launch(fastcore_argv("tests.apps.routing:app", "--threads", "1", host="::1"))
+    assert srv.host == "::1" and srv.base_url == f"http://[::1]:{srv.port}"
+    with srv.client() as c:
+        assert c.get("/client").json()["host"] == "::1"
+    assert refused("127.0.0.1", srv.port)
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["--log-level", "warning"], {"warning"}),
+    ([], {"warning", "info"}),
+    (["--log-level", "debug"], {"warning", "info", "debug"}),
+], ids=["warning", "default", "debug"])
+def test_log_level_is_applied(server: ServerFactory, args: list[str], shown: set[str]) -> None:
+    """--log-level (python/fastcore/cli.py): records below the level are not written, the
+    server's own start-up line (INFO) included; the default is info."""
+    port = free_port()
+    srv = server.launch(fastcore_argv("tests.apps.slow:app", "--threads", "1", *args, port=port), port, ready_lines=0)
+    m = uuid.uuid4().hex[:12]
+    with srv.client() as c:
+        assert c.get(f"/log/{m}").json() == {"logged": m}
+    log = srv.wait_for_log(f"WARNING  tests.apps.slow: warning {m}")  # logged last, after info and debug
+    written = {lvl for lvl in ("debug", "info", "warning") if f"{lvl.upper():<8} tests.apps.slow: {lvl} {m}" in log}
+    assert written == shown, log
+    assert ("fastcore serving" in log) == ("info" in shown), log
 
 
 @pytest.mark.parametrize("flag,value", [("--threads", "0"), ("--threads", "-3"), ("--workers", "0"), ("--threads", "two")])

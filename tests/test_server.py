@@ -166,8 +166,7 @@ def test_server_survives_repeated_panics(faults_server: ServerProcess) -> None:
 @pytest.fixture(scope="module")
 def limited_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     factory = ServerFactory(tmp_path_factory.mktemp("limited"))
-    port = free_port()
-    srv = factory.launch([sys.executable, "-m", "tests.apps.limited", str(port), "1024"], port)
+    srv = factory.launch([sys.executable, "-m", "tests.apps.limited", "0", "1024"])
     try:
         yield srv
     finally:

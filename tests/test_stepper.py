@@ -3,15 +3,16 @@ exceptions, cancellation and contextvars, against a real server."""
 from __future__ import annotations
 
 import asyncio
-import socket
+import os
 import threading
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
-from .conftest import ServerProcess, needs_free_threading, wait_until
+from .conftest import ServerFactory, ServerProcess, needs_free_threading, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +37,31 @@ def test_async_handler_without_await(aio: httpx.Client) -> None:
     assert r.json()["thread"].startswith("Dummy-")
 
 
-def test_fastcore_sleep_and_bare_yield(aio: httpx.Client) -> None:
-    assert aio.get("/sleep/0.01").json() == {"slept": 0.01}
-    assert aio.get("/yield").json() == {"yielded": 2}
+def test_fastcore_sleep_suspends_for_its_time_while_the_worker_serves_others(server: ServerFactory) -> None:
+    """fastcore.sleep (src/aio.rs) lasts at least its time on the server's monotonic clock, and
+    the one worker thread answers other requests meanwhile."""
+    srv = server("aio", "--threads", "1")
+    marker, seconds = uuid.uuid4().hex, 1.5
+    slept: dict[str, httpx.Response] = {}
+    with srv.client() as sleeper, srv.client() as other:
+        t = threading.Thread(target=lambda: slept.setdefault("r", sleeper.get(f"/sleep/{marker}/{seconds}")))
+        t.start()
+        wait_until(lambda: other.get(f"/suspended/{marker}").json() == 1, 10, "the sleep to begin")
+        during = [other.get("/monotonic").json() for _ in range(3)]
+        t.join(30)
+    assert not t.is_alive()
+    body = slept["r"].json()
+    assert seconds <= body["end"] - body["start"] < seconds + 10, body
+    for answer in during:
+        assert answer["thread"] == body["thread"]
+        assert body["start"] < answer["now"] < body["end"], f"not answered during the sleep: {answer} vs {body}"
+
+
+def test_bare_yield_lets_other_coroutines_run(aio: httpx.Client) -> None:
+    """`await asyncio.sleep(0)` (a bare yield, src/stepper.rs) gives a gathered sibling a turn."""
+    order = aio.get("/yield").json()
+    assert sorted(order) == ["a", "a", "a", "b", "b", "b"]
+    assert order.index("b") < len(order) - 1 - order[::-1].index("a"), f"b ran only after a finished: {order}"
 
 
 def test_nested_gather(aio: httpx.Client) -> None:
@@ -91,13 +114,16 @@ def test_to_thread_runs_elsewhere_with_a_copy_of_the_context(aio: httpx.Client) 
     assert aio.get("/to-thread").json() == {"other_thread": True, "context_value": "ctx-in-thread"}
 
 
-def _disconnect_during(server: ServerProcess, route: str, marker: str, expected: list[str]) -> None:
-    """Starts `route`, waits until the handler is suspended, hangs up, and waits for the
-    cleanup the handler records under `marker` to equal `expected` (sorted)."""
+def _disconnect_during(server: ServerProcess, route: str, marker: str, coroutines: int, expected: list[str]) -> None:
+    """Starts `route`, waits until `coroutines` of its coroutines have recorded that they reached
+    the await they block in (so the request was dispatched and is suspended), hangs up, and waits
+    for the cleanup the handler records under `marker` to equal `expected` (sorted)."""
     sock = server.connect()
     sock.sendall(f"GET {route} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
     with server.client() as c:
-        wait_until(lambda: c.get(f"/cleanup/{marker}").json() == [], 10, "the handler to start")
+        wait_until(lambda: c.get(f"/suspended/{marker}").json() == coroutines, 10, "the handler to suspend",
+                   lambda: f"suspended: {c.get(f'/suspended/{marker}').json()}\n{server.describe()}")
+        assert c.get(f"/cleanup/{marker}").json() == [], "nothing may be cleaned up while the client waits"
         sock.close()
         wait_until(lambda: sorted(c.get(f"/cleanup/{marker}").json()) == expected, 10,
                    f"cleanup {expected}", lambda: str(c.get(f"/cleanup/{marker}").json()))
@@ -105,12 +131,12 @@ def _disconnect_during(server: ServerProcess, route: str, marker: str, expected:
 
 def test_client_disconnect_throws_cancelled_error_and_runs_finally(aio_server: ServerProcess) -> None:
     marker = uuid.uuid4().hex
-    _disconnect_during(aio_server, f"/cancel/{marker}", marker, ["cancelled", "finally"])
+    _disconnect_during(aio_server, f"/cancel/{marker}", marker, 1, ["cancelled", "finally"])
 
 
 def test_client_disconnect_cancels_gathered_children(aio_server: ServerProcess) -> None:
     marker = uuid.uuid4().hex
-    _disconnect_during(aio_server, f"/cancel-children/{marker}", marker, ["a", "b"])
+    _disconnect_during(aio_server, f"/cancel-children/{marker}", marker, 2, ["a", "b"])
 
 
 def test_contextvars_are_isolated_per_request_and_per_child(aio_server: ServerProcess) -> None:
@@ -134,16 +160,21 @@ def test_contextvars_are_isolated_per_request_and_per_child(aio_server: ServerPr
             assert c.get("/context-sync").json() == {"before": None}
 
 
+def open_files_limit(pid: int) -> int:
+    """The soft RLIMIT_NOFILE of a process, from /proc/PID/limits."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            return int(line.split()[3])
+    raise AssertionError(f"no open-files limit for {pid}")
+
+
 async def _crowd(host: str, port: int, n: int, base_url: str) -> list[int]:
+    """Opens `n` requests to /crowd/{i}, at most WINDOW of them sent but not yet suspended at a
+    time (so the listen backlog never fills up), then opens the gate once all are suspended."""
+    window = 256
+
     async def one(i: int) -> int:
-        for attempt in range(5):
-            try:
-                reader, writer = await asyncio.open_connection(host, port)
-                break
-            except OSError:
-                await asyncio.sleep(0.2 * (attempt + 1))
-        else:
-            raise AssertionError(f"could not connect request {i}")
+        reader, writer = await asyncio.open_connection(host, port)
         writer.write(f"GET /crowd/{i} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
         await writer.drain()
         data = await asyncio.wait_for(reader.read(), 120)
@@ -152,30 +183,34 @@ async def _crowd(host: str, port: int, n: int, base_url: str) -> list[int]:
         assert head.startswith(b"HTTP/1.1 200"), head
         return int(body.decode().split(":")[1].rstrip("}"))
 
-    sem = asyncio.Semaphore(500)  # pace the connects, not the suspension
-
-    async def paced(i: int) -> int:
-        async with sem:
-            task = asyncio.ensure_future(one(i))
-            # Release the pacing slot once the request has been sent (it is then suspended).
-            await asyncio.sleep(0)
-        return await task
-
-    async def opener() -> None:
-        async with httpx.AsyncClient(base_url=base_url, timeout=30) as c:
-            while (await c.get("/crowd-waiting")).json()["waiting"] < n:
-                await asyncio.sleep(0.2)
-            assert (await c.post("/crowd-open")).json() == {"open": True}
-
-    results = await asyncio.gather(*(paced(i) for i in range(n)), asyncio.wait_for(opener(), 180))
-    return results[:n]
+    tasks: list[asyncio.Task[int]] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as c:
+        deadline = time.monotonic() + 180
+        waiting = 0
+        while waiting < n:
+            assert time.monotonic() < deadline, f"only {waiting} of {n} requests suspended"
+            failed = [t for t in tasks if t.done() and t.exception()]
+            if failed:
+                raise failed[0].exception()  # type: ignore[misc]
+            waiting = (await c.get("/crowd-waiting")).json()["waiting"]
+            for i in range(len(tasks), min(n, waiting + window)):
+                tasks.append(asyncio.ensure_future(one(i)))
+            await asyncio.sleep(0.02)
+        assert (await c.post("/crowd-open")).json() == {"open": True}
+    return list(await asyncio.gather(*tasks))
 
 
-def test_ten_thousand_requests_suspended_at_once_all_complete(aio_server: ServerProcess) -> None:
+def test_ten_thousand_requests_suspended_at_once_all_complete(server: ServerFactory) -> None:
+    """10,000 async handlers suspended on one fastcore.Event at once (src/stepper.rs, src/sync.rs),
+    then all released. Each connection costs a descriptor in this process and in the server."""
     n = 10_000
-    got = asyncio.run(_crowd(aio_server.host, aio_server.port, n, aio_server.base_url))
+    srv = server("aio", "--threads", "2")
+    for who, pid in (("this test process", os.getpid()), ("the server", srv.pid)):
+        limit = open_files_limit(pid)
+        assert limit >= n + 500, f"{who} may open only {limit} files (tests/conftest.py raises the soft limit)"
+    got = asyncio.run(_crowd(srv.host, srv.port, n, srv.base_url))
     assert sorted(got) == list(range(n))
-    with aio_server.client() as c:
+    with srv.client() as c:
         assert c.get("/crowd-waiting").json()["waiting"] == n
 
 

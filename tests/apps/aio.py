@@ -4,6 +4,7 @@ import contextvars
 import os
 import sys
 import threading
+import time
 
 import fastcore
 from fastcore import Request
@@ -13,6 +14,14 @@ request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request
 
 # What cancelled handlers left behind, keyed by a marker the test chooses.
 cleanup: dict[str, list[str]] = {}
+# How many coroutines of a handler reached the await it is to be cancelled in, by marker.
+suspended: dict[str, int] = {}
+suspended_lock = threading.Lock()
+
+
+def record_suspension(marker: str) -> None:
+    with suspended_lock:
+        suspended[marker] = suspended.get(marker, 0) + 1
 shared_lock = fastcore.Lock()
 shared_counter = {"value": 0, "max_inside": 0, "inside": 0}
 mailbox = fastcore.Queue()
@@ -25,17 +34,32 @@ async def plain():
     return {"async": True, "thread": threading.current_thread().name}
 
 
-@app.get("/sleep/{seconds}")
-async def sleep(seconds: float):
+@app.get("/sleep/{marker}/{seconds}")
+async def sleep(marker: str, seconds: float):
+    """Reports when the sleep began and ended, on the server's monotonic clock."""
+    start = time.monotonic()
+    record_suspension(marker)
     await fastcore.sleep(seconds)
-    return {"slept": seconds}
+    return {"start": start, "end": time.monotonic(), "thread": threading.get_ident()}
+
+
+@app.get("/monotonic")
+async def monotonic():
+    return {"now": time.monotonic(), "thread": threading.get_ident()}
 
 
 @app.get("/yield")
 async def bare_yield():
-    await asyncio.sleep(0)
-    await asyncio.sleep(0)
-    return {"yielded": 2}
+    """Two gathered children take turns only if a bare yield really lets the other one run."""
+    order: list[str] = []
+
+    async def turns(name: str) -> None:
+        for _ in range(3):
+            order.append(name)
+            await asyncio.sleep(0)
+
+    await fastcore.gather(turns("a"), turns("b"))
+    return order
 
 
 @app.get("/gather/nested")
@@ -250,6 +274,7 @@ def context_sync():
 async def cancellable(marker: str):
     cleanup[marker] = []
     try:
+        record_suspension(marker)
         await fastcore.sleep(30)
     except asyncio.CancelledError:
         cleanup[marker].append("cancelled")
@@ -263,6 +288,11 @@ async def cancellable(marker: str):
 @app.get("/cleanup/{marker}")
 def get_cleanup(marker: str):
     return cleanup.get(marker, [])
+
+
+@app.get("/suspended/{marker}")
+def get_suspended(marker: str):
+    return suspended.get(marker, 0)
 
 
 @app.get("/shared-lock")
@@ -366,6 +396,7 @@ async def cancel_children(marker: str):
 
     async def child(name: str):
         try:
+            record_suspension(marker)
             await fastcore.sleep(30)
         finally:
             cleanup[marker].append(name)

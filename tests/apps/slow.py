@@ -62,6 +62,15 @@ def pid(request: Request):
     return {"pid": os.getpid(), "client_port": request.client[1]}
 
 
+@app.get("/log/{marker}")
+def log_levels(marker: str):
+    """One record per level, the highest last (tests/test_cli.py waits for it)."""
+    log.debug("debug %s", marker)
+    log.info("info %s", marker)
+    log.warning("warning %s", marker)
+    return {"logged": marker}
+
+
 @app.get("/hello")
 def hello():
     return {"message": "Hello, World!"}
