@@ -22,10 +22,6 @@ suspended_lock = threading.Lock()
 def record_suspension(marker: str) -> None:
     with suspended_lock:
         suspended[marker] = suspended.get(marker, 0) + 1
-shared_lock = fastcore.Lock()
-shared_counter = {"value": 0, "max_inside": 0, "inside": 0}
-mailbox = fastcore.Queue()
-gate = fastcore.Event()
 crowd_lock = threading.Lock()
 
 
@@ -293,55 +289,6 @@ def get_cleanup(marker: str):
 @app.get("/suspended/{marker}")
 def get_suspended(marker: str):
     return suspended.get(marker, 0)
-
-
-@app.get("/shared-lock")
-async def locked_section():
-    async with shared_lock:
-        shared_counter["inside"] += 1
-        shared_counter["max_inside"] = max(shared_counter["max_inside"], shared_counter["inside"])
-        await fastcore.sleep(0.002)
-        shared_counter["value"] += 1
-        shared_counter["inside"] -= 1
-    return {"thread": threading.get_ident()}
-
-
-@app.get("/shared-lock/stats")
-def lock_stats():
-    return dict(shared_counter)
-
-
-@app.post("/mailbox")
-async def post_mail(request: Request):
-    await mailbox.put(await request.json())
-    return {"queued": mailbox.qsize()}
-
-
-@app.get("/mailbox")
-async def get_mail():
-    return await fastcore.wait_for(mailbox.get(), 5)
-
-
-gate_waiting = {"n": 0}
-
-
-@app.get("/gate/waiting")
-def gate_waiting_count():
-    return gate_waiting
-
-
-@app.get("/gate/wait")
-async def gate_wait():
-    with crowd_lock:
-        gate_waiting["n"] += 1
-    await fastcore.wait_for(gate.wait(), 5)
-    return {"open": gate.is_set(), "thread": threading.get_ident()}
-
-
-@app.post("/gate/open")
-def gate_open():
-    gate.set()
-    return {"open": True}
 
 
 @app.post("/body/stream")
