@@ -188,60 +188,6 @@ async def to_thread():
     return {"other_thread": ident != worker, "context_value": value}
 
 
-@app.get("/asyncio")
-async def asyncio_compat():
-    loop = asyncio.get_running_loop()
-    task = asyncio.current_task()
-    await asyncio.sleep(0.005)
-    results = await asyncio.gather(asyncio.sleep(0.005, "a"), fastcore.sleep(0.005, "b"))
-    lock, event, sem, queue = asyncio.Lock(), asyncio.Event(), asyncio.Semaphore(1), asyncio.Queue()
-
-    async def producer():
-        await asyncio.sleep(0.005)
-        await queue.put("item")
-        event.set()
-
-    created = asyncio.create_task(producer())
-    async with lock, sem:
-        await event.wait()
-    item = await queue.get()
-    await created
-    try:
-        await asyncio.wait_for(asyncio.sleep(1), 0.01)
-        wait_for = "no timeout"
-    except TimeoutError:
-        wait_for = "timeout"
-    try:
-        async with asyncio.timeout(0.01):
-            await asyncio.sleep(1)
-        timeout = "no timeout"
-    except TimeoutError:
-        timeout = "timeout"
-    fut = loop.create_future()
-    loop.call_later(0.005, fut.set_result, "from call_later")
-    loop.call_soon(lambda: None)
-    return {
-        "loop": type(loop).__name__,
-        "task": task is not None and task is asyncio.current_task(),
-        "gather": results,
-        "item": item,
-        "wait_for": wait_for,
-        "timeout": timeout,
-        "future": await fut,
-        "executor": await loop.run_in_executor(None, sum, [1, 2, 3]),
-    }
-
-
-@app.get("/asyncio/unsupported")
-async def unsupported():
-    loop = asyncio.get_running_loop()
-    try:
-        await loop.subprocess_exec(asyncio.SubprocessProtocol, "true")
-    except NotImplementedError as exc:
-        return {"error": str(exc)}
-    return {"error": None}
-
-
 @app.get("/context/{value}")
 async def context(value: str):
     request_id.set(value)
