@@ -9,13 +9,15 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import uuid
+from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 
-from .conftest import FREE_THREADED_BUILD, REPO, ServerFactory, ServerProcess, free_port, needs_free_threading
+from .conftest import FREE_THREADED_BUILD, REPO, ServerFactory, ServerProcess, needs_free_threading, wait_until
 
 INTERNAL_ERROR = {"detail": "Internal Server Error"}
 RECORD_START = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
@@ -31,6 +33,13 @@ def log_entry(log: str, header: str) -> str:
             break
         entry.append(line)
     return "\n".join(entry)
+
+
+def wait_for_entry(srv: ServerProcess, header: str, expected: str) -> str:
+    """Waits until the last log record starting with `header` contains `expected`; returns it."""
+    wait_until(lambda: header in srv.log() and expected in log_entry(srv.log(), header), 10,
+               f"{expected!r} in the log record {header!r}", srv.describe)
+    return log_entry(srv.log(), header)
 
 
 def marker() -> str:
@@ -56,17 +65,15 @@ def test_exception_is_500_with_traceback_in_log_only(faults: httpx.Client, fault
     assert r.headers["content-type"] == "application/json"
     assert r.json() == INTERNAL_ERROR
     assert m not in r.text and "Traceback" not in r.text
-    faults_server.wait_for_log(exc_line.format(m=m))
-    entry = log_entry(faults_server.log(), f"Exception in handler for {method_path.format(m=m)}")
+    entry = wait_for_entry(faults_server, f"Exception in handler for {method_path.format(m=m)}", exc_line.format(m=m))
     assert "Traceback (most recent call last)" in entry
-    assert exc_line.format(m=m) in entry
     assert_still_serving(faults)
 
 
 def test_builtin_exception_is_500(faults: httpx.Client, faults_server: ServerProcess) -> None:
     r = faults.get("/zero/0")
     assert r.status_code == 500 and r.json() == INTERNAL_ERROR
-    assert "ZeroDivisionError" in log_entry(faults_server.log(), "Exception in handler for GET /zero/0")
+    wait_for_entry(faults_server, "Exception in handler for GET /zero/0", "ZeroDivisionError: division by zero")
     assert faults.get("/zero/4").json() == {"ratio": 0.25}
 
 
@@ -124,7 +131,7 @@ def test_unsendable_return_value_is_500_naming_the_problem(faults: httpx.Client,
     r = faults.get(path.format(m=m))
     assert r.status_code == 500
     assert r.json() == INTERNAL_ERROR
-    assert message in log_entry(faults_server.log(), f"Exception in handler for {header.format(m=m)}")
+    wait_for_entry(faults_server, f"Exception in handler for {header.format(m=m)}", message)
     assert_still_serving(faults)
 
 
@@ -132,13 +139,12 @@ def test_header_injection_is_refused(faults: httpx.Client, faults_server: Server
     r = faults.get("/header-injection")
     assert r.status_code == 500
     assert "x-evil" not in r.headers and "set-cookie" not in r.headers
-    assert "invalid value for header x-evil" in log_entry(faults_server.log(),
-                                                          "Exception in handler for GET /header-injection")
+    wait_for_entry(faults_server, "Exception in handler for GET /header-injection", "invalid value for header x-evil")
 
 
 # -- Rust panics ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/panic", "/panic-with-request"])
+@pytest.mark.parametrize("path", ["/panic", "/panic-with-request", "/panic-async"])
 def test_panic_costs_only_its_request(faults_server: ServerProcess, path: str) -> None:
     with faults_server.client() as c:
         port_before = c.get("/ok").json()["client_port"]
@@ -149,6 +155,30 @@ def test_panic_costs_only_its_request(faults_server: ServerProcess, path: str) -
         assert after.status_code == 200
         assert after.json()["client_port"] == port_before, "the connection survived the panic"
     faults_server.wait_for_log("PanicProbe reached the response converter")
+
+
+def test_panic_in_a_suspended_handler_spares_the_others_on_its_worker(server: ServerFactory) -> None:
+    """One worker: a handler suspended in fastcore.sleep completes normally although another
+    async handler panicked on the same worker's runtime meanwhile."""
+    srv = server("faults", "--threads", "1")
+    m = marker()
+    outcome: dict[str, object] = {}
+
+    def slow() -> None:
+        with srv.client() as c:
+            outcome["slow"] = c.get(f"/slow-ok/{m}/1.0")
+
+    t = threading.Thread(target=slow)
+    t.start()
+    srv.wait_for_log(f"slow-ok {m} suspended")
+    with srv.client() as c:
+        for _ in range(3):
+            assert c.get("/panic-async").status_code == 500
+        assert_still_serving(c)
+    t.join(30)
+    resp = outcome.get("slow")
+    assert isinstance(resp, httpx.Response) and resp.json() == {"slept": 1.0}, resp
+    assert srv.wait_for_log("PanicProbe reached the response converter", count=3)
 
 
 def test_server_survives_repeated_panics(faults_server: ServerProcess) -> None:
@@ -215,41 +245,35 @@ def test_default_body_limit_is_16_mib(faults_server: ServerProcess) -> None:
 
 # -- threads and the GIL ---------------------------------------------------------------------------
 
-@needs_free_threading
 def test_two_handlers_run_at_the_same_time(server: ServerFactory) -> None:
-    """Two sync handlers meet at a threading.Barrier(2): only possible if they really run in parallel."""
+    """Two sync handlers on two worker threads (src/worker.rs) meet at a threading.Barrier(2),
+    which only both can pass, and only together. On the GIL build the barrier's wait releases the
+    GIL, so the two workers meet there too: same answers, no deadlock."""
     srv = server("slow", "--threads", "2")
-    rounds = []
-    for attempt in range(4):
-        round_id = f"{marker()}-{attempt}"
-        results: list[dict] = []
-        errors: list[BaseException] = []
+    round_id = marker()
+    results: list[object] = [None, None]
 
-        def call() -> None:
-            try:
-                with srv.client() as c:  # a connection of its own
-                    results.append(c.get(f"/barrier/{round_id}").json())
-            except BaseException as exc:  # pragma: no cover - reported below
-                errors.append(exc)
+    def call(i: int) -> None:
+        try:
+            with srv.client() as c:  # a connection of its own
+                results[i] = c.get(f"/barrier/{round_id}").json()
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            results[i] = exc
 
-        threads = [threading.Thread(target=call) for _ in range(2)]
-        threads[0].start()
-        # Once the first handler is blocked in the barrier its worker cannot accept, so the second
-        # connection should reach the other worker. Should the accept split still pair them up, the
-        # barrier times out (passed=False) and the round is retried.
-        srv.wait_for_log(f"barrier {round_id} arrived")
-        threads[1].start()
-        for t in threads:
-            t.join(30)
-        assert not errors, errors
-        assert len(results) == 2
-        assert all(r["gil_enabled"] is False for r in results), results
-        rounds.append(results)
-        if all(r["passed"] for r in results):
-            # Both handlers were inside the barrier together, on two different threads.
-            assert results[0]["thread"] != results[1]["thread"]
-            return
-    pytest.fail(f"no round ran two handlers at once: {rounds}")
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(2)]
+    threads[0].start()
+    # The first handler now blocks its worker inside the barrier, so that worker accepts nothing
+    # more: the second connection can only be taken by the other worker.
+    srv.wait_for_log(f"barrier {round_id} arrived")
+    threads[1].start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads), "deadlock: a request did not come back"
+    for r in results:
+        assert isinstance(r, dict), r
+        assert r["passed"] is True, results
+        assert r["gil_enabled"] is (not FREE_THREADED_BUILD), results
+    assert results[0]["thread"] != results[1]["thread"]  # type: ignore[index]
 
 
 @needs_free_threading
@@ -265,9 +289,15 @@ def test_import_keeps_the_gil_disabled() -> None:
 
 
 def test_core_reports_its_build() -> None:
+    """_core.GIL_DISABLED (src/lib.rs, fixed at compile time) agrees with the ABI tag the extension
+    file was built for, and with whether the GIL is off in this process."""
     import fastcore
 
-    assert fastcore._core.GIL_DISABLED is FREE_THREADED_BUILD
+    abi = re.search(r"\.cpython-\d+(t?)-", Path(fastcore._core.__file__).name)
+    assert abi, fastcore._core.__file__
+    assert fastcore._core.GIL_DISABLED is (abi.group(1) == "t")
+    gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)()
+    assert fastcore._core.GIL_DISABLED is (not gil_enabled)
 
 
 # -- start-up line ----------------------------------------------------------------------------------
@@ -373,6 +403,82 @@ def test_in_flight_request_completes_during_shutdown(server: ServerFactory, sig:
     assert resp.json() == {"marker": m, "saw_shutdown": True}
     assert srv.wait_exit() == 0
     assert f"{sig.name} received: draining" in srv.log()
+
+
+def refused(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def test_suspended_async_requests_complete_while_new_connections_are_refused(server: ServerFactory,
+                                                                              tmp_path: Path) -> None:
+    """SIGTERM while four async handlers are suspended (python/fastcore/server.py, src/worker.rs):
+    the listening socket closes at once, so new connections are refused while the four are
+    still in flight; they then answer normally and the process exits 0."""
+    srv = server("slow", "--threads", "2", "--drain-timeout", "30")
+    release = tmp_path / "release"
+    markers = [marker() for _ in range(4)]
+    outcome: dict[str, object] = {}
+
+    def request(m: str) -> None:
+        try:
+            with srv.client() as c:
+                outcome[m] = c.get(f"/suspended/{m}", params={"release": str(release)})
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcome[m] = exc
+
+    threads = [threading.Thread(target=request, args=(m,)) for m in markers]
+    for t in threads:
+        t.start()
+    for m in markers:
+        srv.wait_for_log(f"suspended handler started {m}")
+    srv.send_signal(signal.SIGTERM)
+    srv.wait_for_log("SIGTERM received: draining")
+    wait_until(lambda: refused(srv.host, srv.port), 10, "new connections to be refused while draining",
+               srv.describe)
+    assert srv.running and not outcome, f"the in-flight requests ended before they were released: {outcome}"
+    release.touch()
+    for t in threads:
+        t.join(30)
+    for m in markers:
+        resp = outcome.get(m)
+        assert isinstance(resp, httpx.Response), resp
+        assert resp.status_code == 200 and resp.json() == {"marker": m, "saw_shutdown": True}
+    assert srv.wait_exit() == 0
+    assert srv.log().rstrip().endswith("fastcore stopped")
+
+
+def test_drain_timeout_cuts_a_longer_request_and_the_process_exits(server: ServerFactory) -> None:
+    """--drain-timeout 2 (python/fastcore/cli.py -> src/worker.rs): a handler that would run for an
+    hour is cut once the 2 s are up, not before and not at the default 10 s, and the process
+    exits 0 without answering it with a success."""
+    drain = 2.0
+    srv = server("slow", "--threads", "2", "--drain-timeout", str(drain))
+    m = marker()
+    outcome: dict[str, object] = {}
+
+    def request() -> None:
+        try:
+            with srv.client(timeout=60) as c:
+                outcome["response"] = c.get(f"/endless/{m}")
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcome["error"] = exc
+
+    t = threading.Thread(target=request)
+    t.start()
+    srv.wait_for_log(f"endless handler started {m}")
+    signalled = time.monotonic()
+    srv.send_signal(signal.SIGTERM)
+    code = srv.wait_exit(timeout=drain + 8)
+    took = time.monotonic() - signalled
+    t.join(30)
+    assert code == 0
+    assert drain <= took < drain + 5, f"exited {took:.1f}s after SIGTERM with --drain-timeout {drain:g}"
+    assert "response" not in outcome or outcome["response"].status_code != 200, outcome  # type: ignore[union-attr]
+    assert "SIGTERM received: draining (up to 2s)" in srv.log()
 
 
 # -- worker processes ---------------------------------------------------------------------------------

@@ -106,6 +106,21 @@ def panic_with_request(request: Request):
     return PanicProbe()
 
 
+@app.get("/panic-async")
+async def panic_async():
+    """Suspends first, so the panic happens in the future that drives the suspended handler
+    (src/dispatch.rs: Pending::finish after src/stepper.rs: drive), not on its first step."""
+    await fastcore.sleep(0.001)
+    return PanicProbe()
+
+
+@app.get("/slow-ok/{marker}/{seconds}")
+async def slow_ok(marker: str, seconds: float):
+    log.warning("slow-ok %s suspended", marker)
+    await fastcore.sleep(seconds)
+    return {"slept": seconds}
+
+
 @app.post("/echo-size")
 def echo_size(request: Request):
     return {"size": len(request.body_bytes)}

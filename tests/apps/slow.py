@@ -57,6 +57,24 @@ def in_flight(marker: str):
     return {"marker": marker, "saw_shutdown": saw_shutdown}
 
 
+@app.get("/suspended/{marker}")
+async def suspended(marker: str, release: str):
+    """Stays suspended in fastcore.sleep until the file `release` exists (the test creates it
+    once it has seen the server drain), then answers."""
+    log.warning("suspended handler started %s", marker)
+    while not os.path.exists(release):
+        await fastcore.sleep(0.02)
+    return {"marker": marker, "saw_shutdown": shutdown_seen.is_set()}
+
+
+@app.get("/endless/{marker}")
+async def endless(marker: str):
+    """Outlasts any drain timeout."""
+    log.warning("endless handler started %s", marker)
+    await fastcore.sleep(3600)
+    return {"marker": marker}
+
+
 @app.get("/pid")
 def pid(request: Request):
     return {"pid": os.getpid(), "client_port": request.client[1]}
