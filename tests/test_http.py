@@ -14,7 +14,7 @@ import socket
 import httpx
 import pytest
 
-from .conftest import ServerProcess, read_response
+from .conftest import RawResponse, ServerProcess, read_response
 
 IMF_FIXDATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
                          r"\d{4} \d{2}:\d{2}:\d{2} GMT$")
@@ -126,15 +126,28 @@ def test_server_and_date_headers(routing: httpx.Client, method: str, path: str, 
 
 # -- HEAD ---------------------------------------------------------------------------------------
 
+def head_on_the_wire(server: ServerProcess, path: str) -> tuple[RawResponse, RawResponse]:
+    """Sends GET `path`, then HEAD `path` and a sentinel GET pipelined behind it, on one
+    connection. The sentinel's response parses only if the HEAD response carried no body bytes."""
+    with server.connect() as sock:
+        stream = sock.makefile("rb")
+        sock.sendall(get(path))
+        got = read_response(stream)
+        sock.sendall(f"HEAD {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode() + get("/users/9"))
+        head = read_response(stream, head=True)
+        after = read_response(stream)
+    assert after.status == 200 and json.loads(after.body) == {"user_id": 9, "type": "int"}, after
+    return got, head
+
+
 @pytest.mark.parametrize("path", ["/", "/users/7", "/sized/12345", "/files/x/y.txt"])
-def test_head_has_get_headers_and_no_body(routing: httpx.Client, path: str) -> None:
-    got = routing.get(path)
-    head = routing.head(path)
-    assert head.status_code == got.status_code == 200
-    assert head.content == b""
-    assert head.headers["content-length"] == got.headers["content-length"] == str(len(got.content))
-    assert head.headers["content-type"] == got.headers["content-type"]
-    assert head.headers["server"] == "fastcore"
+def test_head_has_get_headers_and_no_body(routing_server: ServerProcess, path: str) -> None:
+    got, head = head_on_the_wire(routing_server, path)
+    assert head.status == got.status == 200
+    assert got.body, "the GET has a body, which the HEAD must leave out"
+    assert head.header("content-length") == got.header("content-length") == str(len(got.body))
+    assert head.header("content-type") == got.header("content-type")
+    assert head.header("server") == "fastcore"
 
 
 def test_head_sends_no_body_bytes_on_the_wire(routing_server: ServerProcess) -> None:
@@ -149,12 +162,12 @@ def test_head_sends_no_body_bytes_on_the_wire(routing_server: ServerProcess) -> 
     assert after.status == 200 and json.loads(after.body) == {"user_id": 9, "type": "int"}
 
 
-def test_head_on_unknown_and_wrong_method_routes(routing: httpx.Client) -> None:
-    missing = routing.head("/nope")
-    assert missing.status_code == 404 and missing.content == b""
-    post_only = routing.head("/only-post")
-    assert post_only.status_code == 405 and post_only.content == b""
-    assert post_only.headers["allow"] == "POST"
+def test_head_on_unknown_and_wrong_method_routes(routing_server: ServerProcess) -> None:
+    got, missing = head_on_the_wire(routing_server, "/nope")
+    assert missing.status == got.status == 404 and got.body
+    got, post_only = head_on_the_wire(routing_server, "/only-post")
+    assert post_only.status == got.status == 405 and got.body
+    assert post_only.header("allow") == "POST"
 
 
 # -- connection management ----------------------------------------------------------------------

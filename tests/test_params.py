@@ -143,6 +143,10 @@ def test_invalid_json_body_is_422(params: httpx.Client, raw: bytes) -> None:
 def test_non_utf8_body_is_422(params: httpx.Client, raw: bytes) -> None:
     r = params.post("/items", content=raw, headers={"content-type": "application/json"})
     assert r.status_code == 422
+    [error] = r.json()["detail"]
+    assert (error["type"], error["loc"]) == ("json_invalid", ["body"])
+    assert error["msg"].startswith("Invalid JSON: ")
+    assert error["input"] == raw.decode("utf-8", "replace"), "the bytes that are not UTF-8 are shown as U+FFFD"
 
 
 def test_missing_body_is_422(params: httpx.Client) -> None:
@@ -221,7 +225,8 @@ def test_return_value_that_violates_response_model_is_500(params: httpx.Client, 
     r = params.get("/bad-response-model")
     assert r.status_code == 500
     assert r.json() == {"detail": "Internal Server Error"}
-    assert "Exception in handler for GET /bad-response-model" in params_server.log()
+    log = params_server.wait_for_log("validation error for ItemOut")
+    assert "Exception in handler for GET /bad-response-model" in log
 
 
 def test_returned_response_wins_over_status_code(params: httpx.Client) -> None:

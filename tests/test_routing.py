@@ -123,6 +123,10 @@ def test_bad_typed_params_are_422_naming_the_param(routing: httpx.Client, path: 
 
 
 def test_server_keeps_routing_after_errors(routing: httpx.Client) -> None:
-    for path in ("/nope", "/users/abc", "/prices/x"):
-        assert routing.get(path).status_code in (404, 422)
+    for path, status, error in (("/nope", 404, "Not Found"), ("/users/abc", 422, "int_parsing"),
+                                ("/prices/x", 422, "float_parsing")):
+        r = routing.get(path)
+        assert r.status_code == status, (path, r.text)
+        detail = r.json()["detail"]
+        assert (detail if status == 404 else detail[0]["type"]) == error, (path, detail)
     assert routing.get("/users/1").json() == {"user_id": 1, "type": "int"}
