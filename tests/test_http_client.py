@@ -119,17 +119,46 @@ class QuietServer(ThreadingHTTPServer):
         pass  # a client that timed out and left makes the late write fail; that is expected
 
 
+class QuietServer6(QuietServer):
+    address_family = socket.AF_INET6
+
+
+def localhost_addresses() -> set[str]:
+    return {info[4][0] for info in socket.getaddrinfo("localhost", None, type=socket.SOCK_STREAM)}
+
+
+def bind_upstream() -> list[QuietServer]:
+    """The upstream on 127.0.0.1 and, for every other address `localhost` resolves to (::1 on
+    many machines, often first), on that address with the same port, so that a request to
+    localhost reaches this upstream whichever address the client tries."""
+    extra = sorted(localhost_addresses() - {"127.0.0.1"})
+    assert set(extra) <= {"::1"}, f"localhost resolves to {extra}, which this fixture cannot serve"
+    for _ in range(20):
+        servers = [QuietServer(("127.0.0.1", 0), Upstream)]
+        try:
+            for host in extra:
+                servers.append(QuietServer6((host, servers[0].server_address[1]), Upstream))
+        except OSError:  # that port is taken on ::1: try another
+            for srv in servers:
+                srv.server_close()
+            continue
+        return servers
+    raise RuntimeError("no port free on every address of localhost")
+
+
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
-    srv = QuietServer(("127.0.0.1", 0), Upstream)
-    thread = threading.Thread(target=srv.serve_forever, name="upstream", daemon=True)
-    thread.start()
+    servers = bind_upstream()
+    threads = [threading.Thread(target=srv.serve_forever, name="upstream", daemon=True) for srv in servers]
+    for t in threads:
+        t.start()
     try:
-        yield f"http://127.0.0.1:{srv.server_address[1]}"
+        yield f"http://127.0.0.1:{servers[0].server_address[1]}"
     finally:
-        srv.shutdown()
-        srv.server_close()
-        thread.join(timeout=5)
+        for srv, t in zip(servers, threads):
+            srv.shutdown()
+            srv.server_close()
+            t.join(timeout=5)
 
 
 def start_app(factory: ServerFactory, upstream: str) -> ServerProcess:
@@ -239,6 +268,8 @@ def test_keep_alive_connection_is_reused(app: httpx.Client) -> None:
 
 
 def test_host_name_is_resolved(app: httpx.Client) -> None:
+    """localhost is looked up (src/http_client.rs) and reaches the upstream, which serves every
+    address localhost resolves to (bind_upstream)."""
     body = app.get("/by-name").json()
     assert body["status"] == 200 and body["json"] == JSON_DOC
     assert body["host"].startswith("http://localhost:")
