@@ -445,6 +445,18 @@ class Suite:
         self.results["failures"].append(msg)
         self.failed_now.append(msg)
 
+    def load_errors(self, what: str, errors: dict[str, int] | int) -> None:
+        """Socket errors or timeouts under load: requests that never got an answer. They fail the
+        smoke run (--quick); a full run keeps its numbers and carries a warning in the report."""
+        n = sum(errors.values()) if isinstance(errors, dict) else errors
+        if not n:
+            return
+        msg = f"{what}: {n} requests failed under load (socket errors or timeouts: {errors})"
+        if self.args.quick:
+            self.fail(msg)
+        else:
+            self.note(f"WARNING: {msg}")
+
     def available(self) -> list[ServerDef]:
         return [s for s in self.servers if self.results["servers"][s.name]["available"]]
 
@@ -637,6 +649,7 @@ class Suite:
                 + (f"  socket errors {errs}" if errs else "") + (f"  NON-2xx {rec['non2xx']}" if rec["non2xx"] else ""))
             if rec["non2xx"]:
                 self.fail(f"{sd.name} {sc.name} rep {rep}: {rec['non2xx']} non-2xx responses under load")
+            self.load_errors(f"{sd.name} {sc.name} rep {rep}", rec["errors"])
             self.save()
         worst = max((r.get("other_load_pct", 0) for r in self.results["runs"]), default=0)
         self.results["meta"]["max_other_load_pct"] = worst
@@ -679,6 +692,7 @@ class Suite:
                         f"p50 {pt['p50_ms']:.2f} ms  p99 {pt['p99_ms']:.2f} ms  errors {pt['errors']}")
                     if pt["non2xx"]:
                         self.fail(f"sweep {name} at {rate:g}/s: {pt['non2xx']} non-2xx responses")
+                    self.load_errors(f"sweep {name} at {rate:g}/s", pt["errors"])
             finally:
                 proc.stop()
             self.results["sweep"][name] = {"capacity_rps": cap, "points": points}
@@ -736,6 +750,7 @@ class Suite:
                             f"{rec['server_cpus_used']:.2f} CPUs, wrk {rec['wrk_cpus_used']:.2f}, other load {rec['other_load_pct']:.0f}%")
                         if r["non2xx"]:
                             self.fail(f"scaling {sd.name} {case} t{threads}: {r['non2xx']} non-2xx responses")
+                        self.load_errors(f"scaling {sd.name} {case} t{threads}", r["errors"])
         self.results["scaling"] = {"runs": runs, "handler": "common.cpu_work(): a 5,000-step pure-Python loop"}
         self.save()
 
