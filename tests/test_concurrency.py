@@ -180,7 +180,7 @@ def test_to_thread_pool_runs_16_calls_per_worker_and_queues_the_17th(conc_server
         running: list[dict] = []
 
         def release_when_full() -> httpx.Response:
-            wait_until(lambda: control.get(f"/stats/{m}").json()["inside"] == 32, 20, "32 blocking calls running",
+            wait_until(lambda: control.get(f"/stats/{m}").json()["inside"] >= 32, 20, "32 blocking calls running",
                        lambda: str(control.get(f"/stats/{m}").json()))
             time.sleep(0.5)  # room for a 17th call to start, were the pool not bounded
             running.extend(control.get(f"/stats/{m}-{t}").json() for t in (a, b))
