@@ -143,7 +143,7 @@ def test_semaphore_bounds_concurrency_across_workers(conc_server: ServerProcess)
 
         def open_when_all_arrived() -> httpx.Response:
             wait_until(lambda: control.get(f"/stats/{m}").json()["waiting"] == 6, 10, "six handlers at the semaphore")
-            wait_until(lambda: control.get(f"/stats/{m}").json()["inside"] == 2, 10, "two permits taken")
+            wait_until(lambda: control.get(f"/stats/{m}").json()["inside"] >= 2, 10, "two permits taken")
             time.sleep(0.3)  # room for a third to get in, were the semaphore not bounding them
             observed.append(control.get(f"/stats/{m}").json())
             return control.post(f"/event/{m}/set")
