@@ -1,4 +1,5 @@
-"""`python -m fastcore run MODULE:ATTRIBUTE`: arguments and the errors a user sees."""
+"""`python -m fastcore run MODULE:ATTRIBUTE` (python/fastcore/cli.py, python/fastcore/__main__.py):
+arguments, that --host, --port and --log-level take effect, and the errors a user sees."""
 from __future__ import annotations
 
 import socket

@@ -1,5 +1,7 @@
-"""The server process: faults, panics, body limits, worker threads and processes, access log,
-start-up line and graceful shutdown."""
+"""The server process: faults and panics (src/dispatch.rs, src/response.rs,
+python/fastcore/applications.py), body limits (src/body.rs), worker threads and processes
+(src/server.rs, src/worker.rs, python/fastcore/server.py), access log, start-up line, and
+graceful shutdown with its drain timeout. Apps: tests/apps/faults.py, slow.py, limited.py."""
 from __future__ import annotations
 
 import os
