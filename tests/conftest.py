@@ -33,7 +33,9 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 15.0
+# Generous: on a busy machine a free-threaded 3.13.5 process can take 10-20 s just to import
+# fastcore (its critical sections spin on sched_yield, and every yield hands the CPU away).
+STARTUP_TIMEOUT = 60.0
 EXIT_TIMEOUT = 15.0
 
 FREE_THREADED_BUILD = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
