@@ -90,7 +90,7 @@ make_venv() {  # make_venv <name> <python> <requirements file>
       broken_peers="$broken_peers $name"
       shout "ERROR: peer venv '$name' could not be installed from $req, although the package" \
             "registry is reachable; its servers are skipped and this run will fail." \
-            "Log: $VENVS/$name.log. Last errors:"
+            "Log: $VENVS/$name.log; its last errors follow."
     else
       shout "WARNING: peer venv '$name' could not be installed: the package registry is unreachable." \
             "Its servers are skipped; not counted as a failure. Log: $VENVS/$name.log"
