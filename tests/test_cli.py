@@ -128,7 +128,7 @@ def refused(host: str, port: int) -> bool:
 
 
 def test_host_and_port_are_used(server: ServerFactory) -> None:
-    """--host and --port (python/fastcore/cli.py -> src/server.rs:bind): neither is the default, and
+    """--host and --port (python/fastcore/cli.py -> src/server/control.rs): neither is the default, and
     the server answers there and nowhere else."""
     host, port = "127.0.0.2", free_port("127.0.0.2")
     srv = server.launch(fastcore_argv("tests.apps.routing:app", "--threads", "1", host=host, port=port), port)

@@ -1,6 +1,6 @@
-"""fastcore's Rust-backed primitives (src/sync.rs: Lock, Event, Queue, Semaphore) shared by
-handlers on two worker threads, the per-worker to_thread pool (src/aio.rs, src/worker.rs), and
-async request bodies (src/body.rs). App: tests/apps/concurrency.py, tests/apps/aio.py.
+"""fastcore's Rust-backed primitives (src/runtime/sync.rs: Lock, Event, Queue, Semaphore) shared by
+handlers on two worker threads, the per-worker to_thread pool (src/runtime/aio.rs, src/server/worker.rs), and
+async request bodies (src/request/body.rs). App: tests/apps/concurrency.py, tests/apps/aio.py.
 
 Requests go out on connections pinned to a known worker (conftest.clients_on_each_worker), and
 every answer names the worker thread it ran on, so each test proves that both workers took part.

@@ -268,7 +268,7 @@ def test_keep_alive_connection_is_reused(app: httpx.Client) -> None:
 
 
 def test_host_name_is_resolved(app: httpx.Client) -> None:
-    """localhost is looked up (src/http_client.rs) and reaches the upstream, which serves every
+    """localhost is looked up (src/client/http.rs) and reaches the upstream, which serves every
     address localhost resolves to (bind_upstream)."""
     body = app.get("/by-name").json()
     assert body["status"] == 200 and body["json"] == JSON_DOC

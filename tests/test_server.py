@@ -1,6 +1,6 @@
-"""The server process: faults and panics (src/dispatch.rs, src/response.rs,
-python/fastcore/applications.py), body limits (src/body.rs), worker threads and processes
-(src/server.rs, src/worker.rs, python/fastcore/server.py), access log, start-up line, and
+"""The server process: faults and panics (src/dispatch/serve.rs, src/response/convert.rs,
+python/fastcore/applications.py), body limits (src/request/body.rs), worker threads and processes
+(src/server/control.rs, src/server/worker.rs, python/fastcore/server.py), access log, start-up line, and
 graceful shutdown with its drain timeout. Apps: tests/apps/faults.py, slow.py, limited.py."""
 from __future__ import annotations
 
@@ -248,7 +248,7 @@ def test_default_body_limit_is_16_mib(faults_server: ServerProcess) -> None:
 # -- threads and the GIL ---------------------------------------------------------------------------
 
 def test_two_handlers_run_at_the_same_time(server: ServerFactory) -> None:
-    """Two sync handlers on two worker threads (src/worker.rs) meet at a threading.Barrier(2),
+    """Two sync handlers on two worker threads (src/server/worker.rs) meet at a threading.Barrier(2),
     which only both can pass, and only together. On the GIL build the barrier's wait releases the
     GIL, so the two workers meet there too: same answers, no deadlock."""
     srv = server("slow", "--threads", "2")
@@ -292,14 +292,17 @@ def test_import_keeps_the_gil_disabled() -> None:
 
 def test_core_reports_its_build() -> None:
     """_core.GIL_DISABLED (src/lib.rs, fixed at compile time) agrees with the ABI tag the extension
-    file was built for, and with whether the GIL is off in this process."""
-    import fastcore
-
-    abi = re.search(r"\.cpython-\d+(t?)-", Path(fastcore._core.__file__).name)
-    assert abi, fastcore._core.__file__
-    assert fastcore._core.GIL_DISABLED is (abi.group(1) == "t")
-    gil_enabled = getattr(sys, "_is_gil_enabled", lambda: True)()
-    assert fastcore._core.GIL_DISABLED is (not gil_enabled)
+    file was built for, and with whether the GIL is off in a fresh process that imported it
+    (this test process may have imported extensions that turned the GIL back on)."""
+    code = ("import re, sys, pathlib, fastcore\n"
+            "abi = re.search(r'\\.cpython-\\d+(t?)-', pathlib.Path(fastcore._core.__file__).name)\n"
+            "print(fastcore._core.GIL_DISABLED, abi.group(1) == 't', getattr(sys, '_is_gil_enabled', lambda: True)())")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHON_GIL"}
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60, env=env)
+    assert proc.returncode == 0, proc.stderr
+    flag, abi_t, gil_enabled = proc.stdout.split()
+    assert flag == abi_t == str(FREE_THREADED_BUILD), proc.stdout
+    assert gil_enabled == str(not FREE_THREADED_BUILD), proc.stdout
 
 
 # -- start-up line ----------------------------------------------------------------------------------
@@ -417,7 +420,7 @@ def refused(host: str, port: int) -> bool:
 
 def test_suspended_async_requests_complete_while_new_connections_are_refused(server: ServerFactory,
                                                                               tmp_path: Path) -> None:
-    """SIGTERM while four async handlers are suspended (python/fastcore/server.py, src/worker.rs):
+    """SIGTERM while four async handlers are suspended (python/fastcore/server.py, src/server/worker.rs):
     the listening socket closes at once, so new connections are refused while the four are
     still in flight; they then answer normally and the process exits 0."""
     srv = server("slow", "--threads", "2", "--drain-timeout", "30")
@@ -454,7 +457,7 @@ def test_suspended_async_requests_complete_while_new_connections_are_refused(ser
 
 
 def test_drain_timeout_cuts_a_longer_request_and_the_process_exits(server: ServerFactory) -> None:
-    """--drain-timeout 2 (python/fastcore/cli.py -> src/worker.rs): a handler that would run for an
+    """--drain-timeout 2 (python/fastcore/cli.py -> src/server/worker.rs): a handler that would run for an
     hour is cut once the 2 s are up, not before and not at the default 10 s, and the process
     exits 0 without answering it with a success."""
     drain = 2.0

@@ -38,7 +38,7 @@ def test_async_handler_without_await(aio: httpx.Client) -> None:
 
 
 def test_fastcore_sleep_suspends_for_its_time_while_the_worker_serves_others(server: ServerFactory) -> None:
-    """fastcore.sleep (src/aio.rs) lasts at least its time on the server's monotonic clock, and
+    """fastcore.sleep (src/runtime/aio.rs) lasts at least its time on the server's monotonic clock, and
     the one worker thread answers other requests meanwhile."""
     srv = server("aio", "--threads", "1")
     marker, seconds = uuid.uuid4().hex, 1.5
@@ -58,7 +58,7 @@ def test_fastcore_sleep_suspends_for_its_time_while_the_worker_serves_others(ser
 
 
 def test_bare_yield_lets_other_coroutines_run(aio: httpx.Client) -> None:
-    """`await asyncio.sleep(0)` (a bare yield, src/stepper.rs) gives a gathered sibling a turn."""
+    """`await asyncio.sleep(0)` (a bare yield, src/runtime/stepper.rs) gives a gathered sibling a turn."""
     order = aio.get("/yield").json()
     assert sorted(order) == ["a", "a", "a", "b", "b", "b"]
     assert order.index("b") < len(order) - 1 - order[::-1].index("a"), f"b ran only after a finished: {order}"
@@ -201,7 +201,7 @@ async def _crowd(host: str, port: int, n: int, base_url: str) -> list[int]:
 
 
 def test_ten_thousand_requests_suspended_at_once_all_complete(server: ServerFactory) -> None:
-    """10,000 async handlers suspended on one fastcore.Event at once (src/stepper.rs, src/sync.rs),
+    """10,000 async handlers suspended on one fastcore.Event at once (src/runtime/stepper.rs, src/runtime/sync.rs),
     then all released. Each connection costs a descriptor in this process and in the server."""
     n = 10_000
     srv = server("aio", "--threads", "2")

@@ -1,4 +1,4 @@
-"""Worker threads (src/worker.rs): each keeps one Python thread state for its whole life, so
+"""Worker threads (src/server/worker.rs): each keeps one Python thread state for its whole life, so
 per-thread Python state survives from request to request, and a burst of new keep-alive
 connections is spread over the workers. App: tests/apps/worker.py."""
 from __future__ import annotations

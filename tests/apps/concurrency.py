@@ -1,5 +1,5 @@
-"""fastcore's Rust-backed Lock, Event, Queue and Semaphore (src/sync.rs), shared by handlers on
-every worker, and the per-worker to_thread pool (src/aio.rs, src/worker.rs): tests/test_concurrency.py.
+"""fastcore's Rust-backed Lock, Event, Queue and Semaphore (src/runtime/sync.rs), shared by handlers on
+every worker, and the per-worker to_thread pool (src/runtime/aio.rs, src/server/worker.rs): tests/test_concurrency.py.
 
 Every route reports the worker thread it ran on, so the tests can prove two workers took part.
 Each test works on objects of its own, named by a marker it chooses. The bookkeeping that the

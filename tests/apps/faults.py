@@ -109,7 +109,7 @@ def panic_with_request(request: Request):
 @app.get("/panic-async")
 async def panic_async():
     """Suspends first, so the panic happens in the future that drives the suspended handler
-    (src/dispatch.rs: Pending::finish after src/stepper.rs: drive), not on its first step."""
+    (src/dispatch/serve.rs: Pending::finish after src/runtime/stepper.rs: drive), not on its first step."""
     await fastcore.sleep(0.001)
     return PanicProbe()
 

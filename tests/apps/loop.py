@@ -1,4 +1,4 @@
-"""The asyncio loop each worker installs (python/fastcore/_loop.py, src/eventloop.rs):
+"""The asyncio loop each worker installs (python/fastcore/_loop.py, src/runtime/eventloop.rs):
 tests/test_loop.py."""
 import asyncio
 import concurrent.futures

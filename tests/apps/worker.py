@@ -1,4 +1,4 @@
-"""Per-worker state (src/worker.rs): each worker thread keeps one Python thread state for its
+"""Per-worker state (src/server/worker.rs): each worker thread keeps one Python thread state for its
 life, and new connections are spread over the workers: tests/test_worker.py."""
 import threading
 
