@@ -146,8 +146,15 @@ def test_header_injection_is_refused(faults: httpx.Client, faults_server: Server
 
 # -- Rust panics ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/panic", "/panic-with-request", "/panic-async"])
-def test_panic_costs_only_its_request(faults_server: ServerProcess, path: str) -> None:
+@pytest.mark.parametrize("path, message", [
+    ("/panic", "PanicProbe reached the response converter"),  # sync handler, converting its value
+    ("/panic-with-request", "PanicProbe reached the response converter"),
+    ("/panic-async", "PanicProbe reached the response converter"),  # after the stepper, suspended path
+    # Inside a step of a suspended coroutine: the panic unwinds through the stepper.
+    ("/panic-in-step", "PyO3 is resuming a panic after fetching a PanicException from Python"),
+])
+def test_panic_costs_only_its_request(faults_server: ServerProcess, path: str, message: str) -> None:
+    before = faults_server.log().count(message)
     with faults_server.client() as c:
         port_before = c.get("/ok").json()["client_port"]
         r = c.get(path)
@@ -156,12 +163,12 @@ def test_panic_costs_only_its_request(faults_server: ServerProcess, path: str) -
         after = c.get("/ok")
         assert after.status_code == 200
         assert after.json()["client_port"] == port_before, "the connection survived the panic"
-    faults_server.wait_for_log("PanicProbe reached the response converter")
+    faults_server.wait_for_log(message, count=before + 1)
 
 
 def test_panic_in_a_suspended_handler_spares_the_others_on_its_worker(server: ServerFactory) -> None:
-    """One worker: a handler suspended in fastcore.sleep completes normally although another
-    async handler panicked on the same worker's runtime meanwhile."""
+    """One worker: a handler suspended in fastcore.sleep completes normally although other async
+    handlers panicked on the same worker's runtime meanwhile, after and inside a step."""
     srv = server("faults", "--threads", "1")
     m = marker()
     outcome: dict[str, object] = {}
@@ -176,11 +183,13 @@ def test_panic_in_a_suspended_handler_spares_the_others_on_its_worker(server: Se
     with srv.client() as c:
         for _ in range(3):
             assert c.get("/panic-async").status_code == 500
+            assert c.get("/panic-in-step").status_code == 500
         assert_still_serving(c)
     t.join(30)
     resp = outcome.get("slow")
     assert isinstance(resp, httpx.Response) and resp.json() == {"slept": 1.0}, resp
-    assert srv.wait_for_log("PanicProbe reached the response converter", count=3)
+    srv.wait_for_log("PanicProbe reached the response converter", count=3)
+    srv.wait_for_log("PyO3 is resuming a panic after fetching a PanicException from Python", count=3)
 
 
 def test_server_survives_repeated_panics(faults_server: ServerProcess) -> None:

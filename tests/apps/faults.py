@@ -114,6 +114,15 @@ async def panic_async():
     return PanicProbe()
 
 
+@app.get("/panic-in-step")
+async def panic_in_step():
+    """Panics inside a step of the suspended coroutine: PyO3 turns the Rust panic into a
+    PanicException on its way out of `panic()` and back into a panic when the stepper
+    (src/runtime/stepper.rs) takes the exception, so it unwinds through the stepper itself."""
+    await fastcore.sleep(0.001)
+    PanicProbe().panic()
+
+
 @app.get("/slow-ok/{marker}/{seconds}")
 async def slow_ok(marker: str, seconds: float):
     log.warning("slow-ok %s suspended", marker)
