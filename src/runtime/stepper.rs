@@ -97,6 +97,23 @@ pub(crate) fn start(task: Py<Task>) -> impl std::future::Future<Output = PyResul
 /// timeout fired, a sibling in `gather` failed), even before its first poll, `CancelledError`
 /// is thrown into the coroutine and it is driven on, detached, so that its `finally` blocks
 /// run. At worker shutdown every live driver is cancelled the same way (see [`live`]).
+/// Gives the worker's other ready tasks a turn, then resumes: the task goes to the back of the
+/// run queue at once, as asyncio's bare `yield` (`asyncio.sleep(0)`) puts it at the back of the
+/// ready queue. (`tokio::task::yield_now` instead defers it until after the next I/O poll,
+/// which reorders wake-ups that asyncio code such as httpcore's connection pool relies on.)
+fn requeue() -> impl std::future::Future<Output = ()> {
+    let mut queued = false;
+    std::future::poll_fn(move |cx| {
+        if queued {
+            std::task::Poll::Ready(())
+        } else {
+            queued = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+}
+
 async fn drive(mut guard: Driving, first: Step) -> PyResult<Py<PyAny>> {
     let mut counted = live::Counted::register();
     let mut next = first;
@@ -121,7 +138,7 @@ async fn drive(mut guard: Driving, first: Step) -> PyResult<Py<PyAny>> {
                 }
             }
             Step::Yield => {
-                tokio::task::yield_now().await;
+                requeue().await;
                 Resume::Send
             }
             Step::Retry(resume) => {
