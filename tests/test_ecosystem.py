@@ -17,7 +17,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from .conftest import ServerFactory, ServerProcess, wait_until
+from .conftest import ServerFactory, ServerProcess, clients_on_each_worker, wait_until
 from .services import postgres_server, redis_server  # noqa: F401  (fixtures)
 
 pytest.importorskip("redis")
@@ -187,17 +187,12 @@ def test_disconnect_cancels_a_postgres_query_without_leaking_the_backend(eco: Se
 
 
 def test_a_connection_opened_on_one_worker_fails_clearly_when_awaited_on_another(eco: ServerProcess) -> None:
-    with eco.client() as c:
-        opener = c.get("/conn/open").json()["thread"]
-        same = c.get("/conn/use").json()  # a keep-alive connection stays on its worker
-    assert same == {"thread": opener, "reply": "*-1\r\n"}
-    for _ in range(40):
-        with eco.client() as c:  # a new connection each time, so the other worker answers too
-            body = c.get("/conn/use").json()
-        if body["thread"] != opener:
-            break
-    else:
-        pytest.fail("the other worker never answered")
+    with clients_on_each_worker(eco, 1) as by_worker:
+        (first, [a]), (second, [b]) = by_worker.items()
+        assert a.get("/conn/open").json()["thread"] == first
+        assert a.get("/conn/use").json() == {"thread": first, "reply": "*-1\r\n"}
+        body = b.get("/conn/use").json()
+    assert body["thread"] == second
     assert "attached to a different loop" in body["error"], body
     assert "belong to the fastcore worker that created them" in body["error"]
 

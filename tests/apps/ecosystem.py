@@ -30,6 +30,11 @@ def redis_client() -> aioredis.Redis:
     return aioredis.Redis.from_url(ENV["REDIS_URL"], decode_responses=True)
 
 
+@app.get("/whoami")
+def whoami():
+    return {"thread": threading.get_ident()}
+
+
 @app.get("/gil")
 def gil():
     return {"gil_enabled": sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True}
