@@ -16,7 +16,7 @@ from typing import Any, Callable, Sequence, TypeVar
 
 from ._core import Router
 from .exceptions import HTTPException
-from .params import compile_endpoint
+from .routing import compile_endpoint
 from .responses import JSONResponse, Response
 
 F = TypeVar("F", bound=Callable[..., Any])
