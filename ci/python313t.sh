@@ -6,7 +6,8 @@
 #   2. one provisioned earlier into the cache prefix ($FASTCORE_CACHE, default ~/.cache/fastcore);
 #   3. `uv python install 3.13t` (needs the internet beyond package registries);
 #   4. build CPython 3.13 with --disable-gil from the upstream tarball carried by Debian's
-#      python3.13 source package (trixie deb-src), installed into the cache prefix.
+#      python3.13 source package (trixie deb-src, from the archive URI apt is already configured
+#      with; deb.debian.org only if apt names none), installed into the cache prefix.
 # All progress goes to stderr; stdout is only the interpreter path.
 set -euo pipefail
 
@@ -17,6 +18,50 @@ log() { echo "[python313t] $*" >&2; }
 is_ft313() {
   "$1" -c 'import sys, sysconfig; assert sys.version_info[:2] == (3, 13); assert sysconfig.get_config_var("Py_GIL_DISABLED")' >/dev/null 2>&1
 }
+
+# The Debian archive URI this machine's apt already uses, so the build fetches the source from
+# the same mirror (or proxy) as every other package. Reads deb822 stanzas (`Types:`, `URIs:`,
+# `Suites:`, `Enabled:`) from /etc/apt/sources.list.d/*.sources and one-line entries
+# (`deb [options] URI suite components`) from /etc/apt/sources.list and sources.list.d/*.list,
+# in apt's order, skipping the file this script writes. Takes the first entry for this
+# release's codename (/etc/os-release: `bookworm` matches, `bookworm-security` does not), so a
+# third-party repository is never taken for the archive; without a codename, the first entry
+# that is not a -security one. Prints nothing if apt names no archive.
+apt_archive_uri() {
+  local codename="" files=() f
+  codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}") || codename=""
+  local etc="${FASTCORE_APT_ETC:-/etc/apt}"  # another directory, to test the parsing
+  for f in "$etc"/sources.list "$etc"/sources.list.d/*.list "$etc"/sources.list.d/*.sources; do
+    [ -f "$f" ] && [ "$f" != "$src_list" ] && files+=("$f")
+  done
+  [ ${#files[@]} -gt 0 ] || return 0
+  awk -v codename="$codename" '
+    function consider(types, uri, suites, enabled) {
+      if (found || uri == "" || tolower(enabled) == "no") return
+      if ((" " types " ") !~ / deb(-src)? /) return
+      if (codename != "" && (" " suites " ") ~ (" " codename " ")) { print uri; found = 1; return }
+      if (codename == "" && first == "" && suites !~ /-security/) first = uri
+    }
+    function flush() { consider(t, u, s, e); t = u = s = e = "" }
+    FNR == 1 { flush() }
+    /^[ \t]*#/ { next }
+    FILENAME ~ /\.list$/ {
+      sub(/#.*/, ""); gsub(/\[[^]]*\]/, "")
+      if (NF >= 3) consider($1, $2, $3, "")
+      next
+    }
+    /^[ \t]*$/ { flush(); next }
+    { key = tolower($1); $1 = ""; sub(/^[ \t]+/, "") }
+    key == "types:" { t = $0 } key == "uris:" { u = $1 } key == "suites:" { s = $0 } key == "enabled:" { e = $1 }
+    END { flush(); if (!found && first != "") print first }
+  ' "${files[@]}"
+}
+src_list=/etc/apt/sources.list.d/fastcore-trixie-src.sources
+
+# `python313t.sh --apt-uri`: print the archive URI the build would use, and stop.
+if [ "${1:-}" = "--apt-uri" ]; then
+  uri=$(apt_archive_uri); echo "${uri:-http://deb.debian.org/debian}"; exit 0
+fi
 
 if command -v python3.13t >/dev/null 2>&1 && is_ft313 "$(command -v python3.13t)"; then
   command -v python3.13t; exit 0
@@ -36,11 +81,16 @@ fi
 
 log "building CPython 3.13 (free-threaded) into $prefix"
 export DEBIAN_FRONTEND=noninteractive
-src_list=/etc/apt/sources.list.d/fastcore-trixie-src.sources
 if [ ! -f "$src_list" ]; then
-  cat > "$src_list" <<'SRC'
+  uri=$(apt_archive_uri)
+  if [ -z "$uri" ]; then
+    uri=http://deb.debian.org/debian
+    log "apt names no Debian archive; using $uri"
+  fi
+  log "trixie deb-src from $uri (the archive apt already uses)"
+  cat > "$src_list" <<SRC
 Types: deb-src
-URIs: http://deb.debian.org/debian
+URIs: $uri
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
