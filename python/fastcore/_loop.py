@@ -84,24 +84,17 @@ class _TokioSelector(selectors._BaseSelectorImpl):  # type: ignore[misc]
         raise RuntimeError("a fastcore worker loop is driven by Tokio; nothing calls select()")
 
     def _ready(self, fd: int, mask: int) -> None:
-        key = self._fd_to_key.get(fd)
-        if key is None:
-            return
-        reader, _ = key.data
-        if mask & selectors.EVENT_READ and reader is not None:
-            if reader._cancelled:
-                self._loop._remove_reader(fd)
-            else:
-                reader._run()
-        key = self._fd_to_key.get(fd)  # the reader may have changed or removed the key
-        if key is None:
-            return
-        _, writer = key.data
-        if mask & selectors.EVENT_WRITE and writer is not None:
-            if writer._cancelled:
-                self._loop._remove_writer(fd)
-            else:
-                writer._run()
+        for event, slot, remove in ((selectors.EVENT_READ, 0, self._loop._remove_reader),
+                                    (selectors.EVENT_WRITE, 1, self._loop._remove_writer)):
+            key = self._fd_to_key.get(fd)  # looked up again: the reader may change or remove it
+            if key is None:
+                return
+            handle = key.data[slot]
+            if mask & event and handle is not None:
+                if handle._cancelled:
+                    remove(fd)
+                else:
+                    handle._run()
 
 
 class WorkerLoop(unix_events._UnixSelectorEventLoop):  # type: ignore[misc]
