@@ -15,6 +15,9 @@ PYO3_PYTHON="$(bash ci/python313t.sh)" cargo test --no-default-features --quiet
 echo "== bench smoke check (QUICK=1: every server answers every scenario correctly; no speed judged) =="
 QUICK=1 bash bench/run.sh
 
+echo "== ecosystem bench smoke check (QUICK=1: Redis, PostgreSQL, httpx and sleep routes answer correctly on fastcore and FastAPI; no speed judged) =="
+QUICK=1 bash bench/ecosystem.sh
+
 status=0
 for venv in .venv-gil .venv-313t; do
   echo "== pytest on $($venv/bin/python -c 'import sys, sysconfig; print(sys.version.split()[0], "free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else "GIL")') =="
