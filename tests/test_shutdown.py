@@ -7,6 +7,7 @@ timeout; a second signal exits at once.
 from __future__ import annotations
 
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
@@ -86,3 +87,26 @@ def test_a_second_signal_exits_at_once(server: ServerFactory, out_dir: Path) -> 
     assert time.monotonic() - started < 3
     srv.wait_for_log("SIGINT received again: exiting without waiting for the drain")
     server.started.remove(srv)  # its exit code 1 is the expected one
+
+
+def test_new_connections_are_refused_while_a_sync_handler_blocks_a_worker(server: ServerFactory,
+                                                                         out_dir: Path) -> None:
+    """The blocked worker still holds its handle on the listening socket; `stop()` must stop
+    the socket listening anyway, or new connections complete into the backlog unanswered."""
+    srv = server("hazards", "--threads", "2", "--drain-timeout", "20")
+    _request_in_background(f"{srv.base_url}/shutdown/blocking/stuck")
+    wait_until(lambda: "blocking" in _lines(out_dir / "stuck"), 10, "the sync handler to block")
+    srv.send_signal(signal.SIGTERM)
+    srv.wait_for_log("SIGTERM received: draining")
+
+    def refused() -> bool:
+        try:
+            socket.create_connection((srv.host, srv.port), timeout=2).close()
+        except ConnectionRefusedError:
+            return True
+        return False
+
+    wait_until(refused, 5, "new connections to be refused while a worker is blocked")
+    srv.send_signal(signal.SIGINT)  # the second signal ends the wait for the blocked handler
+    assert srv.wait_exit(10) == 1
+    server.started.remove(srv)

@@ -39,6 +39,8 @@ struct State {
     shutdown: Option<watch::Sender<bool>>,
     handles: Vec<JoinHandle<()>>,
     bound: Option<SocketAddr>,
+    /// One more handle on the listening socket, to stop it listening at `stop`.
+    listener: Option<TcpListener>,
 }
 
 #[pymethods]
@@ -99,14 +101,23 @@ impl Server {
         }
         state.shutdown = Some(tx);
         state.bound = Some(bound);
+        state.listener = Some(listener);
         Ok((bound.ip().to_string(), bound.port()))
     }
 
     /// Asks every worker to stop accepting and drain. Returns at once; `wait` for the end.
+    ///
+    /// The listening socket stops listening at once (shut down for reading, which Linux turns
+    /// into leaving the LISTEN state): new connections are refused even while a worker is
+    /// stuck in a sync handler and cannot drop its own handle on the socket yet; otherwise
+    /// they would complete into the backlog and wait, unanswered, until reset.
     fn stop(&self) {
         let state = lock(&self.state);
         if let Some(tx) = &state.shutdown {
             let _ = tx.send(true);
+        }
+        if let Some(listener) = &state.listener {
+            let _ = socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Read);
         }
     }
 
