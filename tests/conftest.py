@@ -232,6 +232,15 @@ def clients_on_each_worker(srv: ServerProcess, per_worker: int, workers: int = 2
             c.close()
 
 
+def refused(host: str, port: int) -> bool:
+    """True if a new connection to host:port is refused (nothing listens there)."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 def fastcore_argv(target: str, *args: str, port: int = 0, host: str = "127.0.0.1") -> list[str]:
     return [sys.executable, "-m", "fastcore", "run", target, "--host", host, "--port", str(port), *args]
 

@@ -19,7 +19,7 @@ from typing import Iterator
 import httpx
 import pytest
 
-from .conftest import FREE_THREADED_BUILD, REPO, ServerFactory, ServerProcess, needs_free_threading, wait_until
+from .conftest import FREE_THREADED_BUILD, REPO, ServerFactory, ServerProcess, needs_free_threading, refused, wait_until
 
 INTERNAL_ERROR = {"detail": "Internal Server Error"}
 RECORD_START = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
@@ -417,14 +417,6 @@ def test_in_flight_request_completes_during_shutdown(server: ServerFactory, sig:
     assert resp.json() == {"marker": m, "saw_shutdown": True}
     assert srv.wait_exit() == 0
     assert f"{sig.name} received: draining" in srv.log()
-
-
-def refused(host: str, port: int) -> bool:
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 def test_suspended_async_requests_complete_while_new_connections_are_refused(server: ServerFactory,

@@ -7,7 +7,6 @@ timeout; a second signal exits at once.
 from __future__ import annotations
 
 import signal
-import socket
 import threading
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .conftest import ServerFactory, wait_until
+from .conftest import ServerFactory, refused, wait_until
 
 
 @pytest.fixture
@@ -98,15 +97,7 @@ def test_new_connections_are_refused_while_a_sync_handler_blocks_a_worker(server
     wait_until(lambda: "blocking" in _lines(out_dir / "stuck"), 10, "the sync handler to block")
     srv.send_signal(signal.SIGTERM)
     srv.wait_for_log("SIGTERM received: draining")
-
-    def refused() -> bool:
-        try:
-            socket.create_connection((srv.host, srv.port), timeout=2).close()
-        except ConnectionRefusedError:
-            return True
-        return False
-
-    wait_until(refused, 5, "new connections to be refused while a worker is blocked")
+    wait_until(lambda: refused(srv.host, srv.port), 5, "new connections to be refused while a worker is blocked")
     srv.send_signal(signal.SIGINT)  # the second signal ends the wait for the blocked handler
     assert srv.wait_exit(10) == 1
     server.started.remove(srv)
