@@ -26,6 +26,9 @@ const MAX_HEADER_SIZE: usize = 4096 + 128;
 /// python-multipart's `MAX_BOUNDARY_LENGTH`.
 pub(crate) const MAX_BOUNDARY: usize = 256;
 
+/// Header or parameter pairs as raw bytes, in order.
+pub(crate) type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Starlette's limits for one form.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {
@@ -79,7 +82,7 @@ pub(crate) enum Value {
     File {
         filename: Vec<u8>,
         /// Lower-cased names, raw values, in order.
-        headers: Vec<(Vec<u8>, Vec<u8>)>,
+        headers: Pairs,
         content: Content,
         size: usize,
     },
@@ -104,7 +107,7 @@ enum State {
 
 #[derive(Default)]
 struct Part {
-    headers: Vec<(Vec<u8>, Vec<u8>)>,
+    headers: Pairs,
     name: Vec<u8>,
     text: Vec<u8>,
     file: Option<(Vec<u8>, Content, usize)>,
@@ -396,7 +399,7 @@ fn is_token(b: u8) -> bool {
 /// Keys are lower-cased when they carry a value; quoted values are unquoted (`\\` and `\"`
 /// unescaped); RFC 2231 `key*=` parameters are ignored, as RFC 7578 forbids them; a
 /// `filename` with a Windows path (`C:\...`, `\\...`) keeps only its last component.
-pub(crate) fn parse_options_header(value: &[u8]) -> (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>) {
+pub(crate) fn parse_options_header(value: &[u8]) -> (Vec<u8>, Pairs) {
     let strip = |s: &[u8]| -> Vec<u8> { trim(s).to_vec() };
     if value.is_empty() {
         return (Vec::new(), Vec::new());

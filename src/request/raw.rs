@@ -120,6 +120,8 @@ impl RawRequest {
     }
 
     /// A multipart body already read (sync handlers), parsed: see `request/form.rs`.
+    // The arguments are the Python signature's (Starlette's three limits and the spool size).
+    #[allow(clippy::too_many_arguments)]
     #[pyo3(signature = (boundary, charset, max_files, max_fields, max_part_size, spool_max))]
     fn parse_multipart(
         &self,
