@@ -58,10 +58,15 @@ def post(client: httpx.Client, fastapi_client: Any, path: str, *, sync: bool = T
          **kwargs: Any) -> tuple[int, Any]:
     """POSTs to fastcore's async route (and its /sync twin when `sync`), and to FastAPI's async
     route when FastAPI is here; all answers must agree. Returns (status, JSON)."""
-    r = client.post(path, **kwargs)
+    # A fresh connection per request: when a handler answers without reading the whole body
+    # (an error part-way, a non-form content type), the core closes the connection after the
+    # response without saying so, and a pooled connection may be reused a moment too soon.
+    with httpx.Client(base_url=client.base_url, timeout=60) as one:
+        r = one.post(path, **kwargs)
     got = (r.status_code, r.json())
     if sync:
-        s = client.post(path.replace("/async", "/sync"), **kwargs)
+        with httpx.Client(base_url=client.base_url, timeout=60) as one:
+            s = one.post(path.replace("/async", "/sync"), **kwargs)
         assert (s.status_code, s.json()) == got, "sync and async handlers differ"
     if fastapi_client is not None:
         f = fastapi_client.post(path, **kwargs)
