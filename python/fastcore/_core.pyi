@@ -9,6 +9,7 @@ __all__ = [
     "GIL_DISABLED",
     "HttpClient",
     "RawRequest",
+    "parse_multipart",
     "parse_options_header",
     "parse_urlencoded",
     "configure",
@@ -80,6 +81,9 @@ class RawRequest:
         self, boundary: bytes, charset: str, max_files: int, max_fields: int, max_part_size: int, spool_max: int
     ) -> Awaitable[list[Any]]: ...
 
+def parse_multipart(
+    body: bytes, boundary: bytes, charset: str, max_files: int, max_fields: int, max_part_size: int, spool_max: int
+) -> list[Any]: ...
 def parse_options_header(value: str) -> tuple[str, list[tuple[str, str]]]: ...
 def parse_urlencoded(body: bytes, max_fields: int, max_part_size: int) -> list[tuple[str, str]]: ...
 

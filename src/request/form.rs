@@ -102,16 +102,38 @@ pub(crate) fn parse_read(py: Python<'_>, slot: &BodySlot, args: &MultipartArgs<'
             "the body of a request to an async handler is not read yet: use `await request.form()`",
         ));
     };
+    parse_bytes(py, &body, args)
+}
+
+fn parse_bytes(py: Python<'_>, body: &[u8], args: &MultipartArgs<'_>) -> PyResult<Py<PyList>> {
     let (boundary, limits) = (args.boundary, args.limits);
     let parsed = py.detach(|| {
         let mut parser = Parser::new(boundary, limits)?;
-        parser.feed(&body)?;
+        parser.feed(body)?;
         Ok::<_, FormError>(parser.finish())
     });
     match parsed {
         Ok(items) => items_to_py(py, items, Charset::from_codec(args.charset)),
         Err(e) => Err(ReadError::Form(e).into_pyerr(py)),
     }
+}
+
+/// `parse_multipart(body, boundary, ...)`: a multipart body given as bytes (no request), as
+/// `RawRequest.parse_multipart` parses a read one; for tools and benchmarks.
+#[pyfunction]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn parse_multipart(
+    py: Python<'_>,
+    body: &[u8],
+    boundary: &[u8],
+    charset: &str,
+    max_files: usize,
+    max_fields: usize,
+    max_part_size: usize,
+    spool_max: usize,
+) -> PyResult<Py<PyList>> {
+    let limits = Limits { max_files, max_fields, max_part_size, spool_max };
+    parse_bytes(py, body, &MultipartArgs { boundary, charset, limits })
 }
 
 /// `RawRequest.read_multipart`: an awaitable parsing the body as it arrives (or the bytes, if

@@ -19,6 +19,7 @@ pub(crate) use raw::RawRequest;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RawRequest>()?;
+    m.add_function(wrap_pyfunction!(form::parse_multipart, m)?)?;
     m.add_function(wrap_pyfunction!(form::parse_options_header, m)?)?;
     m.add_function(wrap_pyfunction!(form::parse_urlencoded, m)?)
 }
