@@ -85,7 +85,7 @@ fn log_failure(py: Python<'_>, err: PyErr) {
 }
 
 /// Logs `message` (with the exception's traceback, if any) to the `fastcore.error` logger.
-pub(crate) fn log_error(py: Python<'_>, message: &str, err: Option<PyErr>) {
+fn log_error(py: Python<'_>, message: &str, err: Option<PyErr>) {
     static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let logged = LOGGER
         .get_or_try_init(py, || {
@@ -94,7 +94,8 @@ pub(crate) fn log_error(py: Python<'_>, message: &str, err: Option<PyErr>) {
         .and_then(|logger| {
             let kwargs = pyo3::types::PyDict::new(py);
             if let Some(err) = &err {
-                kwargs.set_item("exc_info", err.value(py))?;
+                // `into_value` attaches the traceback to the exception, which logging prints.
+                kwargs.set_item("exc_info", err.clone_ref(py).into_value(py))?;
             }
             logger.bind(py).call_method("error", (message,), Some(&kwargs)).map(drop)
         });

@@ -44,10 +44,6 @@ impl Body {
         Self { kind: Kind::Full((!data.is_empty()).then_some(data)), after: None }
     }
 
-    pub(crate) fn empty() -> Self {
-        Self { kind: Kind::Full(None), after: None }
-    }
-
     /// Runs `after` once this body is finished with (sent, or abandoned with its connection).
     pub(crate) fn set_after(&mut self, after: AfterSend) {
         self.after = Some(after);

@@ -16,8 +16,6 @@ mod convert;
 mod hooks;
 mod json;
 
-pub(crate) use background::log_error;
-pub(crate) use body::Body;
 pub(crate) use convert::{
     bad_param, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse, RequestHead,
 };
