@@ -37,7 +37,9 @@ for t in $targets; do
           make_venv "$pygil" .venv-gil "pydantic>=2.12,<2.13"
           # stubtest checks _core.pyi against the extension (tests/test_stub.py); mypy does
           # not build on 3.13t, so only here.
-          .venv-gil/bin/python -m pip install -q "mypy>=1.13" ;;
+          .venv-gil/bin/python -m pip install -q "mypy>=1.13"
+          # FastAPI itself, to compare answers with (tests/compat.py).
+          .venv-gil/bin/python -m pip install -q --only-binary=:all: -r ci/requirements-compare.txt ;;
     *) log "unknown target $t"; exit 2 ;;
   esac
 done

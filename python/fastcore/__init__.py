@@ -18,6 +18,7 @@ from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectRe
 from .server import serve
 from . import http
 
+FastAPI = FastCore  # the name ported apps import
 __version__ = _core.__version__
 _core.configure(Response, jsonable)
 
@@ -26,6 +27,7 @@ __all__ = [
     "Lock",
     "Queue",
     "Semaphore",
+    "FastAPI",
     "FastCore",
     "HTMLResponse",
     "HTTPException",
