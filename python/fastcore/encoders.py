@@ -92,6 +92,8 @@ def jsonable(obj: Any) -> Any:
     """The Rust encoder's fallback for a value it does not know (see the module docstring)."""
     if isinstance(obj, BaseModel):
         return obj.model_dump(mode="json", by_alias=True)
+    if hasattr(obj, "model_dump") and hasattr(type(obj), "model_fields"):  # model-like, not pydantic's
+        return obj.model_dump(mode="json")
     if isinstance(obj, enum.Enum):
         return obj.value
     if isinstance(obj, PurePath):
