@@ -379,6 +379,11 @@ def read_response(stream, *, head: bool = False) -> RawResponse:
     return RawResponse(version, int(status), reason, headers, body)
 
 
+@pytest.fixture(scope="session")
+def responses_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "responses", "--threads", "2")
+
+
 # -- apps written with FastAPI's imports, served by fastcore and compared with FastAPI ---------
 
 @pytest.fixture(scope="session")

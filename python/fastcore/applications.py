@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Sequence, TypeVar
 
-from ._core import Router
+from ._core import RawRequest, Router
 from .exceptions import HTTPException
 from .routing import compile_endpoint
 from .responses import JSONResponse, Response
@@ -71,11 +71,12 @@ class FastCore:
     def options(self, path: str, **options: Any) -> Callable[[F], F]:
         return self.api_route(path, methods=["OPTIONS"], **options)
 
-    def _handle_error(self, exc: BaseException, method: str, path: str) -> Response:
-        """Called by the core for every exception a handler raises."""
+    def _handle_error(self, exc: BaseException, raw: RawRequest) -> Response:
+        """Called by the core for every exception a handler raises, with the request. It may
+        also return a coroutine (an async exception handler), which the core awaits."""
         if isinstance(exc, HTTPException):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        error_log.error("Exception in handler for %s %s", method, path, exc_info=exc)
+        error_log.error("Exception in handler for %s %s", raw.method, raw.raw_path, exc_info=exc)
         return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
 
     def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
