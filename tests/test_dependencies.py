@@ -105,3 +105,23 @@ def test_dependency_overrides(fa_deps) -> None:
     finally:
         fa_deps.post("/admin/override?on=false", headers=KEY)
     assert fa_deps.get("/overridable", headers=KEY).json() == {"value": "original"}
+
+
+def test_background_tasks_run_after_the_response_then_yield_exits(fa_deps) -> None:
+    """Tasks queued by a dependency and by the handler share one BackgroundTasks; they run after
+    the response, before the yield dependencies exit (FastAPI sends the response, background
+    included, inside the dependencies' scope)."""
+    fa_deps.get("/events", headers=KEY)
+    assert fa_deps.post("/tasks?tag=t1", headers=KEY).json() == {"tag": "t1"}
+    expected = ["tasks-resource:enter", "task:t1", "task:handler", "tasks-resource:exit"]
+    assert events(fa_deps, expected) == expected
+    r = fa_deps.post("/tasks-async", headers=KEY)
+    assert (r.status_code, r.json(), r.headers["x-queued"]) == (202, {"queued": 1}, "1")
+    assert events(fa_deps, ["task:async"]) == ["task:async"]
+
+
+def test_returned_response_keeps_its_own_background(fa_deps) -> None:
+    """A Response returned with no background gets the injected tasks (FastAPI's rule)."""
+    fa_deps.get("/events", headers=KEY)
+    assert fa_deps.post("/tasks-explicit-response", headers=KEY).text == "explicit"
+    assert events(fa_deps, ["task:dropped"]) == ["task:dropped"]

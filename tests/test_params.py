@@ -363,7 +363,6 @@ def test_compat_request_and_response_injection(fa_params) -> None:
     assert fa_params.post("/inject/status?fail=true").status_code == 400
 
 
-@pytest.mark.skip(reason="needs Response.headers as MutableHeaders (responses workstream)")
 def test_compat_injected_response_headers(fa_params) -> None:
     r = fa_params.get("/inject/response")
     assert r.headers["x-extra"] == "yes" and "fresh=cookie" in r.headers["set-cookie"]

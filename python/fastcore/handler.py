@@ -30,8 +30,6 @@ from .responses import JSONResponse, Response
 INFER: Any = type("Infer", (), {"__repr__": lambda self: "INFER"})()
 _SWALLOWED = ("No response object was returned: a dependency with yield caught the handler's exception "
               "and did not raise it again (or another one).")
-# The core runs `Response.background` after the body is sent (contract 2) once Response has it.
-_CORE_RUNS_BACKGROUND = "background" in inspect.signature(Response.__init__).parameters
 
 
 @dataclass(frozen=True)
@@ -119,8 +117,6 @@ class Finisher:
 
     def __call__(self, result: Any, state: State) -> Any:
         if isinstance(result, Response):
-            if state.background is not None and getattr(result, "background", None) is None:
-                result.background = state.background
             return result
         sub = state.response
         status = self.status_code
@@ -147,8 +143,6 @@ class Finisher:
             resp.body = b""
         if sub is not None:
             resp.raw_headers.extend(sub.raw_headers)
-        if state.background is not None:
-            resp.background = state.background
         return resp
 
 
@@ -170,7 +164,7 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
             if state.stack is not None or state.fstack is not None:
                 run_sync(_unwind(state, exc))
             raise
-        if state.fstack is not None or state.stack is not None:
+        if state.fstack is not None or state.stack is not None or state.background is not None:
             return _after_sync(response, state)
         return response
 
@@ -200,7 +194,7 @@ def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver
             raise
         if state.fstack is not None:
             await state.fstack.aclose()
-        if state.stack is not None:
+        if state.stack is not None or state.background is not None:
             return await _after_async(response, state)
         return response
 
@@ -221,34 +215,33 @@ async def _unwind(state: State, exc: BaseException) -> None:
     raise exc
 
 
-def _materialize(response: Any) -> Response:
-    return response if isinstance(response, Response) else JSONResponse(response)
+def _materialize(response: Any, state: State) -> Response:
+    """A Response to hang the background work on (a plain result becomes the JSONResponse the
+    core would have made of it); the injected BackgroundTasks unless it has its own."""
+    if not isinstance(response, Response):
+        response = JSONResponse(response)
+    if response.background is None:
+        response.background = state.background
+    return response
 
 
 def _after_sync(response: Any, state: State) -> Any:
     if state.fstack is not None:
         run_sync(state.fstack.aclose())
-    if state.stack is None:
-        return response
-    if _CORE_RUNS_BACKGROUND:
-        return _chain(_materialize(response), state)
-    run_sync(state.stack.aclose())  # until the core runs Response.background: exits at once
-    return response
+    return _chain(_materialize(response, state), state)
 
 
 async def _after_async(response: Any, state: State) -> Any:
-    if _CORE_RUNS_BACKGROUND:
-        return _chain(_materialize(response), state)
-    await state.stack.aclose()  # type: ignore[union-attr]
-    return response
+    return _chain(_materialize(response, state), state)
 
 
 def _chain(response: Response, state: State) -> Response:
     """The response's background runs its own tasks first, then the yield dependencies' exits
     (FastAPI sends the response, background tasks included, inside the dependencies' scope)."""
-    tasks = getattr(response, "background", None)
+    tasks = response.background
     stack = state.stack
-    assert stack is not None
+    if stack is None:
+        return response
 
     async def background() -> None:
         try:

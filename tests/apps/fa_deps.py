@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Annotated, Optional
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query
+from fastapi import BackgroundTasks, Depends, FastAPI, Header, HTTPException, Query, Response
 
 events: list[str] = []
 _lock = threading.Lock()
@@ -188,3 +188,37 @@ def set_override(on: bool):
     else:
         app.dependency_overrides.clear()
     return {"on": on}
+
+
+def queue_from_dependency(tasks: BackgroundTasks, tag: str = "dep"):
+    tasks.add_task(record, f"task:{tag}")
+    return tag
+
+
+async def resource_for_tasks():
+    record("tasks-resource:enter")
+    yield "r"
+    record("tasks-resource:exit")
+
+
+@app.post("/tasks")
+def post_tasks(tasks: BackgroundTasks, tag: str = Depends(queue_from_dependency),
+               r: str = Depends(resource_for_tasks)):
+    tasks.add_task(record, "task:handler")
+    return {"tag": tag}
+
+
+@app.post("/tasks-async", status_code=202)
+async def post_tasks_async(background_tasks: BackgroundTasks, response: Response):
+    async def note(event: str) -> None:
+        record(event)
+
+    background_tasks.add_task(note, "task:async")
+    response.headers["x-queued"] = "1"
+    return {"queued": 1}
+
+
+@app.post("/tasks-explicit-response")
+def post_tasks_explicit(tasks: BackgroundTasks):
+    tasks.add_task(record, "task:dropped")
+    return Response("explicit", media_type="text/plain")

@@ -1,16 +1,12 @@
 """Types that other parts of fastcore provide to the plan builder, named in one place.
 
-`BackgroundTasks` (fastcore.background) and `UploadFile` (fastcore.datastructures) are injected
-or detected by annotation. Until the modules that own them provide them, stand-ins that no
-annotation can match keep the plan builder importable.
+`BackgroundTasks` (fastcore.background) is injected and `UploadFile` (fastcore.datastructures)
+detected by annotation. Until the forms workstream provides `UploadFile`, a stand-in that no
+annotation can match keeps the plan builder importable.
 """
 from __future__ import annotations
 
-try:
-    from ..background import BackgroundTasks
-except ImportError:  # fastcore.background not there yet
-    class BackgroundTasks:  # type: ignore[no-redef]
-        """Never matched: no annotation names this class."""
+from ..background import BackgroundTasks
 
 try:
     from ..datastructures import UploadFile
