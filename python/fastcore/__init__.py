@@ -14,6 +14,7 @@ from .concurrency import Event, Lock, Queue, Semaphore, Task, gather, sleep, spa
 from .encoders import jsonable
 from .exceptions import HTTPException, RequestValidationError
 from .background import BackgroundTasks
+from .datastructures import UploadFile
 from .param_functions import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from .requests import Request
 from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -26,6 +27,7 @@ _core.configure(Response, jsonable)
 
 __all__ = [
     "BackgroundTasks",
+    "UploadFile",
     "Body",
     "Cookie",
     "Depends",
