@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -244,3 +245,45 @@ def test_form_is_parsed_once(client: httpx.Client) -> None:
     r = client.post("/async/twice", data={"a": "1"}, files={"f": ("f.txt", b"x")})
     assert r.json()["same"] is True and r.json()["form"][0] == ["a", "1"]
 
+
+
+def open_fds(srv: ServerProcess) -> int:
+    return len(os.listdir(f"/proc/{srv.pid}/fd"))
+
+
+def test_refused_forms_leave_no_spilled_file_open(forms_server: ServerProcess) -> None:
+    # A 2 MB file is spilled to a temp file, then the third file breaks max_files: the parser's
+    # temp file must be closed with it, request after request.
+    files = [("a", ("a.bin", b"a" * 2_000_000)), ("b", ("b.bin", b"b")), ("c", ("c.bin", b"c"))]
+    with httpx.Client(base_url=forms_server.base_url, timeout=60) as c:
+        c.post("/async/limits?max_files=2", files=files)
+    before = open_fds(forms_server)
+    for path in ["/async/limits?max_files=2", "/sync/limits?max_files=2"] * 5:
+        with httpx.Client(base_url=forms_server.base_url, timeout=60) as c:
+            r = c.post(path, files=files)
+        assert r.json() == {"detail": "Too many files. Maximum number of files is 2."}
+    assert open_fds(forms_server) <= before + 2, "temporary files of refused forms stay open"
+
+
+@pytest.fixture(scope="module")
+def limited_forms(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    factory = ServerFactory(tmp_path_factory.mktemp("forms_limited"))
+    srv = factory.launch([sys.executable, "-m", "tests.apps.forms", "0", str(256 * 1024)])
+    try:
+        yield srv
+    finally:
+        problems = factory.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", ["/async", "/sync"])
+def test_body_limit_holds_for_forms(limited_forms: ServerProcess, path: str) -> None:
+    with httpx.Client(base_url=limited_forms.base_url, timeout=60) as c:
+        ok = c.post(path, files={"f": ("f.bin", b"x" * 200_000)})
+        assert ok.status_code == 200 and ok.json()[0][3] == 200_000
+    with httpx.Client(base_url=limited_forms.base_url, timeout=60) as c:
+        r = c.post(path, files={"f": ("f.bin", b"x" * 3_000_000)})
+        assert r.status_code == 413
+        assert r.json() == {"detail": f"Request body is larger than the limit of {256 * 1024} bytes"}
+    with httpx.Client(base_url=limited_forms.base_url, timeout=60) as c:
+        assert c.get("/ping").json() == {"pong": True}

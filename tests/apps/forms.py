@@ -104,3 +104,12 @@ def form_sync_limits(request: FastcoreRequest):
 @app.get("/ping")
 def ping():
     return {"pong": True}
+
+
+if __name__ == "__main__":
+    # python -m tests.apps.forms PORT MAX_BODY: the same app with a body limit (the CLI has no flag)
+    import logging
+    import sys
+
+    logging.basicConfig(level="INFO", format="%(levelname)-8s %(name)s: %(message)s", stream=sys.stderr)
+    fastcore.serve(app, "127.0.0.1", int(sys.argv[1]), threads=1, max_body=int(sys.argv[2]))
