@@ -116,6 +116,7 @@ class FastCore:
             include_in_schema=include_in_schema,
             generate_unique_id_function=generate_unique_id_function,
         )
+        self.has_lifespan = lifespan is not None
         self._lifespan: Lifespan | None = None
         self.lifespan_state: dict[str, Any] = {}
         # Set by fastcore.testclient: unhandled exceptions are handed to the test as well.
@@ -200,7 +201,9 @@ class FastCore:
         """Runs the start-up handlers and enters the lifespan (`serve()` and `TestClient` call it)."""
         if self._lifespan is not None:
             raise RuntimeError("the app has already started")
-        lifespan = Lifespan(self, self.router.on_startup, self.router.on_shutdown, self.router.lifespans)
+        events = not self.has_lifespan  # FastAPI runs on_event handlers only without a lifespan
+        lifespan = Lifespan(self, self.router.on_startup if events else [],
+                            self.router.on_shutdown if events else [], self.router.lifespans)
         self.lifespan_state = lifespan.start()
         self._lifespan = lifespan
 

@@ -41,7 +41,7 @@ def compile_endpoint(
     if plan.path_only and response_model is None and status_code is None:
         return Compiled(plan.router_path, func, takes_request=False, is_async=is_async, plan=plan)
     finish = finisher(response_model, status_code)
-    solve = solver(plan)
+    solve = solver(plan, _options.get("dependency_overrides_provider"))
     if is_async and plan.wants_body:
         async def endpoint(raw: Any) -> Any:
             await raw.read_body()  # async handlers receive the body unread

@@ -8,6 +8,7 @@
 
     app = FastAPI(lifespan=lifespan)
 
+The `on_event` handlers run only when the app has no `lifespan` of its own, as in FastAPI.
 `serve()` (and `TestClient` used as a context manager) enters the lifespan before the server
 takes its first request and leaves it after the last one has been answered. There is no event
 loop in fastcore's request path, so start-up code runs on a private asyncio loop in the thread
@@ -62,7 +63,7 @@ class Lifespan:
         for lifespan in self.lifespans:
             value = await self.stack.enter_async_context(_as_async_cm(lifespan(self.app)))
             if value is not None:
-                state.update(value)
+                state = {**value, **state}  # an outer lifespan's keys win, as FastAPI merges them
         return state
 
     async def _exit(self) -> None:

@@ -56,8 +56,12 @@ class _LoopbackTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         host, port = self.served.start()
-        request.url = request.url.copy_with(scheme="http", host=host, port=port)
-        response = self.http.handle_request(request)
+        url = request.url
+        request.url = url.copy_with(scheme="http", host=host, port=port)
+        try:
+            response = self.http.handle_request(request)
+        finally:
+            request.url = url  # cookies and redirects are about the URL the test named
         if self.sink:
             exc = self.sink.pop()
             self.sink.clear()

@@ -23,6 +23,7 @@ pub(crate) type HttpResponse = hyper::Response<Body>;
 static SERVER_NAME: HeaderValue = HeaderValue::from_static("fastcore");
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 static OCTETS: HeaderValue = HeaderValue::from_static("application/octet-stream");
+static PLAIN_TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// A deliberately unconvertible value whose conversion panics, and whose `panic()` method
 /// panics inside the coroutine that calls it; tests use it to prove that a panic while serving
@@ -73,8 +74,9 @@ pub(crate) fn method_not_allowed(allow: &str) -> HttpResponse {
     resp
 }
 
+/// FastAPI's answer to an exception nothing handled (Starlette's ServerErrorMiddleware).
 pub(crate) fn internal_error() -> HttpResponse {
-    detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+    with_body(StatusCode::INTERNAL_SERVER_ERROR, &PLAIN_TEXT, "Internal Server Error")
 }
 
 /// The 422 FastAPI sends when a path parameter does not parse as its declared type.

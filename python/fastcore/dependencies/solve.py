@@ -17,7 +17,7 @@ from ..requests import Request
 from .models import MISSING, EndpointPlan, Param
 
 
-def solver(plan: EndpointPlan) -> Callable[[Any], dict[str, Any]]:
+def solver(plan: EndpointPlan, app: Any = None) -> Callable[[Any], dict[str, Any]]:
     params = plan.params
 
     def solve(raw: Any) -> dict[str, Any]:
@@ -27,7 +27,7 @@ def solver(plan: EndpointPlan) -> Callable[[Any], dict[str, Any]]:
         query: QueryParams | None = None
         for p in params:
             if p.source == "request":
-                request = request or Request(raw)
+                request = request or Request(raw, app)
                 kwargs[p.name] = request
             elif p.source == "path":
                 value = raw.path_params[p.alias]
