@@ -377,3 +377,8 @@ def read_response(stream, *, head: bool = False) -> RawResponse:
         body = stream.read(n)
         assert len(body) == n, f"body cut short: {len(body)} of {n} bytes"
     return RawResponse(version, int(status), reason, headers, body)
+
+
+@pytest.fixture(scope="session")
+def responses_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "responses", "--threads", "2")

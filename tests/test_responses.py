@@ -1,12 +1,16 @@
-"""What a handler returns and what goes on the wire: plain values, bytes and Response classes."""
+"""What a handler returns and what goes on the wire: plain values, bytes and Response classes
+(python/fastcore/responses.py, datastructures.MutableHeaders, src/response/convert.rs)."""
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
 
+from .apps import responses as cases_app
 from .apps import values as app
+from .conftest import ServerProcess
 
 
 def strict_json(body: bytes):
@@ -103,8 +107,9 @@ def test_handler_cannot_send_a_wrong_content_length(values: httpx.Client) -> Non
 def test_set_cookie_headers(values: httpx.Client) -> None:
     r = values.get("/response/cookies")
     assert r.text == "cookies set"
-    assert r.headers.get_list("set-cookie") == ["session=abc123; Path=/; HttpOnly; SameSite=lax",
-                                                "theme=dark; Path=/; Max-Age=60"]
+    # Starlette's format (http.cookies' attribute order), checked against Starlette below.
+    assert r.headers.get_list("set-cookie") == ["session=abc123; HttpOnly; Path=/; SameSite=lax",
+                                                "theme=dark; Max-Age=60; Path=/"]
     assert dict(r.cookies) == {"session": "abc123", "theme": "dark"}
 
 
@@ -159,3 +164,126 @@ def test_pydantic_model_return(values: httpx.Client) -> None:
 def test_list_of_models_return(values: httpx.Client) -> None:
     assert values.get("/fallback/models").json() == [{"name": "A", "since": "2000-01-01"},
                                                      {"name": "B", "since": "2001-02-03"}]
+
+
+# -- Starlette's Response API: init_headers, MutableHeaders, cookies, redirects --------------------
+
+# What Starlette 1.10 builds for each case of tests/apps/responses.py (raw headers, body, status),
+# recorded from it; where Starlette is installed (the GIL venv) it is also compared live below.
+STARLETTE = {
+    "cookie-all": ([("content-length", "1"),
+                    ("set-cookie", 'k="v w\\073x"; Domain=example.com; expires=Wed, 02 Jan 2030 03:04:05 GMT; '
+                                   "HttpOnly; Max-Age=10; Path=/p; SameSite=strict; Secure")], b"c", 200),
+    "cookie-expires-str": ([("content-length", "1"),
+                            ("set-cookie", "k=v; expires=Thu, 01 Jan 2099 00:00:00 GMT; SameSite=none")], b"c", 200),
+    "cookies": ([("content-length", "1"), ("set-cookie", "session=abc123; HttpOnly; Path=/; SameSite=lax"),
+                 ("set-cookie", "theme=dark; Max-Age=60; Path=/")], b"c", 200),
+    "delete-cookie": ([("content-length", "1"),
+                       ("set-cookie", 'k=""; Domain=d.org; expires=<now>; Max-Age=0; Path=/x; SameSite=lax; Secure')],
+                      b"c", 200),
+    "given-length": ([("content-length", "1"), ("x-a", "1")], b"x", 200),
+    "given-type": ([("content-type", "a/b"), ("content-length", "1")], b"x", 200),
+    "html": ([("content-length", "3"), ("content-type", "text/html; charset=utf-8")], b"<p>", 200),
+    "json": ([("content-length", "27"), ("content-type", "application/json")],
+             b'{"a":"\xc3\xbc","b":[1,2.5,null]}', 200),
+    "memoryview": ([("content-length", "3"), ("content-type", "application/x-thing")], b"bcd", 200),
+    "mutate": ([("content-length", "1"), ("x-multi", "1"), ("x-multi", "2"), ("x-single", "s")], b"h", 200),
+    "no-length-204": ([], b"", 204),
+    "no-length-304": ([], b"", 304),
+    "plain": ([("content-length", "2")], b"hi", 200),
+    "plain-text": ([("content-length", "2"), ("content-type", "text/plain; charset=utf-8")], b"\xc3\xbc", 200),
+    "redirect-abs": ([("x-r", "1"), ("content-length", "0"), ("location", "https://e.com/p%20q")], b"", 301),
+    "redirect-quoted": ([("content-length", "0"), ("location", "/a%20b/%C3%BC?x=1&y=%C3%A4#f")], b"", 307),
+    "set-dedups": ([("content-length", "1"), ("x-m", "3")], b"h", 200),
+    "text-charset-given": ([("content-length", "2"), ("content-type", "text/csv; Charset=latin-1")], b"hi", 200),
+    "text-csv": ([("content-length", "2"), ("content-type", "text/csv; charset=utf-8")], b"hi", 200),
+    "vary-del": ([("content-length", "1"), ("vary", "a, b")], b"h", 200),
+}
+
+NOW = re.compile(r"expires=\w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT; Max-Age=0")
+
+
+def normalised(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """delete_cookie's `expires` is the current time: replaced by a placeholder."""
+    return [(k, NOW.sub("expires=<now>; Max-Age=0", v)) for k, v in headers]
+
+
+def decoded(raw: list) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) if isinstance(k, bytes) else (k, v) for k, v in raw]
+
+
+@pytest.mark.parametrize("name", sorted(STARLETTE))
+def test_response_objects_match_starlette(name: str) -> None:
+    from fastcore import responses
+
+    r = cases_app.cases(responses)[name]
+    assert (normalised(r.raw_headers), bytes(r.body), r.status_code) == STARLETTE[name]
+
+
+def test_recorded_cases_are_starlette_s() -> None:
+    """The recorded expectations above are what the installed Starlette builds today."""
+    starlette = pytest.importorskip("starlette.responses")
+    live = {name: (normalised(decoded(r.raw_headers)), bytes(r.body), r.status_code)
+            for name, r in cases_app.cases(starlette).items()}
+    assert live == STARLETTE
+
+
+@pytest.mark.parametrize("name", sorted(set(STARLETTE) - {"no-length-204", "no-length-304"}))
+def test_response_headers_on_the_wire(responses_server: ServerProcess, name: str) -> None:
+    """What goes out is the raw header list in order, after `server` (and hyper's `date`); hyper
+    writes content-length itself, from the body, at the end."""
+    with responses_server.client() as c:
+        r = c.get(f"/case/{name}")
+    raw, body, status = STARLETTE[name]
+    assert r.status_code == status
+    assert r.content == body
+    sent = [(k.decode(), v.decode("latin-1")) for k, v in r.headers.raw if k.lower() not in (b"server", b"date")]
+    assert normalised([h for h in sent if h[0] != "content-length"]) == [h for h in raw if h[0] != "content-length"]
+    assert r.headers.get_list("content-length") == [str(len(body))]
+
+
+@pytest.mark.parametrize("name", ["no-length-204", "no-length-304"])
+def test_bodiless_statuses_on_the_wire(responses_server: ServerProcess, name: str) -> None:
+    with responses_server.client() as c:
+        r = c.get(f"/case/{name}")
+    assert r.status_code == STARLETTE[name][2]
+    assert r.content == b""
+    assert "content-length" not in r.headers and "content-type" not in r.headers
+
+
+def test_header_values_are_latin1(responses_server: ServerProcess) -> None:
+    with responses_server.client() as c:
+        r = c.get("/latin1")
+    assert (b"x-name", "café".encode("latin-1")) in r.headers.raw
+
+
+def test_invalid_header_value_is_a_500_not_a_broken_connection(responses_server: ServerProcess) -> None:
+    with responses_server.client() as c:
+        r = c.get("/bad-header")
+        assert r.status_code == 500
+        assert r.json() == {"detail": "Internal Server Error"}
+        assert c.get("/latin1").status_code == 200
+    assert "invalid value for header x-bad" in responses_server.log()
+
+
+def test_mutable_headers_api() -> None:
+    from fastcore.datastructures import MutableHeaders
+
+    raw = [("a", "1")]
+    h = MutableHeaders(raw=raw)
+    h["B"] = "2"
+    h.append("b", "3")
+    assert raw == [("a", "1"), ("b", "2"), ("b", "3")], "edits go to the list it wraps"
+    assert h["b"] == "2" and h.getlist("B") == ["2", "3"] and "B" in h and "c" not in h
+    assert len(h) == 3 and h.keys() == ["a", "b", "b"] and list(h) == ["a", "b", "b"]
+    del h["b"]
+    assert raw == [("a", "1")]
+    assert h.setdefault("a", "x") == "1" and h.setdefault("c", "x") == "x"
+    h |= {"a": "9"}
+    assert raw == [("a", "9"), ("c", "x")]
+    both = h | {"d": "4"}
+    assert both.raw == [("a", "9"), ("c", "x"), ("d", "4")] and raw == [("a", "9"), ("c", "x")]
+    assert MutableHeaders({"X-Y": "z"}).raw == [("x-y", "z")]
+    assert h == MutableHeaders(raw=[("c", "x"), ("a", "9")])
+    with pytest.raises(KeyError):
+        h["nope"]

@@ -179,16 +179,15 @@ class FastCore:
 
         return decorator
 
-    def _handle_error(self, exc: BaseException, raw: Any, *legacy: Any) -> Any:  # LEGACY until R lands
+    def _handle_error(self, exc: BaseException, raw: Any) -> Any:
         """Called by the core for every exception serving a request raises. Returns a response,
         or a coroutine (an `async def` handler) that the core drives to one."""
         handler, unhandled = self.handlers.lookup(exc)
         if unhandled:
-            method, path = (raw, legacy[0]) if legacy else (raw.method, raw.raw_path)
-            error_log.error("Exception in handler for %s %s", method, path, exc_info=exc)
+            error_log.error("Exception in handler for %s %s", raw.method, raw.raw_path, exc_info=exc)
             if self.exception_sink is not None:
                 self.exception_sink.append(exc)
-        return handler(None if legacy else Request(raw, self), exc)
+        return handler(Request(raw, self), exc)
 
     # -- lifespan ----------------------------------------------------------------------------
     def on_event(self, event_type: str) -> Callable[[F], F]:

@@ -1,16 +1,25 @@
-"""Responses a handler can return when a plain value is not enough.
+"""Responses a handler can return when a plain value is not enough, with Starlette's API.
 
     @app.get("/legacy")
     def legacy():
         return Response("<x/>", media_type="application/xml", headers={"x-kind": "legacy"})
 
-The Rust core reads three attributes: `status_code`, `body` (bytes) and `raw_headers`
-(a list of `(name, value)` pairs that already includes the content type).
+The Rust core reads `status_code`, `body` (bytes), `raw_headers` (a list of `(name, value)`
+str pairs that already includes the content type and length, as Starlette's `init_headers`
+sets them; `headers` is a case-insensitive `MutableHeaders` view over it) and `background`
+(run after the response has been sent).
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+import http.cookies
+import sys
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any, Literal, Mapping
+from urllib.parse import quote
 
+from .background import BackgroundTask
+from .datastructures import MutableHeaders
 
 # A plain dict, not functools.lru_cache: on 3.13t its reads take no lock, so worker threads do
 # not contend on it.
@@ -18,13 +27,14 @@ _content_types: dict[tuple[str | None, str], str | None] = {}
 
 
 def _content_type(media_type: str | None, charset: str) -> str | None:
+    """The content-type header for a media type: text types get the charset, as Starlette does."""
     key = (media_type, charset)
     try:
         return _content_types[key]
     except KeyError:
         pass
     value = media_type
-    if media_type is not None and media_type.startswith("text/") and "charset=" not in media_type:
+    if media_type is not None and media_type.startswith("text/") and "charset=" not in media_type.lower():
         value = f"{media_type}; charset={charset}"
     _content_types[key] = value
     return value
@@ -40,50 +50,136 @@ class Response:
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
+        background: BackgroundTask | None = None,
     ) -> None:
         self.status_code = status_code
         if media_type is not None:
             self.media_type = media_type
+        self.background = background
         self.body = self.render(content)
-        # Built with as little work as possible: a handler may create one per request.
-        content_type = _content_type(self.media_type, self.charset)
-        if not headers:
-            self.raw_headers = [("content-type", content_type)] if content_type else []
-            return
-        self.raw_headers = [(k.lower(), str(v)) for k, v in headers.items()]
-        if content_type and not any(k == "content-type" for k, _ in self.raw_headers):
-            self.raw_headers.append(("content-type", content_type))
+        self.init_headers(headers)
 
-    def render(self, content: Any) -> bytes:
+    def render(self, content: Any) -> bytes | memoryview:
         if type(content) is str:
             return content.encode(self.charset)
         if content is None:
             return b""
-        if isinstance(content, (bytes, bytearray, memoryview)):
+        if isinstance(content, memoryview):
+            return content.cast("B") if content.c_contiguous else content.tobytes()
+        if isinstance(content, bytes):
+            return content
+        if isinstance(content, bytearray):
             return bytes(content)
-        return str(content).encode(self.charset)
+        return content.encode(self.charset)  # type: ignore[no-any-return]
+
+    def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
+        """Builds `raw_headers` as Starlette does: the given headers (names lower-cased), then
+        content-length (unless given, or the status has no body) and content-type (unless
+        given; text types get the charset)."""
+        if headers is None:
+            raw: list[tuple[str, str]] = []
+            add_length = add_type = True
+        else:
+            raw = [(k.lower(), v) for k, v in headers.items()]
+            keys = [k for k, _ in raw]
+            add_length = "content-length" not in keys
+            add_type = "content-type" not in keys
+        body = getattr(self, "body", None)
+        status = self.status_code
+        if body is not None and add_length and not (status < 200 or status == 204 or status == 304):
+            raw.append(("content-length", str(len(body))))
+        if add_type:
+            content_type = _content_type(self.media_type, self.charset)
+            if content_type is not None:
+                raw.append(("content-type", content_type))
+        self.raw_headers = raw
 
     @property
-    def headers(self) -> dict[str, str]:
-        return dict(self.raw_headers)
+    def headers(self) -> MutableHeaders:
+        try:
+            return self._headers
+        except AttributeError:
+            self._headers = MutableHeaders(raw=self.raw_headers)
+            return self._headers
 
-    def set_cookie(self, key: str, value: str = "", *, max_age: int | None = None, path: str = "/",
-                   httponly: bool = False, samesite: str | None = "lax") -> None:
-        parts = [f"{key}={value}", f"Path={path}"]
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | None = None,
+        expires: datetime | str | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        """Adds a `set-cookie` header, formatted by `http.cookies` exactly as Starlette does."""
+        cookie: http.cookies.BaseCookie[str] = http.cookies.SimpleCookie()
+        cookie[key] = value
+        morsel = cookie[key]
         if max_age is not None:
-            parts.append(f"Max-Age={max_age}")
+            morsel["max-age"] = max_age  # type: ignore[assignment]
+        if expires is not None:
+            morsel["expires"] = (format_datetime(expires, usegmt=True) if isinstance(expires, datetime)
+                                 else expires)  # type: ignore[assignment]
+        if path is not None:
+            morsel["path"] = path
+        if domain is not None:
+            morsel["domain"] = domain
+        if secure:
+            morsel["secure"] = True  # type: ignore[assignment]
         if httponly:
-            parts.append("HttpOnly")
-        if samesite:
-            parts.append(f"SameSite={samesite}")
-        self.raw_headers.append(("set-cookie", "; ".join(parts)))
+            morsel["httponly"] = True  # type: ignore[assignment]
+        if samesite is not None:
+            assert samesite.lower() in ("strict", "lax", "none"), "samesite must be either 'strict', 'lax' or 'none'"
+            morsel["samesite"] = samesite
+        if partitioned:
+            if sys.version_info < (3, 14):
+                raise ValueError("Partitioned cookies are only supported in Python 3.14 and above.")
+            morsel["partitioned"] = True  # type: ignore[assignment]
+        self.raw_headers.append(("set-cookie", cookie.output(header="").strip()))
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: Literal["lax", "strict", "none"] | None = "lax",
+        partitioned: bool = False,
+    ) -> None:
+        self.set_cookie(key, max_age=0, expires=0, path=path, domain=domain, secure=secure, httponly=httponly,
+                        samesite=samesite, partitioned=partitioned)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code}, media_type={self.media_type!r})"
 
 
+class HTMLResponse(Response):
+    media_type = "text/html"
+
+
+class PlainTextResponse(Response):
+    media_type = "text/plain"
+
+
 class JSONResponse(Response):
+    """JSON encoded in Rust: compact, UTF-8 (not ASCII-escaped), NaN refused, as Starlette's."""
+
     media_type = "application/json"
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(content, status_code, headers, media_type, background)
 
     def render(self, content: Any) -> bytes:
         from ._core import encode_json
@@ -91,14 +187,13 @@ class JSONResponse(Response):
         return encode_json(content)
 
 
-class PlainTextResponse(Response):
-    media_type = "text/plain"
-
-
-class HTMLResponse(Response):
-    media_type = "text/html"
-
-
 class RedirectResponse(Response):
-    def __init__(self, url: str, status_code: int = 307, headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(None, status_code, {**(headers or {}), "location": url})
+    def __init__(
+        self,
+        url: Any,
+        status_code: int = 307,
+        headers: Mapping[str, str] | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        super().__init__(content=b"", status_code=status_code, headers=headers, background=background)
+        self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")

@@ -2,6 +2,7 @@
 //!
 //! Sync handlers run right here, on the worker that read the request: no thread hop, no pool.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -15,7 +16,7 @@ use pyo3::types::PyDict;
 
 use crate::dispatch::access_log::AccessLine;
 use crate::request::{self, BodyError, BodySlot, RawRequest, Source};
-use crate::response::{self, HttpResponse};
+use crate::response::{self, HttpResponse, RequestHead};
 use crate::routing::{Endpoint, Lookup, ParamValue, Params, Routes};
 use crate::runtime::{self, attach, Begun, Driver, Task};
 
@@ -44,7 +45,7 @@ async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -
     match prepare_body(&parts, body, cfg).await {
         Ok(body) => match dispatch(parts, body, cfg, peer) {
             Handled::Now(resp) => resp,
-            Handled::Suspended(pending) => pending.finish(cfg).await,
+            Handled::Suspended(pending) => pending.finish(cfg, peer).await,
         },
         Err(err) => rust_only(err.response()),
     }
@@ -66,23 +67,77 @@ async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Sou
     }
 }
 
-/// A response, or an async handler that suspended on its first step and must be driven on.
+/// A response, or a coroutine (a handler's, or an async error handler's) that suspended on
+/// its first step and must be driven on.
 enum Handled {
     Now(HttpResponse),
-    Suspended(Pending),
+    /// Boxed: only coroutines that suspend pay for moving it.
+    Suspended(Box<Pending>),
+}
+
+/// Whose result is being converted: a failure of the handler's goes to the error handler; a
+/// failure of the error handler's is a plain 500.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Handler,
+    ErrorHandler,
 }
 
 struct Pending {
     driver: Driver,
-    method: hyper::Method,
-    uri: hyper::Uri,
+    kept: Kept<'static>,
+    stage: Stage,
 }
 
 impl Pending {
-    async fn finish(self, cfg: &Config) -> HttpResponse {
-        let Pending { driver, method, uri } = self;
-        let result = driver.run().await;
-        Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), cfg, &method, &uri))
+    async fn finish(self: Box<Self>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+        let mut pending = self;
+        loop {
+            let Pending { driver, kept, stage } = *pending;
+            let result = driver.run().await;
+            match Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), kept, stage, cfg, peer)) {
+                Handled::Now(resp) => return resp,
+                Handled::Suspended(next) => pending = next,
+            }
+        }
+    }
+}
+
+/// The request while its handler runs: the converter reads its method and headers, and the
+/// error handler gets it as a `RawRequest`. Handlers that take only path parameters get no
+/// `RawRequest`; one is built from the parts kept here only if the error handler needs it.
+#[allow(clippy::large_enum_variant)] // on the stack; boxing the parts would cost every request
+enum Kept<'t> {
+    Parts { parts: Parts, body: Source, route: Cow<'t, str>, path_params: Option<Py<PyDict>> },
+    Raw(Py<RawRequest>),
+}
+
+impl Kept<'_> {
+    fn head(&self) -> RequestHead<'_> {
+        match self {
+            Kept::Parts { parts, .. } => RequestHead { method: parts.method.as_str(), headers: &parts.headers },
+            Kept::Raw(raw) => RequestHead { method: raw.get().method_str(), headers: raw.get().header_map() },
+        }
+    }
+
+    fn into_owned(self) -> Kept<'static> {
+        match self {
+            Kept::Parts { parts, body, route, path_params } => {
+                Kept::Parts { parts, body, route: Cow::Owned(route.into_owned()), path_params }
+            }
+            Kept::Raw(raw) => Kept::Raw(raw),
+        }
+    }
+
+    fn into_raw(self, py: Python<'_>, cfg: &Config, peer: SocketAddr) -> PyResult<Py<RawRequest>> {
+        match self {
+            Kept::Raw(raw) => Ok(raw),
+            Kept::Parts { parts, body, route, path_params } => {
+                let path_params = path_params.unwrap_or_else(|| PyDict::new(py).unbind());
+                let slot = BodySlot::new(body, cfg.max_body);
+                Py::new(py, RawRequest::new(parts, peer, slot, &route, path_params))
+            }
+        }
     }
 }
 
@@ -116,18 +171,22 @@ fn call(
     peer: SocketAddr,
 ) -> Handled {
     let func = ep.func.bind(py);
-    let method = parts.method.clone();
-    let uri = parts.uri.clone();
+    let mut kept = None;
     let invoke = || {
         if ep.takes_request {
-            params_dict(py, params).and_then(|pp| {
-                let raw = RawRequest::new(parts, peer, BodySlot::new(body, cfg.max_body), route, pp.unbind());
-                func.call1((Bound::new(py, raw)?,))
-            })
+            let pp = params_dict(py, params)?;
+            let raw = Py::new(py, RawRequest::new(parts, peer, BodySlot::new(body, cfg.max_body), route, pp.unbind()))?;
+            let result = func.call1((raw.bind(py),));
+            kept = Some(Kept::Raw(raw));
+            result
         } else if params.is_empty() {
+            kept = Some(Kept::Parts { parts, body, route: Cow::Borrowed(route), path_params: None });
             func.call0()
         } else {
-            params_dict(py, params).and_then(|kwargs| func.call((), Some(&kwargs)))
+            let kwargs = params_dict(py, params)?;
+            let result = func.call((), Some(&kwargs));
+            kept = Some(Kept::Parts { parts, body, route: Cow::Borrowed(route), path_params: Some(kwargs.unbind()) });
+            result
         }
     };
     // A sync handler runs in a fresh copy of the worker's context, so contextvars it sets
@@ -137,35 +196,79 @@ fn call(
     } else {
         runtime::copy_context(py).and_then(|ctx| runtime::run_in(ctx.bind(py), invoke)).and_then(|r| r)
     };
-    // An async handler returned a coroutine: take its first step right away, so a handler
-    // that never suspends costs one attach, like a sync one.
-    let result = match result {
+    // Only a failure to build the call's arguments (the path parameters' dict, the RawRequest)
+    // leaves nothing kept: the request was consumed on the way, so a plain 500 it is.
+    let Some(kept) = kept else {
+        if let Err(err) = result {
+            err.print(py);
+        }
+        return Handled::Now(response::internal_error());
+    };
+    match first_step(py, result) {
+        Started::Done(result) => respond(py, result, kept, Stage::Handler, cfg, peer),
+        Started::Suspended(driver) => Handled::Suspended(Box::new(Pending { driver, kept: kept.into_owned(), stage: Stage::Handler })),
+    }
+}
+
+/// What calling a handler (or error handler) came to after the first step of its coroutine.
+enum Started<'py> {
+    Done(PyResult<Bound<'py, PyAny>>),
+    Suspended(Driver),
+}
+
+/// If `result` is a coroutine, takes its first step right away, in this attach: a handler that
+/// never suspends then costs one attach, like a sync one.
+fn first_step<'py>(py: Python<'py>, result: PyResult<Bound<'py, PyAny>>) -> Started<'py> {
+    match result {
         // SAFETY: attached; a type check on a live object.
         Ok(obj) if unsafe { pyo3::ffi::PyCoro_CheckExact(obj.as_ptr()) } == 1 => {
             let task = match Task::new(py, obj.unbind(), None, None).and_then(|t| Bound::new(py, t)) {
                 Ok(task) => task,
-                Err(err) => return Handled::Now(handle_error(py, &cfg.routes, err, method.as_str(), uri.path())),
+                Err(err) => return Started::Done(Err(err)),
             };
             match runtime::begin(task) {
-                Begun::Done(result) => result.map(|v| v.into_bound(py)),
-                Begun::Suspended(driver) => return Handled::Suspended(Pending { driver, method, uri }),
+                Begun::Done(result) => Started::Done(result.map(|v| v.into_bound(py))),
+                Begun::Suspended(driver) => Started::Suspended(driver),
             }
         }
-        other => other,
-    };
-    Handled::Now(respond(py, result, cfg, &method, &uri))
+        other => Started::Done(other),
+    }
 }
 
+/// Converts a result into the response. A handler's exception (or a result that cannot be
+/// sent) goes to the app's error handler with the request, and what that returns (or the
+/// coroutine it returns, driven like a handler's) is converted in turn. If even that fails,
+/// the client still gets a plain 500 and the failure is printed.
 fn respond(
     py: Python<'_>,
     result: PyResult<Bound<'_, PyAny>>,
+    kept: Kept<'_>,
+    stage: Stage,
     cfg: &Config,
-    method: &hyper::Method,
-    uri: &hyper::Uri,
-) -> HttpResponse {
-    match result.and_then(|obj| response::from_python(&obj)) {
-        Ok(resp) => resp,
-        Err(err) => handle_error(py, &cfg.routes, err, method.as_str(), uri.path()),
+    peer: SocketAddr,
+) -> Handled {
+    let err = match result.and_then(|obj| response::from_python(&obj, &kept.head())) {
+        Ok(resp) => return Handled::Now(resp),
+        Err(err) => err,
+    };
+    if stage == Stage::ErrorHandler {
+        err.print(py);
+        return Handled::Now(response::internal_error());
+    }
+    let raw = match kept.into_raw(py, cfg, peer) {
+        Ok(raw) => raw,
+        Err(e) => {
+            err.print(py);
+            e.print(py);
+            return Handled::Now(response::internal_error());
+        }
+    };
+    let handled = cfg.routes.error_handler.bind(py).call1((err.into_value(py), raw.bind(py)));
+    match first_step(py, handled) {
+        Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, cfg, peer),
+        Started::Suspended(driver) => {
+            Handled::Suspended(Box::new(Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler }))
+        }
     }
 }
 
@@ -179,15 +282,4 @@ fn params_dict(py: Python<'_>, params: Params) -> PyResult<Bound<'_, PyDict>> {
         }
     }
     Ok(dict)
-}
-
-/// Hands the exception to the app's error handler (HTTPException, logging, custom handlers).
-/// If even that fails, the client still gets a plain 500 and the failure is printed.
-fn handle_error(py: Python<'_>, routes: &Routes, err: PyErr, method: &str, path: &str) -> HttpResponse {
-    let handled =
-        routes.error_handler.bind(py).call1((err.into_value(py), method, path)).and_then(|r| response::from_python(&r));
-    handled.unwrap_or_else(|e| {
-        e.print(py);
-        response::internal_error()
-    })
 }

@@ -47,6 +47,14 @@ impl RawRequest {
             path_params,
         }
     }
+
+    pub(crate) fn method_str(&self) -> &str {
+        &self.method
+    }
+
+    pub(crate) fn header_map(&self) -> &HeaderMap {
+        &self.headers
+    }
 }
 
 #[pymethods]

@@ -5,19 +5,19 @@
 //! here becomes a response; nothing in this module may bring a connection down.
 
 use bytes::Bytes;
-use http_body_util::Full;
 use hyper::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
-use hyper::StatusCode;
+use hyper::{HeaderMap, StatusCode};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyTuple};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
+use crate::response::background::AfterSend;
+use crate::response::body::Body;
 use crate::response::hooks;
 use crate::response::json::{write_str, Encoder};
 use crate::routing::{ConversionError, Converter};
 
-pub(crate) type Body = Full<Bytes>;
 pub(crate) type HttpResponse = hyper::Response<Body>;
 
 static SERVER_NAME: HeaderValue = HeaderValue::from_static("fastcore");
@@ -45,7 +45,7 @@ impl PanicProbe {
 }
 
 fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into<Bytes>) -> HttpResponse {
-    let mut resp = hyper::Response::new(Full::new(body.into()));
+    let mut resp = hyper::Response::new(Body::full(body));
     *resp.status_mut() = status;
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, content_type.clone());
@@ -99,9 +99,17 @@ pub(crate) fn bad_param(err: &ConversionError) -> HttpResponse {
     with_body(StatusCode::UNPROCESSABLE_ENTITY, &JSON, body)
 }
 
+/// What the converter may need to know of the request (a file response answers `Range` and
+/// `HEAD` itself).
+#[allow(dead_code)] // read by file responses (Range, HEAD), the next stage
+pub(crate) struct RequestHead<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) headers: &'a HeaderMap,
+}
+
 /// Converts what a handler returned. An `Err` means the value could not be sent (for example
 /// an unserialisable type); the caller reports it like any handler exception.
-pub(crate) fn from_python(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
+pub(crate) fn from_python(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyResult<HttpResponse> {
     let py = obj.py();
     let hooks = hooks::get();
     if let Ok(bytes) = obj.cast_exact::<PyBytes>() {
@@ -109,7 +117,7 @@ pub(crate) fn from_python(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
     }
     if let Some(h) = hooks {
         if obj.is_instance(h.response_type.bind(py))? {
-            return from_response_object(obj);
+            return from_response_object(obj, head);
         }
     }
     assert!(!obj.is_instance_of::<PanicProbe>(), "PanicProbe reached the response converter");
@@ -118,33 +126,70 @@ pub(crate) fn from_python(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
     Ok(with_body(StatusCode::OK, &JSON, body))
 }
 
-/// Reads a `fastcore.Response`: `status_code`, `body` (bytes) and `raw_headers`
-/// (a list of `(name, value)` str pairs, content-type included).
-fn from_response_object(obj: &Bound<'_, PyAny>) -> PyResult<HttpResponse> {
+/// Reads a `fastcore.Response`: `status_code`, `body` (bytes), `raw_headers` (a list of
+/// `(name, value)` pairs, str or bytes) and `background`.
+fn from_response_object(obj: &Bound<'_, PyAny>, _head: &RequestHead<'_>) -> PyResult<HttpResponse> {
     let py = obj.py();
     let status: u16 = obj.getattr(intern!(py, "status_code"))?.extract()?;
     let status =
         StatusCode::from_u16(status).map_err(|_| PyTypeError::new_err(format!("invalid HTTP status code {status}")))?;
     let body_obj = obj.getattr(intern!(py, "body"))?;
-    let body = body_obj.cast::<PyBytes>().map_err(|_| PyTypeError::new_err("Response.body must be bytes"))?;
-    let mut resp = hyper::Response::new(Full::new(Bytes::copy_from_slice(body.as_bytes())));
+    let body = if let Ok(b) = body_obj.cast::<PyBytes>() {
+        Body::full(Bytes::copy_from_slice(b.as_bytes()))
+    } else {
+        // A memoryview or bytearray (Starlette's `render` may return a memoryview).
+        let b = py
+            .get_type::<PyBytes>()
+            .call1((&body_obj,))
+            .map_err(|_| PyTypeError::new_err("Response.body must be bytes, bytearray or memoryview"))?;
+        Body::full(Bytes::copy_from_slice(b.cast::<PyBytes>()?.as_bytes()))
+    };
+    let mut resp = hyper::Response::new(body);
     *resp.status_mut() = status;
-    let headers = resp.headers_mut();
-    headers.insert(SERVER, SERVER_NAME.clone());
-    let raw = obj.getattr(intern!(py, "raw_headers"))?;
-    for pair in raw.cast::<PyList>()?.iter() {
-        let pair = pair.cast_into::<PyTuple>()?;
-        let name: String = pair.get_item(0)?.extract()?;
-        let value: String = pair.get_item(1)?.extract()?;
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|_| PyTypeError::new_err(format!("invalid header name {name:?}")))?;
-        // hyper computes the length from the body; a second, possibly wrong, one must not leak out.
-        if name == CONTENT_LENGTH {
-            continue;
-        }
-        let value = HeaderValue::from_str(&value)
-            .map_err(|_| PyTypeError::new_err(format!("invalid value for header {name}")))?;
-        headers.append(name, value);
+    copy_headers(&obj.getattr(intern!(py, "raw_headers"))?, resp.headers_mut(), true)?;
+    if let Some(background) = obj.getattr_opt(intern!(py, "background"))?.filter(|b| !b.is_none()) {
+        resp.body_mut().set_after(AfterSend::new(background.unbind()));
     }
     Ok(resp)
+}
+
+/// Copies `raw_headers` into `headers`, after fastcore's `server` header. With `skip_length`,
+/// a `content-length` is left out: hyper computes it from a whole body, and a second, possibly
+/// wrong, one must not leak out.
+fn copy_headers(raw: &Bound<'_, PyAny>, headers: &mut HeaderMap, skip_length: bool) -> PyResult<()> {
+    headers.insert(SERVER, SERVER_NAME.clone());
+    for pair in raw.cast::<PyList>()?.iter() {
+        let pair = pair.cast_into::<PyTuple>()?;
+        let (name, value) = (pair.get_item(0)?, pair.get_item(1)?);
+        let name = latin1(&name, |b| HeaderName::from_bytes(b).ok())?
+            .ok_or_else(|| PyTypeError::new_err(format!("invalid header name {name}")))?;
+        if skip_length && name == CONTENT_LENGTH {
+            continue;
+        }
+        let value = latin1(&value, |b| HeaderValue::from_bytes(b).ok())?
+            .ok_or_else(|| PyTypeError::new_err(format!("invalid value for header {name}")))?;
+        headers.append(name, value);
+    }
+    Ok(())
+}
+
+/// Hands `f` a header name or value as bytes: a str encoded as latin-1 (as Starlette encodes
+/// headers), or bytes as they are.
+fn latin1<R>(obj: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) -> PyResult<R> {
+    if let Ok(s) = obj.cast::<PyString>() {
+        let s = s.to_str()?;
+        if s.is_ascii() {
+            return Ok(f(s.as_bytes()));
+        }
+        let bytes = s
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| PyTypeError::new_err(format!("header {s:?} cannot be encoded as latin-1")))?;
+        return Ok(f(&bytes));
+    }
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(f(b.as_bytes()));
+    }
+    Err(PyTypeError::new_err("header names and values must be str or bytes"))
 }

@@ -1,5 +1,7 @@
 //! What goes back: handler results and failures turned into HTTP responses.
 //!
+//! - `body`: the body hyper writes (a whole buffer, ...) and when the background task starts;
+//! - `background`: `Response.background`, run on the worker's stepper once the response is over;
 //! - `convert`: return values (JSON-able, bytes, `fastcore.Response`) and fastcore's own error
 //!   responses (404, 405, 422, 500) as hyper responses;
 //! - `json`: Python values to JSON bytes, with the registered fallback for other types;
@@ -8,11 +10,15 @@
 
 use pyo3::prelude::*;
 
+mod background;
+mod body;
 mod convert;
 mod hooks;
 mod json;
 
-pub(crate) use convert::{bad_param, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse};
+pub(crate) use convert::{
+    bad_param, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse, RequestHead,
+};
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hooks::configure, m)?)?;

@@ -24,7 +24,8 @@ pub(crate) struct Endpoint {
 
 pub(crate) struct Routes {
     pub(crate) table: ArcSwap<Router<Endpoint>>,
-    /// `error_handler(exc, method, path) -> Response`, called for every handler exception.
+    /// `error_handler(exc, raw_request) -> Response | coroutine`, called for every handler
+    /// exception (and for results that cannot be sent); a coroutine is driven like a handler's.
     pub(crate) error_handler: Py<PyAny>,
     writer: Mutex<()>,
 }

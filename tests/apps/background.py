@@ -1,0 +1,100 @@
+"""Response.background and fastcore.background (tests/test_background.py): tasks that sleep and
+then record their name, so a later request can tell whether (and when) they ran."""
+import logging
+import threading
+import time
+
+import fastcore
+from fastcore import Response
+from fastcore.background import BackgroundTask, BackgroundTasks
+
+app = fastcore.FastCore()
+finished: dict[str, float] = {}
+order: dict[str, list[str]] = {}
+lock = threading.Lock()
+
+
+def record_sync(name: str, delay: float = 0.0) -> None:
+    time.sleep(delay)
+    with lock:
+        finished[name] = time.time()
+
+
+async def record_async(name: str, delay: float = 0.0) -> None:
+    await fastcore.sleep(delay)
+    finished[name] = time.time()
+
+
+def append_sync(key: str, item: str) -> None:
+    time.sleep(0.01)
+    with lock:
+        order.setdefault(key, []).append(item)
+
+
+async def append_async(key: str, item: str) -> None:
+    await fastcore.sleep(0.01)
+    order.setdefault(key, []).append(item)
+
+
+def fail_sync(name: str) -> None:
+    raise RuntimeError(f"sync background failure {name}")
+
+
+async def fail_async(name: str) -> None:
+    await fastcore.sleep(0)
+    raise RuntimeError(f"async background failure {name}")
+
+
+@app.get("/seen/{name}")
+def seen(name: str):
+    return {"finished": finished.get(name), "now": time.time()}
+
+
+@app.get("/order/{key}")
+def get_order(key: str):
+    return order.get(key, [])
+
+
+@app.get("/sync-handler/{kind}/{name}")
+def sync_handler(kind: str, name: str):
+    func = record_sync if kind == "sync" else record_async
+    return Response("sent", background=BackgroundTask(func, name, delay=0.5))
+
+
+@app.get("/async-handler/{kind}/{name}")
+async def async_handler(kind: str, name: str):
+    await fastcore.sleep(0)
+    func = record_sync if kind == "sync" else record_async
+    return Response("sent", background=BackgroundTask(func, name, delay=0.5))
+
+
+@app.get("/ordered/{key}")
+async def ordered(key: str):
+    tasks = BackgroundTasks()
+    for i in range(6):
+        tasks.add_task(append_sync if i % 2 else append_async, key, str(i))
+    return Response("sent", background=tasks)
+
+
+@app.get("/fail/{kind}/{name}")
+def fail(kind: str, name: str):
+    return Response("sent", background=BackgroundTask(fail_sync if kind == "sync" else fail_async, name))
+
+
+@app.get("/blocking/{name}")
+def blocking(name: str):
+    """A sync task sleeping 1 s runs in the thread pool: the worker keeps serving meanwhile."""
+    return Response("sent", background=BackgroundTask(record_sync, name, delay=1.0))
+
+
+@app.get("/big/{name}")
+def big(name: str):
+    return Response(b"x" * (64 << 20), background=BackgroundTask(record_async, name))
+
+
+@app.get("/error-response/{name}")
+def error_response(name: str):
+    raise fastcore.HTTPException(404, "gone")
+
+
+logging.getLogger("fastcore.error").setLevel(logging.INFO)

@@ -1,0 +1,87 @@
+"""Response.background and fastcore.background (python/fastcore/background.py,
+src/response/background.rs): tasks run after the response has been sent, on the worker, for
+sync and async handlers; a failing task is logged and the server carries on."""
+from __future__ import annotations
+
+import socket
+import time
+
+import httpx
+import pytest
+
+from .conftest import ServerFactory, ServerProcess, wait_until
+
+
+@pytest.fixture(scope="module")
+def bg(tmp_path_factory: pytest.TempPathFactory):
+    factory = ServerFactory(tmp_path_factory.mktemp("background"))
+    srv = factory("background", "--threads", "1")
+    try:
+        yield srv
+    finally:
+        problems = factory.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def client(bg: ServerProcess):
+    with bg.client() as c:
+        yield c
+
+
+def finished(client: httpx.Client, name: str) -> float | None:
+    return client.get(f"/seen/{name}").json()["finished"]
+
+
+@pytest.mark.parametrize("handler", ["sync-handler", "async-handler"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_task_runs_after_the_response(client: httpx.Client, handler: str, kind: str) -> None:
+    """The task sleeps 0.5 s, then records: the response arrives first, the record later."""
+    name = f"{handler}-{kind}"
+    start = time.monotonic()
+    r = client.get(f"/{handler}/{kind}/{name}")
+    elapsed = time.monotonic() - start
+    assert r.status_code == 200 and r.text == "sent"
+    assert elapsed < 0.4, f"the response waited for the background task ({elapsed:.2f}s)"
+    assert finished(client, name) is None, "the task finished before the response was read"
+    done_at = wait_until(lambda: finished(client, name), 10, f"background task {name}")
+    assert done_at - time.time() < 1
+
+
+def test_tasks_run_in_order(client: httpx.Client) -> None:
+    assert client.get("/ordered/k").text == "sent"
+    wait_until(lambda: len(client.get("/order/k").json()) == 6, 10, "six background tasks")
+    assert client.get("/order/k").json() == ["0", "1", "2", "3", "4", "5"]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_failing_task_is_logged_and_the_server_carries_on(client: httpx.Client, bg: ServerProcess,
+                                                          kind: str) -> None:
+    r = client.get(f"/fail/{kind}/f-{kind}")
+    assert r.status_code == 200 and r.text == "sent"
+    log = bg.wait_for_log(f"{kind} background failure f-{kind}")
+    assert "Exception in background task" in log and "Traceback" in log
+    assert client.get("/seen/x").status_code == 200
+    r = client.get("/async-handler/async/after-failure")
+    assert r.status_code == 200
+    wait_until(lambda: finished(client, "after-failure"), 10, "a task after a failing one")
+
+
+def test_sync_task_does_not_block_the_worker(client: httpx.Client) -> None:
+    """One worker thread; the sync task sleeps 1 s in the thread pool meanwhile."""
+    assert client.get("/blocking/blocker").text == "sent"
+    start = time.monotonic()
+    assert finished(client, "blocker") is None
+    assert time.monotonic() - start < 0.5
+    wait_until(lambda: finished(client, "blocker"), 10, "the blocking task")
+
+
+def test_task_runs_when_the_client_goes_away(bg: ServerProcess, client: httpx.Client) -> None:
+    """A 64 MiB body the client stops reading after the head: the task still runs. (Like
+    uvicorn's, a whole body counts as sent once it is handed to the connection's writer, so the
+    task may start while the kernel still holds part of it.)"""
+    with socket.create_connection((bg.host, bg.port)) as s:
+        s.sendall(b"GET /big/gone HTTP/1.1\r\nhost: x\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+    wait_until(lambda: finished(client, "gone"), 10, "the task of an abandoned response")
+    assert client.get("/seen/x").status_code == 200
