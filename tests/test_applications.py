@@ -15,6 +15,12 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     yield from serve_pair(ServerFactory(tmp_path_factory.mktemp("application")), "application", "--threads", "2")
 
 
+@pytest.fixture(scope="module")
+def custom(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from serve_pair(ServerFactory(tmp_path_factory.mktemp("custom")), "application", "--threads", "1",
+                          attr="custom")
+
+
 def test_router_prefixes_and_include_prefix(app: Pair) -> None:
     assert app.get("/items/3").json() == {"item_id": 3}
     assert app.get("/admin/urls").json() == {"item": "/items/7"}
@@ -57,3 +63,13 @@ def test_unhandled_exception_is_plain_text_500(app: Pair) -> None:
 
 def test_lifespan_state_and_startup_event(app: Pair) -> None:
     assert app.get("/admin/state").json() == {"greeting": "hello from lifespan", "started": True}
+
+
+def test_apps_own_handlers_answer_the_routers_own_errors(custom: Pair) -> None:
+    r = custom.get("/nowhere")
+    assert (r.status_code, r.json()) == (404, {"nothing at": "/nowhere"})
+    r = custom.check("DELETE", "/items/1")
+    assert (r.status_code, r.text, r.headers["allow"]) == (405, "405: Method Not Allowed", "GET, HEAD")
+    r = custom.get("/items/one")
+    assert (r.status_code, r.json()) == (422, {"errors": [["path", "item_id"]]})
+    assert custom.get("/items/1").json() == {"item_id": 1}

@@ -20,6 +20,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 from ._core import Router
 from .datastructures import State
 from .exception_handlers import ExceptionHandlers
+from .exceptions import RequestValidationError, StarletteHTTPException
 from .lifespan import Lifespan
 from .requests import Request
 from .responses import JSONResponse, Response
@@ -100,6 +101,7 @@ class FastCore:
         self.handlers = ExceptionHandlers(exception_handlers)
         self.openapi_schema: dict[str, Any] | None = None
         self.core = Router(self._handle_error)
+        self._route_errors_to_python()
         self.router = _AppRouter(
             self,
             self.core,
@@ -171,6 +173,21 @@ class FastCore:
     def add_exception_handler(self, exc_class_or_status_code: int | type[BaseException],
                               handler: Callable[..., Any]) -> None:
         self.handlers.add(exc_class_or_status_code, handler)
+        self._route_errors_to_python()
+
+    def _route_errors_to_python(self) -> None:
+        """The core answers 404, 405 and path-parameter 422s itself, FastAPI's way, unless the
+        app has its own handler for them: then they take the Python path, like FastAPI's."""
+        self.core.set_route_error(self._route_error if self.handlers.overrides_routing_errors() else None)
+
+    def _route_error(self, raw: Any, status: int, detail: Any) -> Any:
+        if status == 422:
+            exc: BaseException = RequestValidationError(detail)
+        elif status == 405:
+            exc = StarletteHTTPException(405, headers={"Allow": detail})
+        else:
+            exc = StarletteHTTPException(status)
+        return self._handle_error(exc, raw)
 
     def exception_handler(self, exc_class_or_status_code: int | type[BaseException]) -> Callable[[F], F]:
         def decorator(func: F) -> F:

@@ -15,8 +15,10 @@ import http
 from typing import Any, Mapping, Sequence
 
 
-class HTTPException(Exception):
-    """Becomes a response with `status_code` and the JSON body `{"detail": detail}`."""
+class StarletteHTTPException(Exception):
+    """An HTTP error response: `status_code` and the JSON body `{"detail": detail}`. The router
+    raises this one for its own 404 and 405 (so, as in FastAPI, a handler registered for it sees
+    those too, and one registered for `HTTPException` does not)."""
 
     def __init__(self, status_code: int, detail: Any = None, headers: Mapping[str, str] | None = None) -> None:
         if detail is None:
@@ -33,8 +35,8 @@ class HTTPException(Exception):
         return f"{type(self).__name__}(status_code={self.status_code!r}, detail={self.detail!r})"
 
 
-# What FastAPI code imports as `starlette.exceptions.HTTPException`: fastcore has one class.
-StarletteHTTPException = HTTPException
+class HTTPException(StarletteHTTPException):
+    """What handlers raise: `raise HTTPException(status_code=404, detail="Item not found")`."""
 
 
 class WebSocketException(Exception):

@@ -79,13 +79,18 @@ pub(crate) fn internal_error() -> HttpResponse {
     with_body(StatusCode::INTERNAL_SERVER_ERROR, &PLAIN_TEXT, "Internal Server Error")
 }
 
-/// The 422 FastAPI sends when a path parameter does not parse as its declared type.
-pub(crate) fn bad_param(err: &ConversionError) -> HttpResponse {
-    let (kind, msg) = match err.converter {
+/// Pydantic's error type and message for a path parameter that did not convert.
+pub(crate) fn bad_param_error(err: &ConversionError) -> (&'static str, &'static str) {
+    match err.converter {
         Converter::Int => ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
         Converter::Float => ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
         Converter::Str | Converter::Path => ("string_type", "Input should be a valid string"),
-    };
+    }
+}
+
+/// The 422 FastAPI sends when a path parameter does not parse as its declared type.
+pub(crate) fn bad_param(err: &ConversionError) -> HttpResponse {
+    let (kind, msg) = bad_param_error(err);
     let mut body = Vec::with_capacity(160);
     body.extend_from_slice(b"{\"detail\":[{\"type\":");
     write_str(kind, &mut body);

@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.exceptions import StarletteHTTPException  # FastAPI's own re-export of Starlette's
 
 events: list[str] = []
 
@@ -93,3 +94,30 @@ def urls(request: Request):
 
 app.include_router(items)
 app.include_router(admin, prefix="/admin", tags=["admin"])
+
+
+# A second app: its own 404 handler and a (Starlette) HTTPException override reach the router's
+# own answers too (route not found, method not allowed, a path parameter that does not convert).
+custom = FastAPI()
+
+
+@custom.exception_handler(404)
+async def not_found(request: Request, exc: HTTPException):
+    return JSONResponse({"nothing at": request.url.path}, status_code=404)
+
+
+@custom.exception_handler(StarletteHTTPException)
+def http_error_as_text(request: Request, exc: StarletteHTTPException):
+    return PlainTextResponse(f"{exc.status_code}: {exc.detail}", status_code=exc.status_code,
+                             headers=exc.headers)
+
+
+@custom.exception_handler(RequestValidationError)
+def validation_listing(request: Request, exc: RequestValidationError):
+    return JSONResponse({"errors": [e["loc"] for e in exc.errors()]}, status_code=422)
+
+
+@custom.get("/items/{item_id}")
+def custom_item(item_id: int):
+    return {"item_id": item_id}
+
