@@ -64,7 +64,7 @@ def test_exception_is_500_with_traceback_in_log_only(faults: httpx.Client, fault
     m = marker()
     r = faults.get(path.format(m=m))
     assert r.status_code == 500
-    assert r.headers["content-type"] == "application/json"
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
     assert r.text == INTERNAL_ERROR
     assert m not in r.text and "Traceback" not in r.text
     entry = wait_for_entry(faults_server, f"Exception in handler for {method_path.format(m=m)}", exc_line.format(m=m))
