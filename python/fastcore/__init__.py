@@ -14,6 +14,9 @@ from .applications import FastAPI, FastCore
 from .concurrency import Event, Lock, Queue, Semaphore, Task, gather, sleep, spawn, timeout, to_thread, wait_for
 from .encoders import jsonable
 from .exceptions import HTTPException, RequestValidationError, WebSocketException
+from .background import BackgroundTasks
+from .param_functions import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
+from .datastructures import UploadFile
 from .requests import Request
 from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from .routing import APIRouter
@@ -27,7 +30,18 @@ __all__ = [
     "APIRouter",
     "WebSocketException",
     "status",
+    "BackgroundTasks",
+    "Body",
+    "Cookie",
+    "Depends",
+    "File",
+    "Form",
+    "Header",
+    "Path",
+    "Query",
+    "Security",
     "Event",
+    "UploadFile",
     "Lock",
     "Queue",
     "Semaphore",

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import inspect
 import re
-import typing
 from enum import Enum
 from typing import Any, Callable, Sequence, TypeVar
 
-from .exceptions import FastAPIError
 from .handler import compile_endpoint
 from .responses import JSONResponse, Response
 
@@ -77,29 +75,6 @@ def generate_unique_id(route: "APIRoute") -> str:
     return f"{re.sub(r'[^0-9a-zA-Z_]', '_', route.name + route.path_format)}_{sorted(route.methods)[0].lower()}"
 
 
-def response_model_from(endpoint: Callable[..., Any], response_model: Any) -> Any:
-    """FastAPI's rule: a response model left at its default is the return annotation, unless
-    that is a Response class (the handler builds its own response) or absent."""
-    if not isinstance(response_model, DefaultPlaceholder):
-        return response_model
-    try:
-        annotation = typing.get_type_hints(endpoint).get("return")
-    except Exception:  # an unresolvable forward reference: FastAPI ignores it too
-        return None
-    if annotation is None or annotation is type(None):
-        return None
-    if inspect.isclass(annotation) and issubclass(annotation, Response):
-        return None
-    origin_args = typing.get_args(annotation)
-    if any(inspect.isclass(a) and issubclass(a, Response) for a in origin_args):
-        raise FastAPIError(
-            f"Invalid args for response field! Hint: check that {annotation} is a valid Pydantic field type. "
-            "If you are using a return type annotation that is not a valid Pydantic field (e.g. Union[Response, "
-            "dict, None]) you can disable generating the response model from the type annotation with the path "
-            "operation decorator parameter response_model=None.")
-    return annotation
-
-
 class APIRoute:
     """One route as declared: the endpoint and every option FastAPI's `APIRoute` takes. Plain
     data, read by the app (to compile it) and, later, by OpenAPI."""
@@ -139,7 +114,7 @@ class APIRoute:
         self.endpoint = endpoint
         self.name = name if name is not None else getattr(endpoint, "__name__", type(endpoint).__name__)
         self.methods = {m.upper() for m in (methods or ("GET",))}
-        self.response_model = response_model_from(endpoint, response_model)
+        self.response_model = response_model  # a default: the return annotation (handler.py decides)
         self.status_code = status_code
         self.tags = list(tags or [])
         self.dependencies = list(dependencies or [])
@@ -173,7 +148,7 @@ class APIRoute:
             self.path,
             response_model=self.response_model,
             status_code=self.status_code,
-            response_class=_pick(self.response_class),
+            response_class=self.response_class,
             dependencies=self.dependencies,
             response_model_include=self.response_model_include,
             response_model_exclude=self.response_model_exclude,
