@@ -150,11 +150,12 @@ class Finisher:
 
 def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
     solve = solver.solve
+    app = solver.provider
     wants_body = plan.wants_body
     is_form = plan.body_is_form
 
     def endpoint(raw: Any) -> Any:
-        state = State(raw)
+        state = State(raw, app)
         if wants_body:
             state.body = _parse_form(raw) if is_form else parse_json_body(raw.body, _content_type(raw))
         try:
@@ -173,12 +174,13 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
 
 def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
     solve = solver.solve
+    app = solver.provider
     wants_body = plan.wants_body
     is_form = plan.body_is_form
     is_async = plan.is_async
 
     async def endpoint(raw: Any) -> Any:
-        state = State(raw)
+        state = State(raw, app)
         if wants_body:
             if is_form:
                 state.body = await _read_form(raw)
