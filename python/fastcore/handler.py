@@ -152,11 +152,12 @@ class Finisher:
 
 def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
     solve = solver.solve
+    app = solver.provider
     wants_body = plan.wants_body
     is_form = plan.body_is_form
 
     def endpoint(raw: Any) -> Any:
-        state = State(raw)
+        state = State(raw, app)
         if wants_body:
             if is_form:
                 state.body = _parse_form(raw)
@@ -179,12 +180,13 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
 
 def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
     solve = solver.solve
+    app = solver.provider
     wants_body = plan.wants_body
     is_form = plan.body_is_form
     is_async = plan.is_async
 
     async def endpoint(raw: Any) -> Any:
-        state = State(raw)
+        state = State(raw, app)
         if wants_body:
             if is_form:
                 state.body = await _read_form(raw)

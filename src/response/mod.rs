@@ -17,7 +17,7 @@ mod hooks;
 mod json;
 
 pub(crate) use convert::{
-    bad_param, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse, RequestHead,
+    bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse, RequestHead,
 };
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

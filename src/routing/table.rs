@@ -3,6 +3,7 @@
 //! The table is immutable once published; `add` copies it, changes the copy and swaps it in
 //! with `ArcSwap`, so workers read routes with no lock and see a change on their next request.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -27,7 +28,25 @@ pub(crate) struct Routes {
     /// `error_handler(exc, raw_request) -> Response | coroutine`, called for every handler
     /// exception (and for results that cannot be sent); a coroutine is driven like a handler's.
     pub(crate) error_handler: Py<PyAny>,
+    /// `route_error(raw_request, status, detail)`, set while the app has its own handler for
+    /// what the router answers itself (404, 405, a path parameter's 422); None: Rust answers.
+    route_error: Mutex<Option<Py<PyAny>>>,
+    has_route_error: AtomicBool,
     writer: Mutex<()>,
+}
+
+impl Routes {
+    pub(crate) fn has_route_error(&self) -> bool {
+        self.has_route_error.load(Ordering::Acquire)
+    }
+
+    /// The app's hook for the router's own errors, if it set one. One atomic load when unset.
+    pub(crate) fn route_error(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        if !self.has_route_error.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&self.route_error).as_ref().map(|hook| hook.clone_ref(py))
+    }
 }
 
 #[pyclass(frozen, module = "fastcore._core", name = "Router")]
@@ -39,7 +58,13 @@ pub(crate) struct PyRouter {
 impl PyRouter {
     #[new]
     fn new(error_handler: Py<PyAny>) -> Self {
-        let routes = Routes { table: ArcSwap::from_pointee(Router::default()), error_handler, writer: Mutex::new(()) };
+        let routes = Routes {
+            table: ArcSwap::from_pointee(Router::default()),
+            error_handler,
+            route_error: Mutex::new(None),
+            has_route_error: AtomicBool::new(false),
+            writer: Mutex::new(()),
+        };
         Self { routes: Arc::new(routes) }
     }
 
@@ -64,6 +89,15 @@ impl PyRouter {
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.routes.table.store(Arc::new(table));
         Ok(())
+    }
+
+    /// Sends 404s, 405s and path-parameter 422s to `hook(raw_request, status, detail)` instead
+    /// of answering them in Rust (`detail`: the `Allow` value for 405, the error list for 422);
+    /// None turns that off again.
+    fn set_route_error(&self, hook: Option<Py<PyAny>>) {
+        let set = hook.is_some();
+        *lock(&self.routes.route_error) = hook;
+        self.routes.has_route_error.store(set, Ordering::Release);
     }
 
     fn __len__(&self) -> usize {

@@ -38,11 +38,12 @@ _IMMUTABLE = (type(None), str, int, float, bool, bytes, tuple, frozenset)
 class State:
     """One request's solving state: lazily decoded sources and what dependencies share."""
 
-    __slots__ = ("raw", "body", "request", "response", "background", "cache", "stack", "fstack",
+    __slots__ = ("raw", "app", "body", "request", "response", "background", "cache", "stack", "fstack",
                  "_query", "_headers", "_cookies")
 
-    def __init__(self, raw: Any) -> None:
+    def __init__(self, raw: Any, app: Any = None) -> None:
         self.raw = raw
+        self.app = app  # the app serving the request (request.app, request.state)
         self.body: Any = NOTHING
         self.request: Request | None = None
         self.response: Response | None = None
@@ -77,7 +78,7 @@ class State:
 
     def get_request(self) -> Request:
         if self.request is None:
-            self.request = Request(self.raw)
+            self.request = Request(self.raw, self.app)
         return self.request
 
     def get_response(self) -> Response:
