@@ -52,6 +52,7 @@ def analyze(func: Callable[..., Any], path: str, dependencies: Sequence[params.D
                             scope=depends.scope, path_names=declared)
         dependant.dependencies.insert(0, sub)
     tree = dependant.walk()
+    awaited = [d for d in tree if d.kind == "asyncgen" or (d.kind == "async" and not _never_suspends(d.call))]
     plan_probe = EndpointPlan(path, path, dependant, (), False, False, False, False)
     if not plan_probe.path_only:
         # Solved in Python anyway: validate there too, so a bad path value is reported with
@@ -69,7 +70,7 @@ def analyze(func: Callable[..., Any], path: str, dependencies: Sequence[params.D
         path=path, router_path=router_path, dependant=dependant, body_params=body,
         embed_body_fields=_should_embed(body),
         is_async=dependant.kind == "async",
-        needs_async=any(d.kind in ("async", "asyncgen") for d in tree),
+        needs_async=bool(awaited),
         has_exits=any(d.kind in ("gen", "asyncgen") for d in tree))
 
 
@@ -300,6 +301,15 @@ def _typed_parameters(call: Callable[..., Any]) -> list[tuple[str, inspect.Param
     except NameError:
         sig = inspect.signature(target)
     return [(n, p) for n, p in sig.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _never_suspends(call: Any) -> bool:
+    """fastcore's own security schemes are `async def` (as FastAPI's, for code that awaits
+    them) but await nothing: a plan they are the only async part of still runs without a loop
+    (`solve.run_sync` drives their coroutines to the end). A subclass's own `__call__` does not
+    count."""
+    method = getattr(type(call), "__call__", None)
+    return isinstance(call, SecurityBase) and getattr(method, "__module__", "").startswith("fastcore.security.")
 
 
 def _unwrap(call: Any) -> Any:
