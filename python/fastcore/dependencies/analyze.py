@@ -226,6 +226,7 @@ def _add_field(dep: Dependant, name: str, annotation: Any, ann: Any, fi: FieldIn
         dep.body_params.append(field)
         return
     field.source = fi.in_.value  # type: ignore[attr-defined]
+    field.key = alias.lower() if field.source == "header" else alias
     if field.source == "query":
         assert is_scalar(annotation) or _scalar_sequence(annotation), (
             f"Query parameter {name!r} must be one of the supported types")

@@ -39,6 +39,9 @@ class ParamField:
     nullable_model: bool = False
     reads_bytes: bool = False
 
+    def __post_init__(self) -> None:
+        self.key = self.alias.lower() if self.source == "header" else self.alias  # the lookup key
+
     def default(self) -> Any:
         return self.field_info.get_default(call_default_factory=True)
 

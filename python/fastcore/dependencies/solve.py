@@ -6,8 +6,9 @@ dependency is called, or its cached result reused; then the dependant's path, qu
 cookie and body parameters are validated with their pydantic adapters. Errors are collected
 in FastAPI's order and raised together as one `RequestValidationError`.
 
-`solve` is a coroutine; for a plan with nothing to await (`plan.needs_async` false) it never
-suspends, and `run_sync` drives it to the end in one `send`, so sync routes pay no event loop.
+`solve` is a coroutine; a plan with nothing to await (`plan.needs_async` false) uses
+`solve_sync`, the same walk as plain calls (an `async def` that never suspends, such as
+fastcore's security schemes, is driven to its end by `run_sync`), so sync routes pay no loop.
 Generator dependencies enter the request's `AsyncExitStack` (`state.stack`), whose exits the
 handler runs once the response is done (or with the handler's exception).
 """
@@ -174,7 +175,46 @@ class Solver:
                 values[dep.name] = result
             if key not in state.cache:
                 state.cache[key] = result
+        return self._own(node, state, values, errors)
+
+    def solve_sync(self, state: State) -> dict[str, Any]:
+        """`solve` for plans with nothing to await, as plain calls (no coroutine per level)."""
+        errors: list[dict[str, Any]] = []
+        overrides = getattr(self.provider, "dependency_overrides", None) if self.provider is not None else None
+        values = self._solve_sync(self.root, state, errors, overrides or None)
+        if errors:
+            exc = RequestValidationError(jsonable_encoder(errors))
+            exc.body = None if state.body is NOTHING else state.body  # type: ignore[attr-defined]
+            raise exc
+        return values
+
+    def _solve_sync(self, node: _Node, state: State, errors: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
         before = len(errors)
+        for sub in node.subs:
+            use = sub
+            if overrides is not None and sub.dep.call in overrides:
+                use = self._override(sub, overrides[sub.dep.call])
+            sub_values = self._solve_sync(use, state, errors, overrides)
+            if len(errors) != before:
+                before = len(errors)
+                continue
+            dep = sub.dep
+            key = dep.cache_key
+            if dep.use_cache and key in state.cache:
+                result = state.cache[key]
+            elif use.dep.kind == "sync":
+                result = use.call(**sub_values)
+            else:
+                result = run_sync(_call(use, sub_values, state))
+            if dep.name is not None:
+                values[dep.name] = result
+            if key not in state.cache:
+                state.cache[key] = result
+        return self._own(node, state, values, errors)
+
+    def _own(self, node: _Node, state: State, values: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
+        """The dependant's own parameters and injected objects."""
         dep = node.dep
         if node.has_fields:
             _fields(dep, state, values, errors, self.embed)
@@ -240,7 +280,7 @@ def _fields(dep: Dependant, state: State, values: dict[str, Any], errors: list[d
     if dep.header_params:
         headers = state.headers()
         for f in dep.header_params:
-            got = headers.get(f.alias.lower())
+            got = headers.get(f.key)
             value = NOTHING if not got else (got if f.sequence else got[0])
             _validate(f, value, ("header", f.alias), values, errors)
     if dep.cookie_params:
