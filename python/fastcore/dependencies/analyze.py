@@ -227,14 +227,36 @@ def _add_field(dep: Dependant, name: str, annotation: Any, ann: Any, fi: FieldIn
         return
     field.source = fi.in_.value  # type: ignore[attr-defined]
     field.key = alias.lower() if field.source == "header" else alias
+    model = _model_type(annotation)
+    if model is not None:
+        convert = field.source == "header" and getattr(fi, "convert_underscores", True)
+        pairs = []
+        for fname, info in model.model_fields.items():
+            key = info.validation_alias if isinstance(info.validation_alias, str) else (info.alias or fname)
+            request_key = key.replace("_", "-") if convert and key == fname else key
+            pairs.append((key, request_key.lower() if field.source == "header" else request_key,
+                          is_sequence(info.annotation)))
+        field.param_model_fields = tuple(pairs)
+        field.model_optional = _base(annotation) is not model
+        field.model_takes_extra = model.model_config.get("extra") in ("allow", "forbid")
     if field.source == "query":
-        assert is_scalar(annotation) or _scalar_sequence(annotation), (
+        assert is_scalar(annotation) or _scalar_sequence(annotation) or model is not None, (
             f"Query parameter {name!r} must be one of the supported types")
         dep.query_params.append(field)
     elif field.source == "header":
         dep.header_params.append(field)
     else:
         dep.cookie_params.append(field)
+
+
+def _model_type(annotation: Any) -> Any:
+    """The pydantic model of `Model` or `Model | None` (for Query/Header/Cookie models)."""
+    annotation = _base(annotation)
+    if typing.get_origin(annotation) in _UNIONS:
+        args = typing.get_args(annotation)
+        if len(args) == 2 and type(None) in args:
+            annotation = next(a for a in args if a is not type(None))
+    return annotation if _lenient_issubclass(annotation, BaseModel) else None
 
 
 def _form_details(field: ParamField, annotation: Any) -> None:

@@ -274,22 +274,59 @@ def _fields(dep: Dependant, state: State, values: dict[str, Any], errors: list[d
     if dep.query_params:
         query = state.query()
         for f in dep.query_params:
+            if f.param_model_fields is not None:
+                _param_model(f, query, -1, values, errors)
+                continue
             got = query.get(f.alias)
             value = NOTHING if not got else (got if f.sequence else got[-1])
             _validate(f, value, ("query", f.alias), values, errors)
     if dep.header_params:
         headers = state.headers()
         for f in dep.header_params:
+            if f.param_model_fields is not None:
+                _param_model(f, headers, 0, values, errors)
+                continue
             got = headers.get(f.key)
             value = NOTHING if not got else (got if f.sequence else got[0])
             _validate(f, value, ("header", f.alias), values, errors)
     if dep.cookie_params:
         cookies = state.cookies()
         for f in dep.cookie_params:
+            if f.param_model_fields is not None:
+                _param_model(f, {k: [v] for k, v in cookies.items()}, -1, values, errors)
+                continue
             value = cookies.get(f.alias, NOTHING)
             _validate(f, NOTHING if value is None else value, ("cookie", f.alias), values, errors)
     if dep.body_params:
         _body(dep.body_params, state.body, embed, values, errors)
+
+
+def _param_model(f: ParamField, source: dict[str, list[str]], pick: int, values: dict[str, Any],
+                 errors: list[dict[str, Any]]) -> None:
+    """A Query/Header/Cookie model: its fields by their request keys, then every other key (the
+    model's `extra` policy decides), validated as one value located at the source."""
+    data: dict[str, Any] = {}
+    processed: set[str] = set()
+    renamed: dict[str, str] = {}
+    for alias, key, many in f.param_model_fields:  # type: ignore[union-attr]
+        processed.add(key)
+        got = source.get(key)
+        if got:
+            data[alias] = got if many else got[pick]
+        if alias.lower() != key:
+            renamed[alias] = key
+    for key, got in source.items():
+        if key not in processed:
+            data[key] = got[0] if len(got) == 1 else got
+    supplied = any(key in source for key in processed) or (f.model_takes_extra and data)
+    value: Any = data if supplied or not f.model_optional else NOTHING
+    count = len(errors)
+    _validate(f, value, (f.source,), values, errors)
+    if f.source == "header" and renamed:  # report the header names that were looked for
+        for err in errors[count:]:
+            loc = err["loc"]
+            if len(loc) > 1 and loc[1] in renamed:
+                err["loc"] = (loc[0], renamed[loc[1]], *loc[2:])
 
 
 def _body(fields: list[ParamField], body: Any, embed: bool, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
