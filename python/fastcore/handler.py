@@ -285,10 +285,8 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
     try:
         return json.loads(body)
     except json.JSONDecodeError as e:
-        exc = RequestValidationError([{"type": "json_invalid", "loc": ["body", e.pos], "msg": "JSON decode error",
-                                       "input": {}, "ctx": {"error": e.msg}}])
-        exc.body = e.doc  # type: ignore[attr-defined]
-        raise exc from None
+        raise RequestValidationError([{"type": "json_invalid", "loc": ["body", e.pos], "msg": "JSON decode error",
+                                      "input": {}, "ctx": {"error": e.msg}}], body=e.doc) from None
     except Exception:
         raise HTTPException(400, "There was an error parsing the body") from None
 
