@@ -292,6 +292,15 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
 
 
 def _close_later(state: State) -> None:
-    """The form's files close once everything else is done (FastAPI closes them last too)."""
+    """The form's files close once everything else is done (FastAPI closes them last too).
+    Closed directly, not with `await form.close()`: closing a spooled file is one quick call,
+    and an error on a sync route unwinds without a loop (`run_sync`), where nothing may wait."""
     state.stack = AsyncExitStack()
-    state.stack.push_async_callback(state.body.close)
+    state.stack.callback(_close_files, state.body)
+
+
+def _close_files(form: Any) -> None:
+    for _, value in form.multi_items():
+        file = getattr(value, "file", None)
+        if file is not None:
+            file.close()

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, Optional, Union
 from fastapi import Body, Cookie, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
 
 app = FastAPI()
 
@@ -399,3 +400,11 @@ def class_floats():
 @app.get("/class/floats-model", response_model=dict[str, float])
 def class_floats_model():
     return {"big": 1e20, "small": 1.5e-7, "plain": 0.25}
+
+
+SmallInt = TypeAliasType("SmallInt", Annotated[int, Query(lt=10)])
+
+
+@app.get("/alias-type")
+def alias_type(n: SmallInt = 1):
+    return {"n": n}
