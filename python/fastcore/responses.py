@@ -7,17 +7,20 @@
 The Rust core reads `status_code`, `body` (bytes), `raw_headers` (a list of `(name, value)`
 str pairs that already includes the content type and length, as Starlette's `init_headers`
 sets them; `headers` is a case-insensitive `MutableHeaders` view over it) and `background`
-(run after the response has been sent).
+(run after the response has been sent). A response without `body` is streamed: the core calls
+`_stream_into(send)` (`StreamingResponse`) and sends what it is given.
 """
 from __future__ import annotations
 
 import http.cookies
 import sys
+import threading
 from datetime import datetime
 from email.utils import format_datetime
-from typing import Any, Literal, Mapping
+from typing import Any, Awaitable, Callable, Iterator, Literal, Mapping
 from urllib.parse import quote
 
+from ._core import to_thread
 from .background import BackgroundTask
 from .datastructures import MutableHeaders
 
@@ -197,3 +200,68 @@ class RedirectResponse(Response):
     ) -> None:
         super().__init__(content=b"", status_code=status_code, headers=headers, background=background)
         self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
+
+
+class StreamingResponse(Response):
+    """A body sent chunk by chunk, as `content` (a sync or async iterator of str or bytes)
+    produces it, with backpressure: a slow client slows the iterator down instead of making the
+    server buffer the stream. A sync iterator's `next()` runs in the worker's thread pool, as
+    Starlette runs it; an async one is stepped on the worker. If the client goes away, the
+    iterator is closed (`aclose()` / `close()`), so its `finally` blocks run."""
+
+    body_iterator: Any
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.body_iterator = content
+        self.status_code = status_code
+        self.media_type = self.media_type if media_type is None else media_type
+        self.background = background
+        self.init_headers(headers)
+
+    async def _stream_into(self, send: Callable[[bytes], Awaitable[None]]) -> None:
+        """Called by the core with `send`, which waits while the client is behind."""
+        charset = self.charset
+        content = self.body_iterator
+        if hasattr(content, "__aiter__"):
+            iterator = content.__aiter__()
+            try:
+                async for chunk in iterator:
+                    await send(chunk.encode(charset) if isinstance(chunk, str) else chunk)
+            finally:
+                aclose = getattr(iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            return
+        iterator = iter(content)
+        # One thread at a time inside the iterator: a `next()` still running in the pool when
+        # the client goes away must finish before `close()` may run.
+        lock = threading.Lock()
+        try:
+            while True:
+                chunk = await to_thread(_next_chunk, iterator, lock)
+                if chunk is _END:
+                    break
+                await send(chunk.encode(charset) if isinstance(chunk, str) else chunk)
+        finally:
+            if hasattr(iterator, "close"):
+                await to_thread(_close, iterator, lock)
+
+
+_END = object()
+
+
+def _next_chunk(iterator: Iterator[Any], lock: threading.Lock) -> Any:
+    with lock:
+        return next(iterator, _END)
+
+
+def _close(iterator: Any, lock: threading.Lock) -> None:
+    with lock:
+        iterator.close()

@@ -206,7 +206,9 @@ fn call(
     };
     match first_step(py, result) {
         Started::Done(result) => respond(py, result, kept, Stage::Handler, cfg, peer),
-        Started::Suspended(driver) => Handled::Suspended(Box::new(Pending { driver, kept: kept.into_owned(), stage: Stage::Handler })),
+        Started::Suspended(driver) => {
+            Handled::Suspended(Box::new(Pending { driver, kept: kept.into_owned(), stage: Stage::Handler }))
+        }
     }
 }
 

@@ -1,4 +1,5 @@
-//! The response body hyper writes: a whole buffer (the common case, as cheap as `Full`), and
+//! The response body hyper writes: a whole buffer (the common case, as cheap as `Full`) or a
+//! stream (`stream`), and
 //! the response's background task, started when hyper lets go of the body.
 //!
 //! hyper drops a body once it has queued the last frame for writing, or when the connection
@@ -10,8 +11,12 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 
 use crate::response::background::AfterSend;
+use crate::response::stream::Stream;
 
 /// Why a body stopped before its end: hyper then closes the connection, since the head (and
 /// perhaps part of the body) has already gone out.
@@ -26,6 +31,21 @@ impl std::fmt::Display for Aborted {
 
 impl std::error::Error for Aborted {}
 
+/// The bytes of a `bytes` object, or of whatever `bytes()` accepts (a memoryview, a
+/// bytearray: Starlette's `render` may return a memoryview), copied.
+pub(crate) fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+    }
+    let b = obj.py().get_type::<PyBytes>().call1((obj,)).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "expected bytes, got {}",
+            obj.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
+        ))
+    })?;
+    Ok(Bytes::copy_from_slice(b.cast::<PyBytes>()?.as_bytes()))
+}
+
 /// A response body; see the module summary.
 pub(crate) struct Body {
     kind: Kind,
@@ -36,12 +56,18 @@ pub(crate) struct Body {
 enum Kind {
     /// A whole buffer, sent as one frame with an exact length (hyper writes `content-length`).
     Full(Option<Bytes>),
+    /// A `StreamingResponse`'s chunks, as its pump produces them; no length (chunked).
+    Stream(Box<Stream>),
 }
 
 impl Body {
     pub(crate) fn full(data: impl Into<Bytes>) -> Self {
         let data = data.into();
         Self { kind: Kind::Full((!data.is_empty()).then_some(data)), after: None }
+    }
+
+    pub(crate) fn stream(stream: Stream) -> Self {
+        Self { kind: Kind::Stream(Box::new(stream)), after: None }
     }
 
     /// Runs `after` once this body is finished with (sent, or abandoned with its connection).
@@ -54,21 +80,24 @@ impl hyper::body::Body for Body {
     type Data = Bytes;
     type Error = Aborted;
 
-    fn poll_frame(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Aborted>>> {
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Aborted>>> {
         match &mut self.get_mut().kind {
             Kind::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
+            Kind::Stream(stream) => stream.poll_frame(cx),
         }
     }
 
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Full(data) => data.is_none(),
+            Kind::Stream(_) => false,
         }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
+            Kind::Stream(_) => SizeHint::default(),
         }
     }
 }

@@ -13,9 +13,10 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::response::background::AfterSend;
-use crate::response::body::Body;
+use crate::response::body::{bytes_of, Body};
 use crate::response::hooks;
 use crate::response::json::{write_str, Encoder};
+use crate::response::stream;
 use crate::routing::{ConversionError, Converter};
 
 pub(crate) type HttpResponse = hyper::Response<Body>;
@@ -131,20 +132,16 @@ fn from_response_object(obj: &Bound<'_, PyAny>, _head: &RequestHead<'_>) -> PyRe
     let status: u16 = obj.getattr(intern!(py, "status_code"))?.extract()?;
     let status =
         StatusCode::from_u16(status).map_err(|_| PyTypeError::new_err(format!("invalid HTTP status code {status}")))?;
-    let body_obj = obj.getattr(intern!(py, "body"))?;
-    let body = if let Ok(b) = body_obj.cast::<PyBytes>() {
-        Body::full(Bytes::copy_from_slice(b.as_bytes()))
-    } else {
-        // A memoryview or bytearray (Starlette's `render` may return a memoryview).
-        let b = py
-            .get_type::<PyBytes>()
-            .call1((&body_obj,))
-            .map_err(|_| PyTypeError::new_err("Response.body must be bytes, bytearray or memoryview"))?;
-        Body::full(Bytes::copy_from_slice(b.cast::<PyBytes>()?.as_bytes()))
+    let (body, whole) = match obj.getattr_opt(intern!(py, "body"))? {
+        Some(body) => (Body::full(bytes_of(&body)?), true),
+        None if obj.hasattr(intern!(py, "_stream_into"))? => (Body::stream(stream::start(obj)?), false),
+        None => return Err(PyTypeError::new_err("a Response needs a `body` (or a `body_iterator`)")),
     };
     let mut resp = hyper::Response::new(body);
     *resp.status_mut() = status;
-    copy_headers(&obj.getattr(intern!(py, "raw_headers"))?, resp.headers_mut(), true)?;
+    // A whole body's length is hyper's to write; a stream's declared one is kept, as Starlette
+    // keeps it (hyper then frames the body by it instead of chunking it).
+    copy_headers(&obj.getattr(intern!(py, "raw_headers"))?, resp.headers_mut(), whole)?;
     if let Some(background) = obj.getattr_opt(intern!(py, "background"))?.filter(|b| !b.is_none()) {
         resp.body_mut().set_after(AfterSend::new(background.unbind()));
     }

@@ -1,0 +1,132 @@
+//! Streaming bodies: a `StreamingResponse`'s iterator, sent chunk by chunk with backpressure.
+//!
+//! The response's `_stream_into(send)` is a coroutine (the pump) that iterates the user's
+//! iterator — an async one stepped right here, a sync one a `next()` at a time in the worker's
+//! thread pool, as Starlette iterates it — and awaits `send(chunk)` for each chunk. `send` puts
+//! the chunk in a bounded channel and waits while it is full. The body hyper polls owns both
+//! the channel's receiver and the pump's driver, and polls the pump only when it wants the next
+//! chunk: a slow client stops hyper polling, which stops the pump, so at most the channel, the
+//! connection's write buffer and the kernel's socket buffers are ever ahead of the client.
+//!
+//! A client that goes away drops the body, and with it the driver, which throws
+//! `CancelledError` into the pump: its `finally` closes the iterator (`aclose()`/`close()`), so
+//! the iterator's own `finally` runs. An exception from the iterator after the head went out
+//! is logged to `fastcore.error` and ends the body with an error, which makes hyper close the
+//! connection; one raised before any chunk was sent goes to the error handler like a
+//! handler's.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use hyper::body::Frame;
+use pyo3::exceptions::PyConnectionError;
+use pyo3::intern;
+use pyo3::prelude::*;
+use tokio::sync::mpsc;
+
+use crate::response::background::log_error;
+use crate::response::body::{bytes_of, Aborted};
+use crate::runtime::{self, Awaitable, Begun, Completion, Task};
+
+/// Chunks the pump may have ready before hyper asks for them.
+const CAPACITY: usize = 2;
+
+type Pump = Pin<Box<dyn Future<Output = PyResult<Py<PyAny>>> + Send>>;
+
+/// The receiving end, polled by hyper through [`crate::response::body::Body`].
+pub(crate) struct Stream {
+    chunks: mpsc::Receiver<Bytes>,
+    /// The pump's driver until it finishes.
+    pump: Option<Pump>,
+    /// How the pump failed, reported once the chunks it sent before are out.
+    failed: Option<Aborted>,
+    /// The failure was held back one poll, so that hyper flushes the chunks before it (it
+    /// drops what it has buffered when a body fails).
+    held: bool,
+}
+
+/// `send(chunk)`, handed to the response's pump: an awaitable that waits for room in the
+/// channel. Empty chunks are skipped (an empty chunk would end a chunked body).
+#[pyclass(frozen, module = "fastcore._core")]
+pub(crate) struct ChunkSender {
+    tx: mpsc::Sender<Bytes>,
+}
+
+#[pymethods]
+impl ChunkSender {
+    fn __call__(&self, chunk: &Bound<'_, PyAny>) -> PyResult<Awaitable> {
+        let data = bytes_of(chunk)?;
+        let tx = self.tx.clone();
+        Ok(Awaitable::new("StreamingResponse send", async move {
+            let sent = if data.is_empty() { Ok(()) } else { tx.send(data).await };
+            match sent {
+                Ok(()) => Box::new(|py: Python<'_>| Ok(py.None())) as Completion,
+                Err(_) => Box::new(|_: Python<'_>| Err(PyConnectionError::new_err("the client disconnected"))),
+            }
+        }))
+    }
+}
+
+/// Starts the pump of `response` (its first step runs now, attached). An exception raised
+/// before it sent anything is returned, for the error handler.
+pub(crate) fn start(response: &Bound<'_, PyAny>) -> PyResult<Stream> {
+    let py = response.py();
+    let (tx, chunks) = mpsc::channel(CAPACITY);
+    let sender = Bound::new(py, ChunkSender { tx })?;
+    let coro = response.call_method1(intern!(py, "_stream_into"), (sender,))?;
+    let task = Bound::new(py, Task::new(py, coro.unbind(), None, Some("fastcore-stream".to_owned()))?)?;
+    let mut stream = Stream { chunks, pump: None, failed: None, held: false };
+    match runtime::begin(task) {
+        Begun::Done(Ok(_)) => {}
+        Begun::Done(Err(err)) if stream.chunks.is_empty() => return Err(err),
+        Begun::Done(Err(err)) => stream.failed = Some(failure(py, err)),
+        Begun::Suspended(driver) => stream.pump = Some(Box::pin(driver.run())),
+    }
+    Ok(stream)
+}
+
+/// Logs a failure of the pump after the head was sent.
+fn failure(py: Python<'_>, err: PyErr) -> Aborted {
+    let message = err.to_string();
+    // Cancelled at shutdown: told to stop, not a failure.
+    if err.is_instance_of::<pyo3::exceptions::asyncio::CancelledError>(py) {
+        return Aborted(message);
+    }
+    log_error(py, "Exception in the body iterator of a StreamingResponse; closing the connection", Some(err));
+    Aborted(message)
+}
+
+impl Stream {
+    pub(crate) fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Aborted>>> {
+        loop {
+            if let Ok(chunk) = self.chunks.try_recv() {
+                return Poll::Ready(Some(Ok(Frame::data(chunk))));
+            }
+            let Some(pump) = self.pump.as_mut() else {
+                if self.failed.is_some() && !self.held {
+                    self.held = true;
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
+                return Poll::Ready(self.failed.take().map(Err));
+            };
+            match pump.as_mut().poll(cx) {
+                Poll::Pending => {
+                    // The pump may have sent a chunk and then suspended on something else.
+                    return match self.chunks.poll_recv(cx) {
+                        Poll::Ready(Some(chunk)) => Poll::Ready(Some(Ok(Frame::data(chunk)))),
+                        _ => Poll::Pending,
+                    };
+                }
+                Poll::Ready(result) => {
+                    self.pump = None;
+                    if let Err(err) = result {
+                        self.failed = Some(Python::attach(|py| failure(py, err)));
+                    }
+                }
+            }
+        }
+    }
+}
