@@ -382,3 +382,8 @@ def read_response(stream, *, head: bool = False) -> RawResponse:
 @pytest.fixture(scope="session")
 def responses_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     yield from _session_server(tmp_path_factory, "responses", "--threads", "2")
+
+
+@pytest.fixture(scope="session")
+def files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "files", "--threads", "2")

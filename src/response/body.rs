@@ -56,14 +56,16 @@ pub(crate) struct Body {
 enum Kind {
     /// A whole buffer, sent as one frame with an exact length (hyper writes `content-length`).
     Full(Option<Bytes>),
-    /// A `StreamingResponse`'s chunks, as its pump produces them; no length (chunked).
+    /// A `StreamingResponse`'s chunks as its pump produces them (no length: chunked), or a
+    /// file's (exact length).
     Stream(Box<Stream>),
 }
 
 impl Body {
     pub(crate) fn full(data: impl Into<Bytes>) -> Self {
-        let data = data.into();
-        Self { kind: Kind::Full((!data.is_empty()).then_some(data)), after: None }
+        // Even an empty buffer is a frame (hyper discards it): the body then has a known length
+        // of 0 rather than none, and hyper writes a declared `content-length: 0` in its place.
+        Self { kind: Kind::Full(Some(data.into())), after: None }
     }
 
     pub(crate) fn stream(stream: Stream) -> Self {
@@ -97,7 +99,7 @@ impl hyper::body::Body for Body {
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
-            Kind::Stream(_) => SizeHint::default(),
+            Kind::Stream(stream) => stream.length.map_or_else(SizeHint::default, SizeHint::with_exact),
         }
     }
 }

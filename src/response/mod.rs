@@ -3,6 +3,7 @@
 //! - `body`: the body hyper writes (a whole buffer or a stream) and when the background task starts;
 //! - `background`: `Response.background`, run on the worker's stepper once the response is over;
 //! - `stream`: `StreamingResponse` bodies, pumped on the worker with backpressure;
+//! - `file`: `FileResponse` bodies, read in chunks on the blocking pool;
 //! - `convert`: return values (JSON-able, bytes, `fastcore.Response`) and fastcore's own error
 //!   responses (404, 405, 422, 500) as hyper responses;
 //! - `json`: Python values to JSON bytes, with the registered fallback for other types;
@@ -14,6 +15,7 @@ use pyo3::prelude::*;
 mod background;
 mod body;
 mod convert;
+mod file;
 mod hooks;
 mod json;
 mod stream;

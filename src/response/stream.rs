@@ -31,15 +31,18 @@ use crate::response::body::{bytes_of, Aborted};
 use crate::runtime::{self, Awaitable, Begun, Completion, Task};
 
 /// Chunks the pump may have ready before hyper asks for them.
-const CAPACITY: usize = 2;
+pub(crate) const CAPACITY: usize = 2;
 
-type Pump = Pin<Box<dyn Future<Output = PyResult<Py<PyAny>>> + Send>>;
+/// What fills the channel: a Python pump's driver, or a file reader (`file`).
+pub(crate) type Pump = Pin<Box<dyn Future<Output = Result<(), Aborted>> + Send>>;
 
 /// The receiving end, polled by hyper through [`crate::response::body::Body`].
 pub(crate) struct Stream {
     chunks: mpsc::Receiver<Bytes>,
-    /// The pump's driver until it finishes.
+    /// The pump until it finishes.
     pump: Option<Pump>,
+    /// The exact length, when known (a file).
+    pub(crate) length: Option<u64>,
     /// How the pump failed, reported once the chunks it sent before are out.
     failed: Option<Aborted>,
     /// The failure was held back one poll, so that hyper flushes the chunks before it (it
@@ -77,12 +80,16 @@ pub(crate) fn start(response: &Bound<'_, PyAny>) -> PyResult<Stream> {
     let sender = Bound::new(py, ChunkSender { tx })?;
     let coro = response.call_method1(intern!(py, "_stream_into"), (sender,))?;
     let task = Bound::new(py, Task::new(py, coro.unbind(), None, Some("fastcore-stream".to_owned()))?)?;
-    let mut stream = Stream { chunks, pump: None, failed: None, held: false };
+    let mut stream = Stream { chunks, pump: None, length: None, failed: None, held: false };
     match runtime::begin(task) {
         Begun::Done(Ok(_)) => {}
         Begun::Done(Err(err)) if stream.chunks.is_empty() => return Err(err),
         Begun::Done(Err(err)) => stream.failed = Some(failure(py, err)),
-        Begun::Suspended(driver) => stream.pump = Some(Box::pin(driver.run())),
+        Begun::Suspended(driver) => {
+            let run = driver.run();
+            stream.pump =
+                Some(Box::pin(async move { run.await.map(drop).map_err(|err| Python::attach(|py| failure(py, err))) }));
+        }
     }
     Ok(stream)
 }
@@ -99,6 +106,10 @@ fn failure(py: Python<'_>, err: PyErr) -> Aborted {
 }
 
 impl Stream {
+    pub(crate) fn new(chunks: mpsc::Receiver<Bytes>, pump: Pump, length: Option<u64>) -> Self {
+        Self { chunks, pump: Some(pump), length, failed: None, held: false }
+    }
+
     pub(crate) fn poll_frame(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, Aborted>>> {
         loop {
             if let Ok(chunk) = self.chunks.try_recv() {
@@ -122,9 +133,7 @@ impl Stream {
                 }
                 Poll::Ready(result) => {
                     self.pump = None;
-                    if let Err(err) = result {
-                        self.failed = Some(Python::attach(|py| failure(py, err)));
-                    }
+                    self.failed = result.err();
                 }
             }
         }
