@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::dispatch::access_log::AccessLine;
+use crate::dispatch::redirect;
 use crate::request::{self, BodyError, BodySlot, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
 use crate::routing::{Endpoint, Lookup, ParamValue, Params, Routes};
@@ -149,7 +150,10 @@ fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handl
         }
         Lookup::BadParam(err) => Handled::Now(rust_only(response::bad_param(&err))),
         Lookup::MethodNotAllowed { allow } => Handled::Now(rust_only(response::method_not_allowed(&allow))),
-        Lookup::NotFound => Handled::Now(rust_only(response::not_found())),
+        Lookup::NotFound => {
+            let redirect = cfg.routes.redirect_slashes.then(|| redirect::trailing_slash(&table, &parts)).flatten();
+            Handled::Now(rust_only(redirect.unwrap_or_else(response::not_found)))
+        }
     }
 }
 

@@ -20,6 +20,7 @@ mod hooks;
 mod json;
 mod stream;
 
+pub(crate) use body::Body;
 pub(crate) use convert::{
     bad_param, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse, RequestHead,
 };

@@ -27,6 +27,9 @@ pub(crate) struct Routes {
     /// `error_handler(exc, raw_request) -> Response | coroutine`, called for every handler
     /// exception (and for results that cannot be sent); a coroutine is driven like a handler's.
     pub(crate) error_handler: Py<PyAny>,
+    /// Answer a path no route has with a 307 to the same path with its trailing slash toggled,
+    /// when a route has that one (FastAPI's default).
+    pub(crate) redirect_slashes: bool,
     writer: Mutex<()>,
 }
 
@@ -38,8 +41,14 @@ pub(crate) struct PyRouter {
 #[pymethods]
 impl PyRouter {
     #[new]
-    fn new(error_handler: Py<PyAny>) -> Self {
-        let routes = Routes { table: ArcSwap::from_pointee(Router::default()), error_handler, writer: Mutex::new(()) };
+    #[pyo3(signature = (error_handler, redirect_slashes = true))]
+    fn new(error_handler: Py<PyAny>, redirect_slashes: bool) -> Self {
+        let routes = Routes {
+            table: ArcSwap::from_pointee(Router::default()),
+            error_handler,
+            redirect_slashes,
+            writer: Mutex::new(()),
+        };
         Self { routes: Arc::new(routes) }
     }
 
