@@ -387,3 +387,21 @@ def responses_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
 @pytest.fixture(scope="session")
 def files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     yield from _session_server(tmp_path_factory, "files", "--threads", "2")
+
+
+# -- apps written with FastAPI's imports, served by fastcore and compared with FastAPI ---------
+
+@pytest.fixture(scope="session")
+def fa_params(tmp_path_factory: pytest.TempPathFactory):
+    """tests/apps/fa_params.py on fastcore (and FastAPI, where installed): a compat.Pair."""
+    from .compat import serve_pair
+
+    yield from serve_pair(ServerFactory(tmp_path_factory.mktemp("fa_params")), "fa_params", "--threads", "2")
+
+
+@pytest.fixture(scope="session")
+def fa_deps(tmp_path_factory: pytest.TempPathFactory):
+    """tests/apps/fa_deps.py (dependencies) on fastcore and FastAPI: a compat.Pair."""
+    from .compat import serve_pair
+
+    yield from serve_pair(ServerFactory(tmp_path_factory.mktemp("fa_deps")), "fa_deps", "--threads", "2")

@@ -130,3 +130,69 @@ def test_encode_json_refuses_cycles() -> None:
     loop.append(loop)
     with pytest.raises(ValueError, match="deeper than"):
         encode_json(loop)
+
+
+# -- jsonable_encoder: FastAPI's public function, compared with FastAPI's own where installed ----
+
+def _samples() -> list[object]:
+    import dataclasses
+    import decimal
+    import enum
+    import ipaddress
+    import pathlib
+    import uuid
+    from collections import deque
+
+    from pydantic import BaseModel, Field
+
+    class Color(enum.Enum):
+        red = "r"
+
+    class Model(BaseModel):
+        item_name: str = Field(alias="itemName")
+        size: int | None = None
+        when: datetime.date = datetime.date(2020, 1, 1)
+
+    @dataclasses.dataclass
+    class Point:
+        x: int
+        tags: set[str]
+
+    class Plain:
+        def __init__(self) -> None:
+            self.a = 1
+            self._sa_state = "hidden"
+
+    return [
+        {"dt": datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc), "d": decimal.Decimal("1.0"),
+         "i": decimal.Decimal("12"), "td": datetime.timedelta(days=1, microseconds=5), "u": uuid.UUID(int=7),
+         "e": Color.red, "p": pathlib.PurePosixPath("/x/y"), "b": b"bytes", "ip": ipaddress.ip_address("::1"),
+         "net": ipaddress.ip_network("10.0.0.0/8"), "q": deque([1, 2]), 5: "int key", None: "none key"},
+        Model(itemName="n"),
+        [Model(itemName="n", size=3), Point(1, {"a"}), (1, 2), frozenset({3})],
+        Plain(),
+        {"_sa_instance_state": 1, "kept": None},
+    ]
+
+
+@pytest.mark.parametrize("options", [{}, {"exclude_none": True}, {"by_alias": False}, {"include": {"kept", "dt"}},
+                                     {"exclude": {"dt"}}, {"exclude_unset": True}, {"exclude_defaults": True},
+                                     {"sqlalchemy_safe": False},
+                                     {"custom_encoder": {datetime.datetime: lambda d: "custom"}}])
+def test_jsonable_encoder_matches_fastapi(options: dict) -> None:
+    from fastcore.encoders import jsonable_encoder
+
+    ours = [jsonable_encoder(s, **options) for s in _samples()]
+    assert ours[1] == ({"itemName": "n", "size": None, "when": "2020-01-01"} if not options else ours[1])
+    try:
+        from fastapi.encoders import jsonable_encoder as reference
+    except ImportError:
+        return
+    assert ours == [reference(s, **options) for s in _samples()]
+
+
+def test_jsonable_encoder_refuses_what_it_cannot_convert() -> None:
+    from fastcore.encoders import jsonable_encoder
+
+    with pytest.raises(ValueError):
+        jsonable_encoder(object())

@@ -13,6 +13,8 @@ from .applications import FastCore
 from .concurrency import Event, Lock, Queue, Semaphore, Task, gather, sleep, spawn, timeout, to_thread, wait_for
 from .encoders import jsonable
 from .exceptions import HTTPException, RequestValidationError
+from .background import BackgroundTasks
+from .param_functions import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from .requests import Request
 from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from .server import serve
@@ -23,6 +25,16 @@ __version__ = _core.__version__
 _core.configure(Response, jsonable)
 
 __all__ = [
+    "BackgroundTasks",
+    "Body",
+    "Cookie",
+    "Depends",
+    "File",
+    "Form",
+    "Header",
+    "Path",
+    "Query",
+    "Security",
     "Event",
     "Lock",
     "Queue",

@@ -9,6 +9,9 @@ __all__ = [
     "GIL_DISABLED",
     "HttpClient",
     "RawRequest",
+    "parse_multipart",
+    "parse_options_header",
+    "parse_urlencoded",
     "configure",
     "encode_json",
     "PanicProbe",
@@ -69,6 +72,20 @@ class RawRequest:
     path_params: dict[str, Any]
     def read_body(self) -> Awaitable[bytes]: ...
     def next_chunk(self) -> Awaitable[bytes | None]: ...
+    # request/form.rs: parts are (name, value) for text, (name, filename, headers, content,
+    # size) for files, content being bytes or the fd of a spilled, unlinked temp file.
+    def parse_multipart(
+        self, boundary: bytes, charset: str, max_files: int, max_fields: int, max_part_size: int, spool_max: int
+    ) -> list[Any]: ...
+    def read_multipart(
+        self, boundary: bytes, charset: str, max_files: int, max_fields: int, max_part_size: int, spool_max: int
+    ) -> Awaitable[list[Any]]: ...
+
+def parse_multipart(
+    body: bytes, boundary: bytes, charset: str, max_files: int, max_fields: int, max_part_size: int, spool_max: int
+) -> list[Any]: ...
+def parse_options_header(value: str) -> tuple[str, list[tuple[str, str]]]: ...
+def parse_urlencoded(body: bytes, max_fields: int, max_part_size: int) -> list[tuple[str, str]]: ...
 
 # server/control.rs
 @final

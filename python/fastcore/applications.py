@@ -24,8 +24,10 @@ error_log = logging.getLogger("fastcore.error")
 
 
 class FastCore:
-    def __init__(self) -> None:
+    def __init__(self, *, dependencies: Sequence[Any] | None = None) -> None:
         self.router = Router(self._handle_error)
+        self.dependencies = list(dependencies or ())
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.routes: list[tuple[tuple[str, ...], str, Callable[..., Any]]] = []
 
     def add_api_route(
@@ -34,10 +36,12 @@ class FastCore:
         endpoint: Callable[..., Any],
         *,
         methods: Sequence[str] = ("GET",),
-        response_model: Any = None,
-        status_code: int | None = None,
+        dependencies: Sequence[Any] | None = None,
+        **options: Any,
     ) -> None:
-        compiled = compile_endpoint(endpoint, path, response_model=response_model, status_code=status_code)
+        options.setdefault("dependency_overrides_provider", self)
+        compiled = compile_endpoint(endpoint, path, dependencies=list(self.dependencies) + list(dependencies or ()),
+                                    **options)
         methods = tuple(m.upper() for m in methods)
         self.router.add(list(methods), compiled.path, compiled.endpoint, compiled.takes_request, compiled.is_async)
         self.routes.append((methods, path, endpoint))

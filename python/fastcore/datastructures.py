@@ -1,4 +1,4 @@
-"""Read-only, multi-valued mappings for headers and query strings.
+"""Read-only, multi-valued mappings for headers, query strings and forms (FormData, UploadFile).
 
     >>> h = Headers([("accept", "text/html"), ("x-tag", "a"), ("x-tag", "b")])
     >>> h["Accept"], h.getlist("x-tag")
@@ -6,8 +6,9 @@
 """
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from operator import itemgetter
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import parse_qsl
 
 
@@ -199,3 +200,166 @@ class MutableHeaders(Mapping[str, str]):
         if len(as_dict) == len(self._list):
             return f"{type(self).__name__}({as_dict!r})"
         return f"{type(self).__name__}(raw={self._list!r})"
+
+
+# Forms (Starlette's API): `await request.form()` returns a FormData whose file parts are
+# UploadFiles; python/fastcore/formparsers.py builds them from the Rust parser's parts.
+
+_K = TypeVar("_K")
+_V = TypeVar("_V", covariant=True)
+
+
+class ImmutableMultiDict(Mapping[_K, _V]):
+    """Every pair in order; `[key]` and `items()` give the last value per key, `getlist(key)`
+    and `multi_items()` all of them. Built from pairs, a mapping, or another multidict."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > 1:
+            raise TypeError("Too many arguments.")
+        value: Any = args[0] if args else []
+        if kwargs:
+            value = ImmutableMultiDict(value).multi_items() + list(kwargs.items())
+        if not value:
+            items: list[tuple[Any, Any]] = []
+        elif hasattr(value, "multi_items"):
+            items = list(value.multi_items())
+        elif hasattr(value, "items"):
+            items = list(value.items())
+        else:
+            items = list(value)
+        self._dict: dict[Any, Any] = {k: v for k, v in items}
+        self._list = items
+
+    def getlist(self, key: Any) -> list[_V]:
+        return [v for k, v in self._list if k == key]
+
+    def keys(self) -> KeysView[_K]:
+        return self._dict.keys()
+
+    def values(self) -> ValuesView[_V]:
+        return self._dict.values()
+
+    def items(self) -> ItemsView[_K, _V]:
+        return self._dict.items()
+
+    def multi_items(self) -> list[tuple[_K, _V]]:
+        return list(self._list)
+
+    def __getitem__(self, key: _K) -> _V:
+        return self._dict[key]
+
+    def __contains__(self, key: Any) -> bool:
+        return key in self._dict
+
+    def __iter__(self) -> Iterator[_K]:
+        return iter(self._dict)
+
+    def __len__(self) -> int:
+        return len(self._dict)
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, self.__class__):
+            return False
+        return sorted(self._list, key=itemgetter(0)) == sorted(other._list, key=itemgetter(0))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.multi_items()!r})"
+
+
+async def _blocking(func: Any, *args: Any) -> Any:
+    """A file operation that may touch the disk: on the worker's thread pool inside a fastcore
+    task (a handler), else (a plain asyncio loop, a test) in place."""
+    import asyncio
+
+    from ._core import Task, to_thread
+
+    try:
+        on_worker = isinstance(asyncio.current_task(), Task)
+    except RuntimeError:
+        on_worker = False
+    if on_worker:
+        return await to_thread(func, *args)
+    return func(*args)
+
+
+class UploadFile:
+    """An uploaded file: `filename`, `content_type`, `headers`, `size`, and `file`, a
+    `SpooledTemporaryFile` (in memory up to 1 MiB, then on disk). The async methods run disk
+    operations on the worker's thread pool, as Starlette's run them in its thread pool."""
+
+    def __init__(self, file: BinaryIO, *, size: int | None = None, filename: str | None = None,
+                 headers: Headers | None = None) -> None:
+        self.filename = filename
+        self.file = file
+        self.size = size
+        self.headers = headers if headers is not None else Headers([])
+        self._max_mem_size = getattr(self.file, "_max_size", 0)
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type", None)
+
+    @property
+    def _in_memory(self) -> bool:
+        return not getattr(self.file, "_rolled", True)
+
+    def _will_roll(self, size_to_add: int) -> bool:
+        if not self._in_memory:
+            return True
+        future = self.file.tell() + size_to_add
+        return bool(future > self._max_mem_size) if self._max_mem_size else False
+
+    async def write(self, data: bytes) -> None:
+        if self.size is not None:
+            self.size += len(data)
+        if self._will_roll(len(data)):
+            await _blocking(self.file.write, data)
+        else:
+            self.file.write(data)
+
+    async def read(self, size: int = -1) -> bytes:
+        if self._in_memory:
+            return self.file.read(size)
+        return await _blocking(self.file.read, size)
+
+    async def seek(self, offset: int) -> None:
+        if self._in_memory:
+            self.file.seek(offset)
+        else:
+            await _blocking(self.file.seek, offset)
+
+    async def close(self) -> None:
+        if self._in_memory:
+            self.file.close()
+        else:
+            await _blocking(self.file.close)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(filename={self.filename!r}, size={self.size!r}, headers={self.headers!r})"
+
+    # pydantic: `file: UploadFile` validates by type, and is a binary string in JSON Schema
+    # (FastAPI's UploadFile does the same).
+    @classmethod
+    def _validate(cls, value: Any, _info: Any) -> "UploadFile":
+        if not isinstance(value, UploadFile):
+            raise ValueError(f"Expected UploadFile, received: {type(value)}")
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        return {"type": "string", "contentMediaType": "application/octet-stream"}
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.with_info_plain_validator_function(cls._validate)
+
+
+class FormData(ImmutableMultiDict[str, "UploadFile | str"]):
+    """A form's fields (str) and files (UploadFile); `await form.close()` closes the files."""
+
+    async def close(self) -> None:
+        for _, value in self.multi_items():
+            if isinstance(value, UploadFile):
+                await value.close()

@@ -39,3 +39,21 @@ class RequestValidationError(HTTPException):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(errors={self.errors!r})"
+
+
+class ResponseValidationError(Exception):
+    """The handler's answer did not match its `response_model`: a server fault (500), as in
+    FastAPI; `errors()` lists pydantic's errors located under "response"."""
+
+    def __init__(self, errors: list[dict[str, Any]], *, body: Any = None) -> None:
+        super().__init__(errors)
+        self._errors = errors
+        self.body = body
+
+    def errors(self) -> list[dict[str, Any]]:
+        return self._errors
+
+    def __str__(self) -> str:
+        lines = [f"{len(self._errors)} validation error{'s' if len(self._errors) != 1 else ''}:"]
+        lines.extend(f"  {err}" for err in self._errors)
+        return "\n".join(lines)

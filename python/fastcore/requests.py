@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from typing import Any, NamedTuple
 
 from ._core import RawRequest
-from .datastructures import Headers, QueryParams, parse_cookies
+from .datastructures import FormData, Headers, QueryParams, parse_cookies
+from .formparsers import read_form
 
 
 class Address(NamedTuple):
@@ -98,5 +99,41 @@ class Request:
         while (chunk := await self._raw.next_chunk()) is not None:
             yield chunk
 
+    def form(self, *, max_files: int | float = 1000, max_fields: int | float = 1000,
+             max_part_size: int = 1024 * 1024) -> _FormReader:
+        """The form (multipart or urlencoded), parsed once per request: `await request.form()`,
+        or `async with request.form() as form:`, which closes its files at the end."""
+        return _FormReader(self, dict(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size))
+
+    async def close(self) -> None:
+        """Closes the files of the form, if it was read."""
+        form = self.__dict__.get("_form")
+        if form is not None:
+            await form.close()
+
     def __repr__(self) -> str:
         return f"<Request {self.method} {self._raw.raw_path}>"
+
+
+class _FormReader:
+    """What `request.form()` returns: awaitable, or an async context manager (Starlette's)."""
+
+    __slots__ = ("_request", "_limits")
+
+    def __init__(self, request: Request, limits: dict[str, Any]) -> None:
+        self._request, self._limits = request, limits
+
+    async def _read(self) -> FormData:
+        cached = self._request.__dict__.get("_form")
+        if cached is None:
+            cached = self._request.__dict__["_form"] = await read_form(self._request._raw, **self._limits)
+        return cached
+
+    def __await__(self) -> Generator[Any, None, FormData]:
+        return self._read().__await__()
+
+    async def __aenter__(self) -> FormData:
+        return await self._read()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._request.close()

@@ -180,6 +180,72 @@ impl BodySlot {
     }
 }
 
+/// A body taken whole for a form parser: the bytes already read, or the unread stream.
+pub(crate) enum Taken {
+    Read(Bytes),
+    Stream(BodyStream),
+}
+
+/// An unread body being consumed by one reader, within the size limit. The slot is left
+/// `Consumed` when the reader is done (or dropped).
+pub(crate) struct BodyStream {
+    incoming: Incoming,
+    seen: usize,
+    max: usize,
+    slot: std::sync::Arc<Mutex<Source>>,
+}
+
+impl BodyStream {
+    /// The next data frame, None at the end.
+    pub(crate) async fn next(&mut self) -> Option<Result<Bytes, BodyError>> {
+        loop {
+            match self.incoming.frame().await? {
+                Err(_) => return Some(Err(BodyError::Broken)),
+                Ok(frame) => {
+                    let Ok(data) = frame.into_data() else { continue };
+                    self.seen += data.len();
+                    if self.seen > self.max {
+                        return Some(Err(BodyError::TooLarge(self.max)));
+                    }
+                    return Some(Ok(data));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for BodyStream {
+    fn drop(&mut self) {
+        *lock(&self.slot) = Source::Consumed;
+    }
+}
+
+impl BodySlot {
+    /// The body for a reader that wants all of it (`request.form()`): the bytes if read,
+    /// else the stream. Refused while it is streamed or after `request.stream()` consumed it.
+    pub(crate) fn take(&self) -> PyResult<Taken> {
+        let mut source = lock(&self.source);
+        match std::mem::replace(&mut *source, Source::Busy) {
+            Source::Read(b) => {
+                *source = Source::Read(b.clone());
+                Ok(Taken::Read(b))
+            }
+            Source::Unread(incoming) => Ok(Taken::Stream(BodyStream {
+                incoming,
+                seen: 0,
+                max: self.max,
+                slot: std::sync::Arc::clone(&self.source),
+            })),
+            other => {
+                *source = other;
+                Err(pyo3::exceptions::PyRuntimeError::new_err(
+                    "the request body is being streamed or was consumed by request.stream()",
+                ))
+            }
+        }
+    }
+}
+
 fn bytes_completion(b: Bytes) -> Completion {
     Box::new(move |py| Ok(PyBytes::new(py, &b).into_any().unbind()))
 }

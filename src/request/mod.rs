@@ -2,16 +2,24 @@
 //!
 //! - `raw`: `RawRequest`, the read-only record handed to Python (method, path, headers...);
 //! - `body`: request bodies, read whole for sync handlers or streamed to async ones, with the
-//!   size limit and the failures (413, 400) owning their responses.
+//!   size limit and the failures (413, 400) owning their responses;
+//! - `multipart`: the streaming multipart/form-data parser (pure Rust, unit tests);
+//! - `form`: forms for Python: multipart parsing from read or unread bodies, spilled file
+//!   parts handed over as file descriptors, urlencoded bodies, `parse_options_header`.
 
 use pyo3::prelude::*;
 
 mod body;
+mod form;
+mod multipart;
 mod raw;
 
 pub(crate) use body::{collect, BodyError, BodySlot, Source};
 pub(crate) use raw::RawRequest;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add_class::<RawRequest>()
+    m.add_class::<RawRequest>()?;
+    m.add_function(wrap_pyfunction!(form::parse_multipart, m)?)?;
+    m.add_function(wrap_pyfunction!(form::parse_options_header, m)?)?;
+    m.add_function(wrap_pyfunction!(form::parse_urlencoded, m)?)
 }

@@ -13,6 +13,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString, PyTuple};
 
 use crate::request::body::BodySlot;
+use crate::request::form::{self, MultipartArgs};
+use crate::request::multipart::Limits;
 use crate::runtime::Awaitable;
 
 #[pyclass(frozen, module = "fastcore._core", name = "RawRequest")]
@@ -123,6 +125,39 @@ impl RawRequest {
     /// An awaitable for the next chunk of the body, None at the end.
     fn next_chunk(&self) -> PyResult<Awaitable> {
         self.body.next_chunk()
+    }
+
+    /// A multipart body already read (sync handlers), parsed: see `request/form.rs`.
+    // The arguments are the Python signature's (Starlette's three limits and the spool size).
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (boundary, charset, max_files, max_fields, max_part_size, spool_max))]
+    fn parse_multipart(
+        &self,
+        py: Python<'_>,
+        boundary: &[u8],
+        charset: &str,
+        max_files: usize,
+        max_fields: usize,
+        max_part_size: usize,
+        spool_max: usize,
+    ) -> PyResult<Py<PyList>> {
+        let limits = Limits { max_files, max_fields, max_part_size, spool_max };
+        form::parse_read(py, &self.body, &MultipartArgs { boundary, charset, limits })
+    }
+
+    /// An awaitable parsing the multipart body as it arrives (or as read): see `request/form.rs`.
+    #[pyo3(signature = (boundary, charset, max_files, max_fields, max_part_size, spool_max))]
+    fn read_multipart(
+        &self,
+        boundary: &[u8],
+        charset: &str,
+        max_files: usize,
+        max_fields: usize,
+        max_part_size: usize,
+        spool_max: usize,
+    ) -> PyResult<Awaitable> {
+        let limits = Limits { max_files, max_fields, max_part_size, spool_max };
+        form::read(&self.body, &MultipartArgs { boundary, charset, limits })
     }
 
     /// The route pattern that matched, e.g. `/users/{user_id:int}`.

@@ -32,12 +32,12 @@ def optional(q: str | None = None, n: Optional[int] = None):
 
 
 @app.get("/tags")
-def tags(tag: list[str] = [], n: list[int] = []):  # noqa: B006 - FastAPI style defaults
+def tags(tag: list[str] = fastcore.Query([]), n: list[int] = fastcore.Query([])):
     return {"tag": tag, "n": n}
 
 
 @app.get("/optional-tags")
-def optional_tags(tag: list[str] | None = None):
+def optional_tags(tag: list[str] | None = fastcore.Query(None)):
     return {"tag": tag}
 
 

@@ -1,87 +1,311 @@
-"""Plan → keyword arguments, once per request.
+"""Plan → keyword arguments, once per request (FastAPI's `solve_dependencies` rules).
 
-`solver(plan)` is called once per route at registration and returns the per-request function:
-it reads each parameter from the `RawRequest` the core hands over (path params converted in
-Rust, query pairs decoded in Rust on first use, the body as bytes), validates it with the
-plan's pydantic adapter, and raises one `RequestValidationError` listing every failure.
+`Solver(plan, overrides_provider)` is built once per route. Per request, `solve(state)` walks
+the dependant tree: each sub-dependency's own parameters first, then (if they validated) the
+dependency is called, or its cached result reused; then the dependant's path, query, header,
+cookie and body parameters are validated with their pydantic adapters. Errors are collected
+in FastAPI's order and raised together as one `RequestValidationError`.
+
+`solve` is a coroutine; for a plan with nothing to await (`plan.needs_async` false) it never
+suspends, and `run_sync` drives it to the end in one `send`, so sync routes pay no event loop.
+Generator dependencies enter the request's `AsyncExitStack` (`state.stack`), whose exits the
+handler runs once the response is done (or with the handler's exception).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+import copy
+import http.cookies
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
+from typing import Any, Callable, Coroutine
 
 from pydantic import ValidationError
 
-from ..datastructures import QueryParams
+from ..encoders import jsonable_encoder
 from ..exceptions import RequestValidationError
 from ..requests import Request
-from .models import MISSING, EndpointPlan, Param
+from ..responses import Response
+from ..security.oauth2 import SecurityScopes
+from .analyze import get_dependant
+from .models import Dependant, EndpointPlan, ParamField
+from .special import BackgroundTasks
+
+# A value the request does not carry: the parameter's default applies (or it is missing).
+NOTHING: Any = object()
+_IMMUTABLE = (type(None), str, int, float, bool, bytes, tuple, frozenset)
 
 
-def solver(plan: EndpointPlan) -> Callable[[Any], dict[str, Any]]:
-    params = plan.params
+class State:
+    """One request's solving state: lazily decoded sources and what dependencies share."""
 
-    def solve(raw: Any) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
-        errors: list[dict[str, Any]] = []
-        request: Request | None = None
-        query: QueryParams | None = None
-        for p in params:
-            if p.source == "request":
-                request = request or Request(raw)
-                kwargs[p.name] = request
-            elif p.source == "path":
-                value = raw.path_params[p.alias]
-                kwargs[p.name] = _validate(p, value, ("path", p.alias), errors) if p.adapter else value
-            elif p.source == "query":
-                if query is None:  # decoded in Rust, once, and only for handlers that need it
-                    query = QueryParams(raw.query_pairs)
-                qp = query
-                if p.alias in qp:
-                    value = qp.getlist(p.alias) if p.many else qp[p.alias]
-                    kwargs[p.name] = _validate(p, value, ("query", p.alias), errors)
-                elif p.default is not MISSING:
-                    kwargs[p.name] = p.default
-                else:
-                    errors.append(_missing(("query", p.alias)))
-            else:  # body
-                body = raw.body
-                if body:
-                    try:
-                        kwargs[p.name] = p.adapter.validate_json(body)
-                    except ValidationError as exc:
-                        errors.extend(_errors(exc, ("body",)))
-                elif p.default is not MISSING:
-                    kwargs[p.name] = p.default
-                else:
-                    errors.append(_missing(("body",)))
-        if errors:
-            raise RequestValidationError(errors)
-        return kwargs
+    __slots__ = ("raw", "body", "request", "response", "background", "cache", "stack", "fstack",
+                 "_query", "_headers", "_cookies")
 
-    return solve
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+        self.body: Any = NOTHING
+        self.request: Request | None = None
+        self.response: Response | None = None
+        self.background: Any = None
+        self.cache: dict[Any, Any] = {}
+        self.stack: AsyncExitStack | None = None  # exits after the response (scope "request")
+        self.fstack: AsyncExitStack | None = None  # exits when the handler returns (scope "function")
+        self._query: dict[str, list[str]] | None = None
+        self._headers: dict[str, list[str]] | None = None
+        self._cookies: dict[str, str] | None = None
+
+    def query(self) -> dict[str, list[str]]:
+        if self._query is None:
+            q: dict[str, list[str]] = {}
+            for k, v in self.raw.query_pairs:  # decoded in Rust, once
+                q.setdefault(k, []).append(v)
+            self._query = q
+        return self._query
+
+    def headers(self) -> dict[str, list[str]]:
+        if self._headers is None:
+            h: dict[str, list[str]] = {}
+            for k, v in self.raw.headers:
+                h.setdefault(k.lower(), []).append(v)
+            self._headers = h
+        return self._headers
+
+    def cookies(self) -> dict[str, str]:
+        if self._cookies is None:
+            self._cookies = parse_cookie_header(self.headers().get("cookie", [""])[0])
+        return self._cookies
+
+    def get_request(self) -> Request:
+        if self.request is None:
+            self.request = Request(self.raw)
+        return self.request
+
+    def get_response(self) -> Response:
+        """The `Response` a handler or dependency may ask for, to set headers, cookies or the
+        status on: applied to the final response. Its status stays None unless set."""
+        if self.response is None:
+            resp = Response()
+            resp.raw_headers = [(k, v) for k, v in resp.raw_headers if k.lower() != "content-length"]
+            resp.status_code = None  # type: ignore[assignment]
+            self.response = resp
+        return self.response
 
 
-def _validate(p: Param, value: Any, loc: tuple[str, ...], errors: list[dict[str, Any]]) -> Any:
-    try:
-        return p.adapter.validate_python(value)
-    except ValidationError as exc:
-        errors.extend(_errors(exc, loc))
-        return None
-
-
-def _missing(loc: tuple[str, ...]) -> dict[str, Any]:
-    return {"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}
-
-
-def _errors(exc: ValidationError, prefix: tuple[str, ...]) -> list[dict[str, Any]]:
-    out = []
-    for err in exc.errors(include_url=False):
-        value = err.get("input")
-        if isinstance(value, (bytes, bytearray)):  # an undecodable body, echoed back readably
-            value = bytes(value).decode("utf-8", "replace")
-        item = {"type": err["type"], "loc": [*prefix, *err["loc"]], "msg": err["msg"], "input": value}
-        if "ctx" in err:
-            item["ctx"] = {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
-                           for k, v in err["ctx"].items()}
-        out.append(item)
+def parse_cookie_header(header: str) -> dict[str, str]:
+    """Starlette's lenient `Cookie:` parsing, so values match FastAPI's."""
+    out: dict[str, str] = {}
+    for chunk in header.split(";"):
+        key, sep, value = chunk.partition("=")
+        if not sep:
+            key, value = "", chunk
+        key, value = key.strip(), value.strip()
+        if key or value:
+            out[key] = http.cookies._unquote(value)  # type: ignore[attr-defined]
     return out
+
+
+def run_sync(coro: Coroutine[Any, Any, Any]) -> Any:
+    """Runs a coroutine that never suspends (a plan with nothing to await) to its result."""
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value
+    coro.close()
+    raise RuntimeError("a dependency awaited something in a route planned as synchronous")
+
+
+class _Node:
+    """A dependant with what calling it needs, prepared once."""
+
+    __slots__ = ("dep", "subs", "call", "scopes", "has_fields")
+
+    def __init__(self, dep: Dependant) -> None:
+        self.dep = dep
+        self.subs = [_Node(d) for d in dep.dependencies]
+        call = dep.call
+        if dep.kind == "gen":
+            call = contextmanager(call)  # type: ignore[arg-type]
+        elif dep.kind == "asyncgen":
+            call = asynccontextmanager(call)  # type: ignore[arg-type]
+        self.call = call
+        self.scopes = dep.oauth_scopes
+        self.has_fields = bool(dep.path_params or dep.query_params or dep.header_params or dep.cookie_params
+                               or dep.body_params)
+
+
+class Solver:
+    def __init__(self, plan: EndpointPlan, overrides_provider: Any = None) -> None:
+        self.plan = plan
+        self.root = _Node(plan.dependant)
+        self.provider = overrides_provider
+        self.embed = plan.embed_body_fields
+        self._overridden: dict[tuple[int, Any], _Node] = {}
+
+    async def solve(self, state: State) -> dict[str, Any]:
+        """The endpoint's keyword arguments; raises RequestValidationError listing every error."""
+        errors: list[dict[str, Any]] = []
+        overrides = getattr(self.provider, "dependency_overrides", None) if self.provider is not None else None
+        values = await self._solve(self.root, state, errors, overrides or None)
+        if errors:
+            exc = RequestValidationError(jsonable_encoder(errors))
+            exc.body = None if state.body is NOTHING else state.body  # type: ignore[attr-defined]
+            raise exc
+        return values
+
+    async def _solve(self, node: _Node, state: State, errors: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        before = len(errors)
+        for sub in node.subs:
+            use = sub
+            if overrides is not None and sub.dep.call in overrides:
+                use = self._override(sub, overrides[sub.dep.call])
+            sub_values = await self._solve(use, state, errors, overrides)
+            if len(errors) != before:
+                before = len(errors)
+                continue
+            dep = sub.dep
+            key = dep.cache_key
+            if dep.use_cache and key in state.cache:
+                result = state.cache[key]
+            else:
+                result = await _call(use, sub_values, state)
+            if dep.name is not None:
+                values[dep.name] = result
+            if key not in state.cache:
+                state.cache[key] = result
+        before = len(errors)
+        dep = node.dep
+        if node.has_fields:
+            _fields(dep, state, values, errors, self.embed)
+        if dep.request_param_name is not None:
+            values[dep.request_param_name] = state.get_request()
+        if dep.background_tasks_param_name is not None:
+            if state.background is None:
+                state.background = BackgroundTasks()
+            values[dep.background_tasks_param_name] = state.background
+        if dep.response_param_name is not None:
+            values[dep.response_param_name] = state.get_response()
+        if dep.security_scopes_param_name is not None:
+            values[dep.security_scopes_param_name] = SecurityScopes(scopes=list(node.scopes))
+        return values
+
+    def _override(self, sub: _Node, call: Callable[..., Any]) -> _Node:
+        key = (id(sub), call)
+        node = self._overridden.get(key)
+        if node is None:
+            dep = sub.dep
+            node = _Node(get_dependant(path=dep.path or "", call=call, name=dep.name,
+                                       parent_oauth_scopes=sub.scopes, scope=dep.scope))
+            self._overridden[key] = node
+        return node
+
+
+async def _call(node: _Node, values: dict[str, Any], state: State) -> Any:
+    kind = node.dep.kind
+    if kind == "sync":
+        return node.call(**values)
+    if kind == "async":
+        return await node.call(**values)
+    if node.dep.scope == "function":
+        if state.fstack is None:
+            state.fstack = AsyncExitStack()
+        stack = state.fstack
+    else:
+        if state.stack is None:
+            state.stack = AsyncExitStack()
+        stack = state.stack
+    if kind == "gen":
+        return stack.enter_context(node.call(**values))
+    return await stack.enter_async_context(node.call(**values))
+
+
+# -- parameters ---------------------------------------------------------------------------------
+
+def _fields(dep: Dependant, state: State, values: dict[str, Any], errors: list[dict[str, Any]], embed: bool) -> None:
+    if dep.path_params:
+        path = state.raw.path_params
+        for f in dep.path_params:
+            value = path.get(f.alias, NOTHING)
+            if f.adapter is None and value is not NOTHING:
+                values[f.name] = value
+            else:
+                _validate(f, value, ("path", f.alias), values, errors)
+    if dep.query_params:
+        query = state.query()
+        for f in dep.query_params:
+            got = query.get(f.alias)
+            value = NOTHING if not got else (got if f.sequence else got[-1])
+            _validate(f, value, ("query", f.alias), values, errors)
+    if dep.header_params:
+        headers = state.headers()
+        for f in dep.header_params:
+            got = headers.get(f.alias.lower())
+            value = NOTHING if not got else (got if f.sequence else got[0])
+            _validate(f, value, ("header", f.alias), values, errors)
+    if dep.cookie_params:
+        cookies = state.cookies()
+        for f in dep.cookie_params:
+            value = cookies.get(f.alias, NOTHING)
+            _validate(f, NOTHING if value is None else value, ("cookie", f.alias), values, errors)
+    if dep.body_params:
+        _body(dep.body_params, state.body, embed, values, errors)
+
+
+def _body(fields: list[ParamField], body: Any, embed: bool, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    if not embed:  # one parameter: the whole body
+        _validate(fields[0], body, ("body",), values, errors)
+        return
+    is_form = hasattr(body, "getlist")
+    for f in fields:
+        loc = ("body", f.alias)
+        value = NOTHING
+        if is_form:
+            value = form_value(f, body)
+        elif body is not NOTHING and not isinstance(body, bytes):
+            try:
+                value = body.get(f.alias, NOTHING)
+            except AttributeError:  # embedded fields need an object, not a list, scalar or null
+                errors.append(missing(loc))
+                continue
+        _validate(f, value, loc, values, errors)
+
+
+def form_value(f: ParamField, form: Any) -> Any:
+    """A form field's value, FastAPI's way: lists take every repeat, empty strings and empty
+    file inputs count as absent."""
+    if f.sequence:
+        value = [v for v in form.getlist(f.alias) if not _empty_file(v)]
+        return value if value else NOTHING
+    value = form.get(f.alias)
+    if value is None or value == "" or _empty_file(value):
+        return NOTHING
+    return value
+
+
+def _empty_file(value: Any) -> bool:
+    return getattr(value, "filename", None) == "" and getattr(value, "size", None) == 0
+
+
+def _validate(f: ParamField, value: Any, loc: tuple[Any, ...], values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    if value is NOTHING:
+        if f.required:
+            errors.append(missing(loc))
+            return
+        value = f.default()
+        if not isinstance(value, _IMMUTABLE):
+            value = copy.deepcopy(value)
+        if not f.validate_default:
+            values[f.name] = value
+            return
+    try:
+        values[f.name] = f.adapter.validate_python(value, from_attributes=True)  # type: ignore[union-attr]
+    except ValidationError as exc:
+        errors.extend(located(exc, loc))
+
+
+def missing(loc: tuple[Any, ...]) -> dict[str, Any]:
+    return {"type": "missing", "loc": loc, "msg": "Field required", "input": None}
+
+
+def located(exc: ValidationError, prefix: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """pydantic's errors with the source prefixed to each location (FastAPI's shape)."""
+    return [{**err, "loc": prefix + tuple(err["loc"])} for err in exc.errors(include_url=False)]

@@ -1,0 +1,57 @@
+"""response_model and its options, return annotations as models, status codes and FastAPI's
+encoding of results without a model (python/fastcore/handler.py, encoders.py), compared with
+FastAPI on the same app (tests/apps/fa_params.py via tests/compat.py)."""
+from __future__ import annotations
+
+import pytest
+
+
+def test_response_model_filters_extra_fields(fa_params) -> None:
+    assert fa_params.get("/model/filter").json() == {"name": "x", "price": 1.5, "tax": 10.5, "tags": [], "note": None}
+    assert fa_params.get("/model/list").json() == [
+        {"name": "a", "price": 1.0, "tax": 10.5, "tags": [], "note": None},
+        {"name": "b", "price": 2.0, "tax": 10.5, "tags": [], "note": None}]
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("/model/unset", {"name": "x", "price": 1.5}),
+    ("/model/none", {"name": "x", "price": 1.5, "tax": 10.5, "tags": []}),
+    ("/model/defaults", {"name": "x", "price": 1.5, "tags": ["a"]}),
+    ("/model/include", {"name": "x", "tax": 10.5}),
+    ("/model/exclude", {"name": "x", "price": 1.5, "tags": [], "note": None}),
+    ("/model/alias", {"itemName": "n", "count": 2}),
+    ("/model/alias-off", {"item_name": "n", "count": 2}),
+])
+def test_response_model_options(fa_params, url: str, expected: dict) -> None:
+    r = fa_params.get(url)
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "application/json"
+    assert r.json() == expected
+
+
+def test_return_annotation_is_the_response_model(fa_params) -> None:
+    assert fa_params.get("/model/annotation").json() == {
+        "name": "from-annotation", "price": 2.0, "tax": 10.5, "tags": [], "note": None}
+    assert fa_params.get("/model/annotation-async").json() == [{"username": "u", "full_name": None}]
+
+
+def test_return_annotation_not_used(fa_params) -> None:
+    """`response_model=None` turns it off; a Response annotation is not a model."""
+    assert fa_params.get("/model/annotation-overridden").json() == {"kept": {"everything": True}}
+    r = fa_params.get("/model/response-annotation")
+    assert (r.text, r.headers["content-type"]) == ("plain", "text/plain; charset=utf-8")
+
+
+def test_status_codes(fa_params) -> None:
+    assert fa_params.get("/model/status").status_code == 202
+    r = fa_params.check("DELETE", "/model/no-content")
+    assert (r.status_code, r.content) == (204, b"")
+
+
+def test_encoding_without_a_model(fa_params) -> None:
+    assert fa_params.get("/encode/types").json() == {
+        "dt": "2024-01-02T03:04:05.600000", "date": "2024-01-02", "time": "10:30:00", "delta": 3601.5,
+        "uuid": "12345678-1234-5678-1234-567812345678", "dec_int": 10, "dec_float": 1.5, "enum": "red",
+        "set": [1], "frozenset": ["a"], "bytes": "raw", "tuple": [1, "two"], "dataclass": {"x": 1, "y": 2},
+        "model": {"itemName": "m", "count": 0}, "nested": [{"when": "2020-02-29"}]}
+    assert fa_params.get("/encode/model").json() == {"name": "thing", "price": 2.0, "tags": [], "description": None}
