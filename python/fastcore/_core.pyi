@@ -14,6 +14,7 @@ __all__ = [
     "parse_urlencoded",
     "configure",
     "encode_json",
+    "ChunkSender",
     "PanicProbe",
     "Router",
     "Awaitable",
@@ -35,9 +36,15 @@ __all__ = [
 __version__: str
 GIL_DISABLED: bool
 
-# response/ (hooks.rs, json.rs, convert.rs)
+# response/ (hooks.rs, json.rs, stream.rs, convert.rs)
 def configure(response_type: type, jsonable: Callable[[Any], Any]) -> None: ...
 def encode_json(obj: Any) -> bytes: ...
+
+@final
+class ChunkSender:
+    """`send` handed to a StreamingResponse's `_stream_into`: waits while the client is behind."""
+
+    def __call__(self, chunk: bytes | bytearray | memoryview) -> Awaitable[None]: ...
 
 @final
 class PanicProbe:
