@@ -1,6 +1,6 @@
 //! The response body hyper writes: a whole buffer (the common case, as cheap as `Full`) or a
-//! stream (`stream`), and
-//! the response's background task, started when hyper lets go of the body.
+//! stream (`stream`: a `StreamingResponse`'s chunks, a file's), and the response's background
+//! task, started when hyper lets go of the body.
 //!
 //! hyper drops a body once it has queued the last frame for writing, or when the connection
 //! goes away mid-body; either way the response is over, and that is when `Response.background`
@@ -11,40 +11,9 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
-use pyo3::exceptions::PyTypeError;
-use pyo3::prelude::*;
-use pyo3::types::PyBytes;
 
 use crate::response::background::AfterSend;
-use crate::response::stream::Stream;
-
-/// Why a body stopped before its end: hyper then closes the connection, since the head (and
-/// perhaps part of the body) has already gone out.
-#[derive(Debug)]
-pub(crate) struct Aborted(pub(crate) String);
-
-impl std::fmt::Display for Aborted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Aborted {}
-
-/// The bytes of a `bytes` object, or of whatever `bytes()` accepts (a memoryview, a
-/// bytearray: Starlette's `render` may return a memoryview), copied.
-pub(crate) fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
-    if let Ok(b) = obj.cast::<PyBytes>() {
-        return Ok(Bytes::copy_from_slice(b.as_bytes()));
-    }
-    let b = obj.py().get_type::<PyBytes>().call1((obj,)).map_err(|_| {
-        PyTypeError::new_err(format!(
-            "expected bytes, got {}",
-            obj.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
-        ))
-    })?;
-    Ok(Bytes::copy_from_slice(b.cast::<PyBytes>()?.as_bytes()))
-}
+use crate::response::stream::{Aborted, Stream};
 
 /// A response body; see the module summary.
 pub(crate) struct Body {

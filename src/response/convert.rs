@@ -13,11 +13,11 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::response::background::AfterSend;
-use crate::response::body::{bytes_of, Body};
+use crate::response::body::Body;
 use crate::response::file;
 use crate::response::hooks;
 use crate::response::json::{write_str, Encoder};
-use crate::response::stream;
+use crate::response::stream::{self, bytes_of};
 use crate::routing::{ConversionError, Converter};
 
 pub(crate) type HttpResponse = hyper::Response<Body>;

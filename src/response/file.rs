@@ -19,8 +19,8 @@ use pyo3::types::{PyBytes, PyList};
 use tokio::sync::mpsc;
 
 use crate::response::background::log_error;
-use crate::response::body::{Aborted, Body};
-use crate::response::stream::{Stream, CAPACITY};
+use crate::response::body::Body;
+use crate::response::stream::{Aborted, Stream, CAPACITY};
 
 /// Starlette's `FileResponse.chunk_size`.
 const CHUNK: u64 = 64 * 1024;

@@ -21,14 +21,42 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::Frame;
-use pyo3::exceptions::PyConnectionError;
+use pyo3::exceptions::{PyConnectionError, PyTypeError};
 use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::PyBytes;
 use tokio::sync::mpsc;
 
 use crate::response::background::log_error;
-use crate::response::body::{bytes_of, Aborted};
 use crate::runtime::{self, Awaitable, Begun, Completion, Task};
+
+/// Why a body stopped before its end: hyper then closes the connection, since the head (and
+/// perhaps part of the body) has already gone out.
+#[derive(Debug)]
+pub(crate) struct Aborted(pub(crate) String);
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Aborted {}
+
+/// The bytes of a `bytes` object, or of whatever `bytes()` accepts (a memoryview, a
+/// bytearray: Starlette's `render` may return a memoryview), copied.
+pub(crate) fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Bytes> {
+    if let Ok(b) = obj.cast::<PyBytes>() {
+        return Ok(Bytes::copy_from_slice(b.as_bytes()));
+    }
+    let b = obj.py().get_type::<PyBytes>().call1((obj,)).map_err(|_| {
+        PyTypeError::new_err(format!(
+            "expected bytes, got {}",
+            obj.get_type().name().map_or_else(|_| "?".into(), |n| n.to_string())
+        ))
+    })?;
+    Ok(Bytes::copy_from_slice(b.cast::<PyBytes>()?.as_bytes()))
+}
 
 /// Chunks the pump may have ready before hyper asks for them.
 pub(crate) const CAPACITY: usize = 2;
