@@ -22,55 +22,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-VENVS=bench/.venvs
 log() { echo "[bench] $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 
-# --- system tools and services ----------------------------------------------------------------
-if ! command -v wrk >/dev/null 2>&1; then
-  log "installing wrk (apt)"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >&2 \
-    || die "could not install wrk; install it manually"
-fi
-command -v taskset >/dev/null 2>&1 || die "taskset (util-linux) is required for CPU pinning"
-[ "$(nproc)" -ge 2 ] || log "WARNING: fewer than 2 CPUs: server and load generator share one (numbers will be noisy)"
+# --- tools, fastcore, the baseline, FastAPI's venv; Redis + PostgreSQL --------------------------
+# shellcheck source=bench/provision.sh
+. bench/provision.sh
 bash ci/services.sh
-if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
-  # shellcheck disable=SC1091  # rustup's env file, not in the repo
-  . "$HOME/.cargo/env"
-fi
-command -v cargo >/dev/null 2>&1 || die "cargo is required (Rust toolchain)"
-
-# --- fastcore itself and the raw hyper baseline (also the fan-out upstream) -------------------
-missing=""
-[ -x .venv-313t/bin/python ] || missing="$missing 313t"
-[ -x .venv-gil/bin/python ] || missing="$missing gil"
-if [ -n "$missing" ]; then
-  log "building fastcore into the missing venv(s):$missing (ci/setup.sh)"
-  TARGETS="${missing# }" bash ci/setup.sh
-fi
-log "building the raw hyper baseline (cargo, release)"
-cargo build --release --quiet --manifest-path bench/hyper_baseline/Cargo.toml >&2
-
-# --- the FastAPI side: bench/.venvs/eco-311 ---------------------------------------------------
-# As bench/run.sh's make_venv: rebuilt only when a requirements file or the interpreter changes.
-PY311=$(command -v python3.11 || command -v python3) || die "no python3.11 / python3 found"
-dir="$VENVS/eco-311"
-stamp=$(sha256sum bench/requirements-eco-311.txt bench/requirements-peers-311.txt "$PY311" | sha256sum | cut -c1-16)
-if ! { [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && [ -x "$dir/bin/python" ]; }; then
-  log "provisioning $dir from bench/requirements-eco-311.txt"
-  rm -rf "$dir"
-  mkdir -p "$VENVS"
-  if { "$PY311" -m venv "$dir" \
-       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
-       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --prefer-binary \
-            -r bench/requirements-eco-311.txt; } >"$VENVS/eco-311.log" 2>&1; then
-    echo "$stamp" >"$dir/.stamp"
-  else
-    tail -n 5 "$VENVS/eco-311.log" >&2
-    die "could not install $dir (see $VENVS/eco-311.log)"
-  fi
-fi
 
 # --- run --------------------------------------------------------------------------------------
 # 1,000 connections need more descriptors than the usual 1024, in the server and in wrk alike.

@@ -17,6 +17,8 @@ QUICK=1 bash bench/run.sh
 
 echo "== ecosystem bench smoke check (QUICK=1: Redis, PostgreSQL, httpx and sleep routes answer correctly on fastcore and FastAPI; no speed judged) =="
 QUICK=1 bash bench/ecosystem.sh
+echo "== API bench smoke check (QUICK=1: the realistic FastAPI route answers correctly on fastcore and FastAPI) =="
+QUICK=1 bash bench/api.sh
 
 status=0
 for venv in .venv-gil .venv-313t; do

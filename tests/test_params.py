@@ -225,7 +225,7 @@ def test_response_model_list(params: httpx.Client) -> None:
 def test_return_value_that_violates_response_model_is_500(params: httpx.Client, params_server) -> None:
     r = params.get("/bad-response-model")
     assert r.status_code == 500
-    assert r.json() == {"detail": "Internal Server Error"}
+    assert r.text == "Internal Server Error"
     log = params_server.wait_for_log("ResponseValidationError: 1 validation error")
     assert "Exception in handler for GET /bad-response-model" in log
 

@@ -259,7 +259,7 @@ def test_invalid_header_value_is_a_500_not_a_broken_connection(responses_server:
     with responses_server.client() as c:
         r = c.get("/bad-header")
         assert r.status_code == 500
-        assert r.json() == {"detail": "Internal Server Error"}
+        assert r.text == "Internal Server Error"
         assert c.get("/latin1").status_code == 200
     assert "invalid value for header x-bad" in responses_server.log()
 

@@ -9,23 +9,30 @@
         return {"message": "Hello, World!"}
 """
 from . import _core
-from .applications import FastCore
+from . import status
+from .applications import FastAPI, FastCore
 from .concurrency import Event, Lock, Queue, Semaphore, Task, gather, sleep, spawn, timeout, to_thread, wait_for
 from .encoders import jsonable
-from .exceptions import HTTPException, RequestValidationError
+from .exceptions import HTTPException, RequestValidationError, WebSocketException
 from .background import BackgroundTasks
+from .datastructures import UploadFile
 from .param_functions import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
+from .datastructures import UploadFile
 from .requests import Request
 from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from .routing import APIRouter
 from .server import serve
 from . import http
 
-FastAPI = FastCore  # the name ported apps import
 __version__ = _core.__version__
 _core.configure(Response, jsonable)
 
 __all__ = [
+    "APIRouter",
+    "WebSocketException",
+    "status",
     "BackgroundTasks",
+    "UploadFile",
     "Body",
     "Cookie",
     "Depends",
@@ -36,6 +43,7 @@ __all__ = [
     "Query",
     "Security",
     "Event",
+    "UploadFile",
     "Lock",
     "Queue",
     "Semaphore",

@@ -1,88 +1,241 @@
-"""The application object: route registration, FastAPI-style.
+"""The application object, FastAPI's `FastAPI` (`FastCore` is the same class).
 
-    app = FastCore()
+    app = FastAPI(title="Shop", lifespan=lifespan)
 
     @app.get("/users/{user_id}")
     def read_user(user_id: int):
         return {"user_id": user_id}
 
-    if __name__ == "__main__":
-        app.run(port=8000)
+    app.include_router(items.router, prefix="/items")
+
+Routes reach the Rust core as they reach `app.router`: each is compiled once, there, into the
+callable the workers call. Exceptions raised while serving come back through `_handle_error`,
+which finds the app's handler for them (`exception_handlers.py`).
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-from ._core import RawRequest, Router
-from .exceptions import HTTPException
-from .routing import compile_endpoint
+from ._core import Router
+from .datastructures import State
+from .exception_handlers import ExceptionHandlers
+from .exceptions import RequestValidationError, StarletteHTTPException
+from .lifespan import Lifespan
+from .requests import Request
 from .responses import JSONResponse, Response
+from .routing import APIRoute, APIRouter, Default, DefaultPlaceholder, URLPath, generate_unique_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 error_log = logging.getLogger("fastcore.error")
 
 
+class _AppRouter(APIRouter):
+    """The app's own router: every route that reaches it is compiled into the Rust table."""
+
+    def __init__(self, app: "FastCore", core: Router, **options: Any) -> None:
+        self.app = app
+        self.core = core
+        super().__init__(**options)
+
+    def add_route_object(self, route: Any) -> None:
+        if isinstance(route, APIRoute):
+            compiled = route.compile(self.app)
+            self.core.add(sorted(route.methods), compiled.path, compiled.endpoint, compiled.takes_request,
+                          compiled.is_async)
+        else:
+            raise TypeError(f"fastcore cannot serve a {type(route).__name__} route yet")
+        super().add_route_object(route)
+
+
 class FastCore:
-    def __init__(self, *, dependencies: Sequence[Any] | None = None) -> None:
-        self.router = Router(self._handle_error)
-        self.dependencies = list(dependencies or ())
-        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
-        self.routes: list[tuple[tuple[str, ...], str, Callable[..., Any]]] = []
-
-    def add_api_route(
+    def __init__(
         self,
-        path: str,
-        endpoint: Callable[..., Any],
         *,
-        methods: Sequence[str] = ("GET",),
+        debug: bool = False,
+        routes: list[APIRoute] | None = None,
+        title: str = "FastAPI",
+        summary: str | None = None,
+        description: str = "",
+        version: str = "0.1.0",
+        openapi_url: str | None = "/openapi.json",
+        openapi_tags: list[dict[str, Any]] | None = None,
+        servers: list[dict[str, Any]] | None = None,
         dependencies: Sequence[Any] | None = None,
-        **options: Any,
+        default_response_class: type[Response] | DefaultPlaceholder = Default(JSONResponse),
+        redirect_slashes: bool = True,
+        docs_url: str | None = "/docs",
+        redoc_url: str | None = "/redoc",
+        swagger_ui_oauth2_redirect_url: str | None = "/docs/oauth2-redirect",
+        swagger_ui_init_oauth: dict[str, Any] | None = None,
+        exception_handlers: Mapping[Any, Callable[..., Any]] | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        lifespan: Callable[[Any], Any] | None = None,
+        terms_of_service: str | None = None,
+        contact: dict[str, Any] | None = None,
+        license_info: dict[str, Any] | None = None,
+        root_path: str = "",
+        root_path_in_servers: bool = True,
+        responses: dict[int | str, dict[str, Any]] | None = None,
+        callbacks: list[Any] | None = None,
+        deprecated: bool | None = None,
+        include_in_schema: bool = True,
+        swagger_ui_parameters: dict[str, Any] | None = None,
+        generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(generate_unique_id),
+        separate_input_output_schemas: bool = True,
+        **extra: Any,
     ) -> None:
-        options.setdefault("dependency_overrides_provider", self)
-        compiled = compile_endpoint(endpoint, path, dependencies=list(self.dependencies) + list(dependencies or ()),
-                                    **options)
-        methods = tuple(m.upper() for m in methods)
-        self.router.add(list(methods), compiled.path, compiled.endpoint, compiled.takes_request, compiled.is_async)
-        self.routes.append((methods, path, endpoint))
+        self.debug = debug
+        self.title, self.summary, self.description, self.version = title, summary, description, version
+        self.openapi_url, self.openapi_tags, self.servers = openapi_url, openapi_tags, list(servers or [])
+        self.docs_url, self.redoc_url = docs_url, redoc_url
+        self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
+        self.swagger_ui_init_oauth, self.swagger_ui_parameters = swagger_ui_init_oauth, swagger_ui_parameters
+        self.terms_of_service, self.contact, self.license_info = terms_of_service, contact, license_info
+        self.root_path, self.root_path_in_servers = root_path, root_path_in_servers
+        self.separate_input_output_schemas = separate_input_output_schemas
+        self.extra = extra
+        self.state = State()
+        self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
+        self.handlers = ExceptionHandlers(exception_handlers)
+        self.openapi_schema: dict[str, Any] | None = None
+        self.core = Router(self._handle_error)
+        self._route_errors_to_python()
+        self.router = _AppRouter(
+            self,
+            self.core,
+            routes=routes,
+            dependencies=dependencies,
+            default_response_class=default_response_class,
+            redirect_slashes=redirect_slashes,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+            lifespan=lifespan,
+            responses=responses,
+            callbacks=callbacks,
+            deprecated=deprecated,
+            include_in_schema=include_in_schema,
+            generate_unique_id_function=generate_unique_id_function,
+        )
+        self.has_lifespan = lifespan is not None
+        self._lifespan: Lifespan | None = None
+        self.lifespan_state: dict[str, Any] = {}
+        # Set by fastcore.testclient: unhandled exceptions are handed to the test as well.
+        self.exception_sink: list[BaseException] | None = None
 
-    def api_route(self, path: str, *, methods: Sequence[str] = ("GET",), **options: Any) -> Callable[[F], F]:
+    # -- routes ------------------------------------------------------------------------------
+    @property
+    def routes(self) -> list[Any]:
+        return self.router.routes
+
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        self.router.add_api_route(path, endpoint, **options)
+
+    def api_route(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.api_route(path, **options)
+
+    def get(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.get(path, **options)
+
+    def put(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.put(path, **options)
+
+    def post(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.post(path, **options)
+
+    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.delete(path, **options)
+
+    def options(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.options(path, **options)
+
+    def head(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.head(path, **options)
+
+    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.patch(path, **options)
+
+    def trace(self, path: str, **options: Any) -> Callable[[F], F]:
+        return self.router.trace(path, **options)
+
+    def include_router(self, router: APIRouter, **options: Any) -> None:
+        self.router.include_router(router, **options)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        return self.router.url_path_for(name, **path_params)
+
+    # -- errors ------------------------------------------------------------------------------
+    @property
+    def exception_handlers(self) -> dict[Any, Callable[..., Any]]:
+        return self.handlers.as_dict()
+
+    def add_exception_handler(self, exc_class_or_status_code: int | type[BaseException],
+                              handler: Callable[..., Any]) -> None:
+        self.handlers.add(exc_class_or_status_code, handler)
+        self._route_errors_to_python()
+
+    def _route_errors_to_python(self) -> None:
+        """The core answers 404, 405 and path-parameter 422s itself, FastAPI's way, unless the
+        app has its own handler for them: then they take the Python path, like FastAPI's."""
+        self.core.set_route_error(self._route_error if self.handlers.overrides_routing_errors() else None)
+
+    def _route_error(self, raw: Any, status: int, detail: Any) -> Any:
+        if status == 422:
+            exc: BaseException = RequestValidationError(detail)
+        elif status == 405:
+            exc = StarletteHTTPException(405, headers={"Allow": detail})
+        else:
+            exc = StarletteHTTPException(status)
+        return self._handle_error(exc, raw)
+
+    def exception_handler(self, exc_class_or_status_code: int | type[BaseException]) -> Callable[[F], F]:
         def decorator(func: F) -> F:
-            self.add_api_route(path, func, methods=methods, **options)
+            self.add_exception_handler(exc_class_or_status_code, func)
             return func
 
         return decorator
 
-    def get(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self.api_route(path, methods=["GET"], **options)
+    def _handle_error(self, exc: BaseException, raw: Any) -> Any:
+        """Called by the core for every exception serving a request raises. Returns a response,
+        or a coroutine (an `async def` handler) that the core drives to one."""
+        handler, unhandled = self.handlers.lookup(exc)
+        if unhandled:
+            error_log.error("Exception in handler for %s %s", raw.method, raw.raw_path, exc_info=exc)
+            if self.exception_sink is not None:
+                self.exception_sink.append(exc)
+        return handler(Request(raw, self), exc)
 
-    def post(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self.api_route(path, methods=["POST"], **options)
+    # -- lifespan ----------------------------------------------------------------------------
+    def on_event(self, event_type: str) -> Callable[[F], F]:
+        return self.router.on_event(event_type)
 
-    def put(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self.api_route(path, methods=["PUT"], **options)
+    def add_event_handler(self, event_type: str, func: Callable[[], Any]) -> None:
+        self.router.add_event_handler(event_type, func)
 
-    def patch(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self.api_route(path, methods=["PATCH"], **options)
+    def startup(self) -> None:
+        """Runs the start-up handlers and enters the lifespan (`serve()` and `TestClient` call it)."""
+        if self._lifespan is not None:
+            raise RuntimeError("the app has already started")
+        events = not self.has_lifespan  # FastAPI runs on_event handlers only without a lifespan
+        lifespan = Lifespan(self, self.router.on_startup if events else [],
+                            self.router.on_shutdown if events else [], self.router.lifespans)
+        self.lifespan_state = lifespan.start()
+        self._lifespan = lifespan
 
-    def delete(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self.api_route(path, methods=["DELETE"], **options)
+    def shutdown(self) -> None:
+        lifespan, self._lifespan = self._lifespan, None
+        if lifespan is not None:
+            lifespan.stop()
 
-    def options(self, path: str, **options: Any) -> Callable[[F], F]:
-        return self.api_route(path, methods=["OPTIONS"], **options)
-
-    def _handle_error(self, exc: BaseException, raw: RawRequest) -> Response:
-        """Called by the core for every exception a handler raises, with the request. It may
-        also return a coroutine (an async exception handler), which the core awaits."""
-        if isinstance(exc, HTTPException):
-            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
-        error_log.error("Exception in handler for %s %s", raw.method, raw.raw_path, exc_info=exc)
-        return JSONResponse({"detail": "Internal Server Error"}, status_code=500)
-
+    # -- serving -----------------------------------------------------------------------------
     def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
         from .server import serve
 
         serve(self, host, port, **options)
 
     def __repr__(self) -> str:
-        return f"<FastCore routes={len(self.routes)}>"
+        return f"<{type(self).__name__} routes={len(self.routes)}>"
+
+
+FastAPI = FastCore

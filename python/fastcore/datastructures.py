@@ -85,6 +85,28 @@ def parse_cookies(header: str) -> dict[str, str]:
     return cookies
 
 
+class State:
+    """Attributes set freely: `app.state.db = ...`, `request.state.user = ...`."""
+
+    def __init__(self, state: dict[str, Any] | None = None) -> None:
+        super().__setattr__("_state", dict(state or {}))
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self._state[key] = value
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self._state[key]
+        except KeyError:
+            raise AttributeError(f"'{type(self).__name__}' object has no attribute '{key}'") from None
+
+    def __delattr__(self, key: str) -> None:
+        del self._state[key]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._state!r})"
+
+
 class MutableHeaders(Mapping[str, str]):
     """Response headers: a case-insensitive view over a list of `(name, value)` str pairs, which
     it changes in place (a `Response`'s `raw_headers`, what the core sends), with Starlette's

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Generator
 from typing import Any, NamedTuple
 
 from ._core import RawRequest
-from .datastructures import FormData, Headers, QueryParams, parse_cookies
+from .datastructures import FormData, Headers, QueryParams, State, parse_cookies
 from .formparsers import read_form
 
 
@@ -38,10 +38,20 @@ class URL(str):
 
 
 class Request:
-    __slots__ = ("_raw", "__dict__")
+    __slots__ = ("_raw", "_app", "__dict__")
 
-    def __init__(self, raw: RawRequest) -> None:
+    def __init__(self, raw: RawRequest, app: Any = None) -> None:
         self._raw = raw
+        self._app = app
+
+    @property
+    def app(self) -> Any:
+        return self._app
+
+    @cached_property
+    def state(self) -> State:
+        """Per-request attributes, starting from what the app's lifespan yielded."""
+        return State(getattr(self._app, "lifespan_state", None))
 
     @property
     def method(self) -> str:

@@ -63,12 +63,20 @@ def serve(
         _serve_processes(app, host, port, workers, threads=threads, access_log=access_log,
                          drain_timeout=drain_timeout, max_body=max_body)
         return
-    server = Server(app.router, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
+    server = Server(app.core, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
                     access_log=_log_access if access_log else None, reuse_port=reuse_port)
-    bound_host, bound_port = server.start()
-    logger.info("fastcore serving http://%s:%d (%s, %d worker thread%s, 1 process, pid %d)",
-                bound_host, bound_port, mode(), threads, "" if threads == 1 else "s", os.getpid())
-    _wait(server, drain_timeout)
+    try:
+        app.startup()
+    except BaseException:
+        logger.exception("Application startup failed. Exiting.")
+        raise SystemExit(3) from None
+    try:
+        bound_host, bound_port = server.start()
+        logger.info("fastcore serving http://%s:%d (%s, %d worker thread%s, 1 process, pid %d)",
+                    bound_host, bound_port, mode(), threads, "" if threads == 1 else "s", os.getpid())
+        _wait(server, drain_timeout)
+    finally:
+        app.shutdown()
 
 
 def mode() -> str:

@@ -12,13 +12,13 @@ use futures_util::FutureExt;
 use hyper::body::{Body as _, Incoming};
 use hyper::http::request::Parts;
 use pyo3::prelude::*;
-use pyo3::types::PyDict;
+use pyo3::types::{PyDict, PyList};
 
 use crate::dispatch::access_log::AccessLine;
 use crate::dispatch::redirect;
 use crate::request::{self, BodyError, BodySlot, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
-use crate::routing::{Endpoint, Lookup, ParamValue, Params, Routes};
+use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Routes};
 use crate::runtime::{self, attach, Begun, Driver, Task};
 
 /// What every request on a worker shares.
@@ -148,13 +148,89 @@ fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handl
         Lookup::Found { handler, params, route } => {
             Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
         }
-        Lookup::BadParam(err) => Handled::Now(rust_only(response::bad_param(&err))),
-        Lookup::MethodNotAllowed { allow } => Handled::Now(rust_only(response::method_not_allowed(&allow))),
+        Lookup::BadParam(err) => routing_error(RouteError::BadParam(err), parts, body, cfg, peer),
+        Lookup::MethodNotAllowed { allow } => {
+            routing_error(RouteError::MethodNotAllowed(allow), parts, body, cfg, peer)
+        }
+        // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
         Lookup::NotFound => {
-            let redirect = cfg.routes.redirect_slashes.then(|| redirect::trailing_slash(&table, &parts)).flatten();
-            Handled::Now(rust_only(redirect.unwrap_or_else(response::not_found)))
+            match cfg.routes.redirect_slashes.then(|| redirect::trailing_slash(&table, &parts)).flatten() {
+                Some(redirect) => Handled::Now(rust_only(redirect)),
+                None => routing_error(RouteError::NotFound, parts, body, cfg, peer),
+            }
         }
     }
+}
+
+/// What the router answers by itself when no route takes the request.
+enum RouteError {
+    NotFound,
+    MethodNotAllowed(String),
+    BadParam(ConversionError),
+}
+
+/// Rust answers the router's own errors, FastAPI's way, unless the app has its own handler for
+/// them: then they go to the app's `route_error` hook, like a handler's exception.
+fn routing_error(err: RouteError, parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handled {
+    if cfg.routes.has_route_error() {
+        return Python::attach(|py| match cfg.routes.route_error(py) {
+            Some(hook) => route_error_in_python(py, &hook, &err, parts, body, cfg, peer),
+            None => Handled::Now(route_error_response(&err)),
+        });
+    }
+    Handled::Now(rust_only(route_error_response(&err)))
+}
+
+fn route_error_response(err: &RouteError) -> HttpResponse {
+    match err {
+        RouteError::NotFound => response::not_found(),
+        RouteError::MethodNotAllowed(allow) => response::method_not_allowed(allow),
+        RouteError::BadParam(e) => response::bad_param(e),
+    }
+}
+
+fn route_error_in_python(
+    py: Python<'_>,
+    hook: &Py<PyAny>,
+    err: &RouteError,
+    parts: Parts,
+    body: Source,
+    cfg: &Config,
+    peer: SocketAddr,
+) -> Handled {
+    let kept = Kept::Parts { parts, body, route: Cow::Borrowed(""), path_params: None };
+    let called = kept.into_raw(py, cfg, peer).and_then(|raw| {
+        let args = match err {
+            RouteError::NotFound => (404u16, py.None()),
+            RouteError::MethodNotAllowed(allow) => (405, allow.into_pyobject(py)?.into_any().unbind()),
+            RouteError::BadParam(e) => (422, bad_param_errors(py, e)?.into_any().unbind()),
+        };
+        let result = hook.bind(py).call1((raw.bind(py), args.0, args.1));
+        Ok((raw, result))
+    });
+    match called {
+        Ok((raw, result)) => match first_step(py, result) {
+            Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, cfg, peer),
+            Started::Suspended(driver) => {
+                Handled::Suspended(Box::new(Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler }))
+            }
+        },
+        Err(e) => {
+            e.print(py);
+            Handled::Now(response::internal_error())
+        }
+    }
+}
+
+/// The error list of a path parameter's 422, as pydantic would report it.
+fn bad_param_errors<'py>(py: Python<'py>, e: &ConversionError) -> PyResult<Bound<'py, PyList>> {
+    let (kind, msg) = response::bad_param_error(e);
+    let item = PyDict::new(py);
+    item.set_item("type", kind)?;
+    item.set_item("loc", PyList::new(py, ["path", e.name.as_str()])?)?;
+    item.set_item("msg", msg)?;
+    item.set_item("input", e.input.as_str())?;
+    PyList::new(py, [item])
 }
 
 /// A response made without running Python: gives stop-the-world pauses their safe point.

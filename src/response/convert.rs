@@ -25,6 +25,7 @@ pub(crate) type HttpResponse = hyper::Response<Body>;
 static SERVER_NAME: HeaderValue = HeaderValue::from_static("fastcore");
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 static OCTETS: HeaderValue = HeaderValue::from_static("application/octet-stream");
+static PLAIN_TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
 /// A deliberately unconvertible value whose conversion panics, and whose `panic()` method
 /// panics inside the coroutine that calls it; tests use it to prove that a panic while serving
@@ -75,17 +76,23 @@ pub(crate) fn method_not_allowed(allow: &str) -> HttpResponse {
     resp
 }
 
+/// FastAPI's answer to an exception nothing handled (Starlette's ServerErrorMiddleware).
 pub(crate) fn internal_error() -> HttpResponse {
-    detail(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error")
+    with_body(StatusCode::INTERNAL_SERVER_ERROR, &PLAIN_TEXT, "Internal Server Error")
+}
+
+/// Pydantic's error type and message for a path parameter that did not convert.
+pub(crate) fn bad_param_error(err: &ConversionError) -> (&'static str, &'static str) {
+    match err.converter {
+        Converter::Int => ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
+        Converter::Float => ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
+        Converter::Str | Converter::Path => ("string_type", "Input should be a valid string"),
+    }
 }
 
 /// The 422 FastAPI sends when a path parameter does not parse as its declared type.
 pub(crate) fn bad_param(err: &ConversionError) -> HttpResponse {
-    let (kind, msg) = match err.converter {
-        Converter::Int => ("int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
-        Converter::Float => ("float_parsing", "Input should be a valid number, unable to parse string as a number"),
-        Converter::Str | Converter::Path => ("string_type", "Input should be a valid string"),
-    };
+    let (kind, msg) = bad_param_error(err);
     let mut body = Vec::with_capacity(160);
     body.extend_from_slice(b"{\"detail\":[{\"type\":");
     write_str(kind, &mut body);

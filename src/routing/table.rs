@@ -3,6 +3,7 @@
 //! The table is immutable once published; `add` copies it, changes the copy and swaps it in
 //! with `ArcSwap`, so workers read routes with no lock and see a change on their next request.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
@@ -30,7 +31,25 @@ pub(crate) struct Routes {
     /// Answer a path no route has with a 307 to the same path with its trailing slash toggled,
     /// when a route has that one (FastAPI's default).
     pub(crate) redirect_slashes: bool,
+    /// `route_error(raw_request, status, detail)`, set while the app has its own handler for
+    /// what the router answers itself (404, 405, a path parameter's 422); None: Rust answers.
+    route_error: Mutex<Option<Py<PyAny>>>,
+    has_route_error: AtomicBool,
     writer: Mutex<()>,
+}
+
+impl Routes {
+    pub(crate) fn has_route_error(&self) -> bool {
+        self.has_route_error.load(Ordering::Acquire)
+    }
+
+    /// The app's hook for the router's own errors, if it set one. One atomic load when unset.
+    pub(crate) fn route_error(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        if !self.has_route_error.load(Ordering::Acquire) {
+            return None;
+        }
+        lock(&self.route_error).as_ref().map(|hook| hook.clone_ref(py))
+    }
 }
 
 #[pyclass(frozen, module = "fastcore._core", name = "Router")]
@@ -47,6 +66,8 @@ impl PyRouter {
             table: ArcSwap::from_pointee(Router::default()),
             error_handler,
             redirect_slashes,
+            route_error: Mutex::new(None),
+            has_route_error: AtomicBool::new(false),
             writer: Mutex::new(()),
         };
         Self { routes: Arc::new(routes) }
@@ -73,6 +94,15 @@ impl PyRouter {
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.routes.table.store(Arc::new(table));
         Ok(())
+    }
+
+    /// Sends 404s, 405s and path-parameter 422s to `hook(raw_request, status, detail)` instead
+    /// of answering them in Rust (`detail`: the `Allow` value for 405, the error list for 422);
+    /// None turns that off again.
+    fn set_route_error(&self, hook: Option<Py<PyAny>>) {
+        let set = hook.is_some();
+        *lock(&self.routes.route_error) = hook;
+        self.routes.has_route_error.store(set, Ordering::Release);
     }
 
     fn __len__(&self) -> usize {

@@ -5,7 +5,7 @@ from fastcore import Request
 app = fastcore.FastCore()
 
 
-@app.get("/")
+@app.api_route("/", methods=["GET", "HEAD"])  # FastAPI serves HEAD only where declared
 def root():
     return {"route": "root"}
 
@@ -20,7 +20,7 @@ def read_me():
     return {"route": "me"}
 
 
-@app.get("/users/{user_id}")
+@app.api_route("/users/{user_id}", methods=["GET", "HEAD"])  # FastAPI serves HEAD only where declared
 def read_user(user_id: int):
     return {"user_id": user_id, "type": type(user_id).__name__}
 
@@ -35,7 +35,7 @@ def read_name(name: str):
     return {"name": name, "type": type(name).__name__}
 
 
-@app.get("/files/{rest:path}")
+@app.api_route("/files/{rest:path}", methods=["GET", "HEAD"])  # FastAPI serves HEAD only where declared
 def read_file(rest: str):
     return {"rest": rest}
 
@@ -91,7 +91,7 @@ def client(request: Request):
     return {"host": host, "port": port}
 
 
-@app.get("/sized/{n}")
+@app.api_route("/sized/{n}", methods=["GET", "HEAD"])  # FastAPI serves HEAD only where declared
 def sized(n: int):
     return "x" * n
 

@@ -89,6 +89,6 @@ def log_levels(marker: str):
     return {"logged": marker}
 
 
-@app.get("/hello")
+@app.api_route("/hello", methods=["GET", "HEAD"])
 def hello():
     return {"message": "Hello, World!"}
