@@ -131,7 +131,7 @@ def test_failure_mid_stream_closes_the_connection(srv: ServerProcess, client: ht
 
 def test_failure_before_the_first_chunk_is_a_500(client: httpx.Client, srv: ServerProcess) -> None:
     r = client.get("/fail-first")
-    assert r.status_code == 500 and r.json() == {"detail": "Internal Server Error"}
+    assert r.status_code == 500 and r.text == "Internal Server Error"
     srv.wait_for_log("stream failed before its first chunk")
 
 
