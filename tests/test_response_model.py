@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+import fastcore
+
 
 def test_response_model_filters_extra_fields(fa_params) -> None:
     assert fa_params.get("/model/filter").json() == {"name": "x", "price": 1.5, "tax": 10.5, "tags": [], "note": None}
@@ -74,7 +76,6 @@ def test_float_spelling_follows_the_encoder_fastapi_uses(fa_params) -> None:
 
 def test_an_annotation_that_is_no_model_is_refused_at_registration() -> None:
     """FastAPI's FastAPIError, unless `response_model=None` turns the inference off."""
-    import fastcore
     from fastcore.exceptions import FastAPIError
 
     app = fastcore.FastAPI()
