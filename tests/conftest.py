@@ -400,3 +400,11 @@ def fa_deps(tmp_path_factory: pytest.TempPathFactory):
     from .compat import serve_pair
 
     yield from serve_pair(ServerFactory(tmp_path_factory.mktemp("fa_deps")), "fa_deps", "--threads", "2")
+
+
+@pytest.fixture(scope="session")
+def fa_forms(tmp_path_factory: pytest.TempPathFactory):
+    """tests/apps/fa_forms.py (Form, File, UploadFile, OAuth2 forms) on fastcore and FastAPI."""
+    from .compat import serve_pair
+
+    yield from serve_pair(ServerFactory(tmp_path_factory.mktemp("fa_forms")), "fa_forms", "--threads", "2")

@@ -15,6 +15,7 @@ from .concurrency import Event, Lock, Queue, Semaphore, Task, gather, sleep, spa
 from .encoders import jsonable
 from .exceptions import HTTPException, RequestValidationError, WebSocketException
 from .background import BackgroundTasks
+from .datastructures import UploadFile
 from .param_functions import Body, Cookie, Depends, File, Form, Header, Path, Query, Security
 from .datastructures import UploadFile
 from .requests import Request
@@ -31,6 +32,7 @@ __all__ = [
     "WebSocketException",
     "status",
     "BackgroundTasks",
+    "UploadFile",
     "Body",
     "Cookie",
     "Depends",

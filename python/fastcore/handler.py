@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import inspect
 import json
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from pydantic import TypeAdapter, ValidationError
 
 from .dependencies.analyze import analyze
+from .formparsers import parse_form as _parse_form, read_form as _read_form
 from .dependencies.models import EndpointPlan
 from .dependencies.solve import NOTHING, Solver, State, located, run_sync
 from .encoders import jsonable_encoder
@@ -157,7 +159,11 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
     def endpoint(raw: Any) -> Any:
         state = State(raw, app)
         if wants_body:
-            state.body = _parse_form(raw) if is_form else parse_json_body(raw.body, _content_type(raw))
+            if is_form:
+                state.body = _parse_form(raw)
+                _close_later(state)
+            else:
+                state.body = parse_json_body(raw.body, _content_type(raw))
         try:
             result = func(**run_sync(solve(state)))
             response = finish(result, state)
@@ -184,6 +190,7 @@ def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver
         if wants_body:
             if is_form:
                 state.body = await _read_form(raw)
+                _close_later(state)
             else:
                 state.body = parse_json_body(await raw.read_body(), _content_type(raw))
         try:
@@ -286,13 +293,7 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
         raise HTTPException(400, "There was an error parsing the body") from None
 
 
-def _parse_form(raw: Any) -> Any:
-    from .formparsers import parse_form  # fastcore.formparsers (forms workstream)
-
-    return parse_form(raw)
-
-
-async def _read_form(raw: Any) -> Any:
-    from .formparsers import read_form
-
-    return await read_form(raw)
+def _close_later(state: State) -> None:
+    """The form's files close once everything else is done (FastAPI closes them last too)."""
+    state.stack = AsyncExitStack()
+    state.stack.push_async_callback(state.body.close)

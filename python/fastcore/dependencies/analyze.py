@@ -220,6 +220,8 @@ def _add_field(dep: Dependant, name: str, annotation: Any, ann: Any, fi: FieldIn
         field.embed = fi.embed
         field.is_form = isinstance(fi, params.Form)
         field.is_file = isinstance(fi, params.File)
+        if field.is_form:
+            _form_details(field, annotation)
         dep.body_params.append(field)
         return
     field.source = fi.in_.value  # type: ignore[attr-defined]
@@ -231,6 +233,32 @@ def _add_field(dep: Dependant, name: str, annotation: Any, ann: Any, fi: FieldIn
         dep.header_params.append(field)
     else:
         dep.cookie_params.append(field)
+
+
+def _form_details(field: ParamField, annotation: Any) -> None:
+    base = _base(annotation)
+    args = typing.get_args(base) if typing.get_origin(base) in _UNIONS else ()
+    model = base
+    if args and len(args) == 2 and type(None) in args:
+        model = next(a for a in args if a is not type(None))
+        field.nullable_model = _lenient_issubclass(model, BaseModel)
+    if _lenient_issubclass(model, BaseModel) and not field.embed:
+        pairs = []
+        for name, info in model.model_fields.items():
+            key = info.validation_alias if isinstance(info.validation_alias, str) else (info.alias or name)
+            pairs.append((key, is_sequence(info.annotation)))
+        field.form_model_fields = tuple(pairs)
+    if field.is_file:
+        field.reads_bytes = _mentions_bytes(base)
+
+
+def _mentions_bytes(annotation: Any) -> bool:
+    if _lenient_issubclass(annotation, bytes):
+        return True
+    origin = typing.get_origin(annotation)
+    if origin in _UNIONS or is_sequence(annotation):
+        return any(_mentions_bytes(a) for a in typing.get_args(annotation))
+    return False
 
 
 def _add_special(dep: Dependant, name: str, annotation: Any) -> None:
@@ -294,7 +322,7 @@ def _should_embed(fields: tuple[ParamField, ...]) -> bool:
     first = fields[0]
     if first.embed:
         return True
-    return first.is_form and not _lenient_issubclass(_base(first.annotation), BaseModel)
+    return first.is_form and first.form_model_fields is None
 
 
 def _base(annotation: Any) -> Any:

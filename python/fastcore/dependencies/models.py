@@ -33,6 +33,11 @@ class ParamField:
     is_form: bool = False  # Form() / File(): read from the form body
     is_file: bool = False  # File() / UploadFile
     converter: str | None = None  # path parameters: the Rust router's converter (int, float, str, path)
+    # Form(): a pydantic model filled from the form's fields, as (key, takes every repeat) pairs;
+    # None for a plain form field. `reads_bytes`: File() declared as bytes (or a list of them).
+    form_model_fields: tuple[tuple[str, bool], ...] | None = None
+    nullable_model: bool = False
+    reads_bytes: bool = False
 
     def default(self) -> Any:
         return self.field_info.get_default(call_default_factory=True)

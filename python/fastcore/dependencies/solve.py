@@ -20,6 +20,7 @@ from typing import Any, Callable, Coroutine
 
 from pydantic import ValidationError
 
+from ..datastructures import FormData, UploadFile
 from ..encoders import jsonable_encoder
 from ..exceptions import RequestValidationError
 from ..requests import Request
@@ -252,16 +253,16 @@ def _fields(dep: Dependant, state: State, values: dict[str, Any], errors: list[d
 
 
 def _body(fields: list[ParamField], body: Any, embed: bool, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    if isinstance(body, FormData):
+        _form(fields, body, values, errors)
+        return
     if not embed:  # one parameter: the whole body
         _validate(fields[0], body, ("body",), values, errors)
         return
-    is_form = hasattr(body, "getlist")
     for f in fields:
         loc = ("body", f.alias)
         value = NOTHING
-        if is_form:
-            value = form_value(f, body)
-        elif body is not NOTHING and not isinstance(body, bytes):
+        if body is not NOTHING and not isinstance(body, bytes):
             try:
                 value = body.get(f.alias, NOTHING)
             except AttributeError:  # embedded fields need an object, not a list, scalar or null
@@ -270,16 +271,50 @@ def _body(fields: list[ParamField], body: Any, embed: bool, values: dict[str, An
         _validate(f, value, loc, values, errors)
 
 
-def form_value(f: ParamField, form: Any) -> Any:
+def _form(fields: list[ParamField], form: FormData, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    for f in fields:
+        if f.form_model_fields is None:
+            value = form_value(form, f.alias, f.sequence)
+            if f.reads_bytes and value is not NOTHING:
+                value = [_read(v) for v in value] if isinstance(value, list) else _read(value)
+            _validate(f, value, ("body", f.alias), values, errors)
+            continue
+        own = {key for key, _ in f.form_model_fields}
+        if f.nullable_model and not own.intersection(form.keys()):
+            value = NOTHING
+        else:  # the model's fields, then the other keys (the model's `extra` policy decides)
+            value = {}
+            for key, many in f.form_model_fields:
+                got = form_value(form, key, many)
+                if got is not NOTHING:
+                    value[key] = got
+            for key in dict.fromkeys(k for k, _ in form.multi_items() if k not in own):
+                got = form.getlist(key)
+                value[key] = got[0] if len(got) == 1 else got
+        _validate(f, value, ("body",), values, errors)
+
+
+def form_value(form: FormData, key: str, many: bool) -> Any:
     """A form field's value, FastAPI's way: lists take every repeat, empty strings and empty
     file inputs count as absent."""
-    if f.sequence:
-        value = [v for v in form.getlist(f.alias) if not _empty_file(v)]
+    if many:
+        value = [v for v in form.getlist(key) if not _empty_file(v)]
         return value if value else NOTHING
-    value = form.get(f.alias)
+    value = form.get(key)
     if value is None or value == "" or _empty_file(value):
         return NOTHING
     return value
+
+
+def _read(value: Any) -> Any:
+    """A file declared as `bytes`: its content, leaving the file where it was."""
+    if not isinstance(value, UploadFile):
+        return value
+    position = value.file.tell()
+    try:
+        return value.file.read()
+    finally:
+        value.file.seek(position)
 
 
 def _empty_file(value: Any) -> bool:
