@@ -125,3 +125,35 @@ def test_returned_response_keeps_its_own_background(fa_deps) -> None:
     fa_deps.get("/events", headers=KEY)
     assert fa_deps.post("/tasks-explicit-response", headers=KEY).text == "explicit"
     assert events(fa_deps, ["task:dropped"]) == ["task:dropped"]
+
+
+def test_function_scoped_yield_exits_before_the_response(fa_deps) -> None:
+    """scope="function" exits when the handler returns, before the response and its tasks;
+    the default ("request") after them."""
+    fa_deps.get("/events", headers=KEY)
+    assert fa_deps.get("/scopes", headers=KEY).json() == {"r": "r", "f": "f"}
+    expected = ["request:enter", "function:enter", "handler", "function:exit", "task", "request:exit"]
+    assert events(fa_deps, expected) == expected
+
+
+def test_a_dependency_that_swallows_the_handlers_exception_is_a_500(fa_deps) -> None:
+    """FastAPI raises FastAPIError there (a 500); fastcore answers 500 and logs why. Not sent
+    to FastAPI: its TestClient re-raises server errors."""
+    r = fa_deps.client.get("/swallowed", headers=KEY)
+    assert (r.status_code, r.text) == (500, "Internal Server Error")
+    assert "swallowed" in fa_deps.client.get("/events", headers=KEY).json()
+
+
+def test_an_exception_in_cleanup_after_the_response_spares_the_response_and_server(fa_deps) -> None:
+    """The response is already sent; the error is logged (not sent to FastAPI, whose TestClient
+    re-raises it)."""
+    client = fa_deps.client
+    client.get("/events", headers=KEY)
+    r = client.get("/failing-cleanup", headers=KEY)
+    assert (r.status_code, r.json()) == (200, {"x": "x"})
+    deadline = time.monotonic() + 5
+    while client.get("/events", params={"flush": "false"}, headers=KEY).json() != ["cleanup:raising"]:
+        assert time.monotonic() < deadline, "the cleanup never ran"
+        time.sleep(0.02)
+    client.get("/events", headers=KEY)
+    assert fa_deps.get("/pager", headers=KEY).status_code == 200

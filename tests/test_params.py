@@ -366,3 +366,23 @@ def test_compat_request_and_response_injection(fa_params) -> None:
 def test_compat_injected_response_headers(fa_params) -> None:
     r = fa_params.get("/inject/response")
     assert r.headers["x-extra"] == "yes" and "fresh=cookie" in r.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("url", ["/models/query", "/models/query?limit=5&offset=2&order_by=updated_at&tags=a&tags=b",
+                                 "/models/query?limit=0&order_by=name", "/models/query?offset=-1&other=1",
+                                 "/models/query-strict?q=a", "/models/query-strict?q=a&extra=1", "/models/query-strict"])
+def test_compat_query_models(fa_params, url: str) -> None:
+    r = fa_params.get(url)
+    assert r.status_code in (200, 422)
+
+
+def test_compat_header_and_cookie_models(fa_params) -> None:
+    r = fa_params.get("/models/headers", headers=[("save-data", "true"), ("x-tag", "1"), ("x-tag", "2"),
+                                                   ("if-modified-since", "yesterday")])
+    assert r.json() == {"save_data": True, "x_tag": ["1", "2"], "ims": "yesterday"}
+    r = fa_params.get("/models/headers", headers={"save-data": "perhaps"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["header", "save-data"]
+    assert fa_params.get("/models/cookies", headers={"cookie": "session_id=s; tracker=t"}).json() == {
+        "session_id": "s", "tracker": "t"}
+    r = fa_params.get("/models/cookies")
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["cookie", "session_id"]

@@ -151,7 +151,7 @@ class Finisher:
 # -- the endpoints ------------------------------------------------------------------------------
 
 def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
-    solve = solver.solve
+    solve = solver.solve_sync
     app = solver.provider
     wants_body = plan.wants_body
     is_form = plan.body_is_form
@@ -165,7 +165,7 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
             else:
                 state.body = parse_json_body(raw.body, _content_type(raw))
         try:
-            result = func(**run_sync(solve(state)))
+            result = func(**solve(state))
             response = finish(result, state)
         except BaseException as exc:
             if state.stack is not None or state.fstack is not None:

@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::dispatch::access_log::AccessLine;
+use crate::dispatch::redirect;
 use crate::request::{self, BodyError, BodySlot, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
 use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Routes};
@@ -148,8 +149,16 @@ fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handl
             Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
         }
         Lookup::BadParam(err) => routing_error(RouteError::BadParam(err), parts, body, cfg, peer),
-        Lookup::MethodNotAllowed { allow } => routing_error(RouteError::MethodNotAllowed(allow), parts, body, cfg, peer),
-        Lookup::NotFound => routing_error(RouteError::NotFound, parts, body, cfg, peer),
+        Lookup::MethodNotAllowed { allow } => {
+            routing_error(RouteError::MethodNotAllowed(allow), parts, body, cfg, peer)
+        }
+        // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
+        Lookup::NotFound => {
+            match cfg.routes.redirect_slashes.then(|| redirect::trailing_slash(&table, &parts)).flatten() {
+                Some(redirect) => Handled::Now(rust_only(redirect)),
+                None => routing_error(RouteError::NotFound, parts, body, cfg, peer),
+            }
+        }
     }
 }
 
@@ -277,7 +286,9 @@ fn call(
     };
     match first_step(py, result) {
         Started::Done(result) => respond(py, result, kept, Stage::Handler, cfg, peer),
-        Started::Suspended(driver) => Handled::Suspended(Box::new(Pending { driver, kept: kept.into_owned(), stage: Stage::Handler })),
+        Started::Suspended(driver) => {
+            Handled::Suspended(Box::new(Pending { driver, kept: kept.into_owned(), stage: Stage::Handler }))
+        }
     }
 }
 

@@ -85,7 +85,7 @@ fn log_failure(py: Python<'_>, err: PyErr) {
 }
 
 /// Logs `message` (with the exception's traceback, if any) to the `fastcore.error` logger.
-fn log_error(py: Python<'_>, message: &str, err: Option<PyErr>) {
+pub(crate) fn log_error(py: Python<'_>, message: &str, err: Option<PyErr>) {
     static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let logged = LOGGER
         .get_or_try_init(py, || {

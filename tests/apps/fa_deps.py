@@ -222,3 +222,42 @@ async def post_tasks_async(background_tasks: BackgroundTasks, response: Response
 def post_tasks_explicit(tasks: BackgroundTasks):
     tasks.add_task(record, "task:dropped")
     return Response("explicit", media_type="text/plain")
+
+
+def function_scoped():
+    record("function:enter")
+    yield "f"
+    record("function:exit")
+
+
+def request_scoped():
+    record("request:enter")
+    yield "r"
+    record("request:exit")
+
+
+def tasks_note(tasks: BackgroundTasks):
+    tasks.add_task(record, "task")
+
+
+@app.get("/scopes")
+def get_scopes(r: str = Depends(request_scoped), f: str = Depends(function_scoped, scope="function"),
+               _t: None = Depends(tasks_note)):
+    record("handler")
+    return {"r": r, "f": f}
+
+
+@app.get("/swallowed")
+def get_swallowed(s: str = Depends(swallowing)):
+    raise ValueError("lost")
+
+
+def failing_cleanup():
+    yield "x"
+    record("cleanup:raising")
+    raise RuntimeError("cleanup failed")
+
+
+@app.get("/failing-cleanup")
+def get_failing_cleanup(x: str = Depends(failing_cleanup)):
+    return {"x": x}

@@ -325,3 +325,49 @@ def encode_types():
 @app.get("/encode/model")
 async def encode_model():
     return Item(name="thing", price=2)
+
+
+# -- parameter models ---------------------------------------------------------------------------
+
+class FilterParams(BaseModel):
+    limit: int = Field(100, gt=0, le=100)
+    offset: int = Field(0, ge=0)
+    order_by: Literal["created_at", "updated_at"] = "created_at"
+    tags: list[str] = []
+
+
+class StrictFilter(BaseModel):
+    model_config = {"extra": "forbid"}
+    q: str
+
+
+class CommonHeaders(BaseModel):
+    host: str
+    save_data: bool = False
+    x_tag: list[str] = []
+    if_modified_since: Optional[str] = None
+
+
+class SessionCookies(BaseModel):
+    session_id: str
+    tracker: Optional[str] = None
+
+
+@app.get("/models/query")
+def models_query(filters: Annotated[FilterParams, Query()]):
+    return filters
+
+
+@app.get("/models/query-strict")
+async def models_query_strict(filters: StrictFilter = Query()):
+    return filters
+
+
+@app.get("/models/headers")
+def models_headers(headers: Annotated[CommonHeaders, Header()]):
+    return {"save_data": headers.save_data, "x_tag": headers.x_tag, "ims": headers.if_modified_since}
+
+
+@app.get("/models/cookies")
+def models_cookies(cookies: Annotated[SessionCookies, Cookie()]):
+    return cookies

@@ -52,6 +52,7 @@ def analyze(func: Callable[..., Any], path: str, dependencies: Sequence[params.D
                             scope=depends.scope, path_names=declared)
         dependant.dependencies.insert(0, sub)
     tree = dependant.walk()
+    awaited = [d for d in tree if d.kind == "asyncgen" or (d.kind == "async" and not _never_suspends(d.call))]
     plan_probe = EndpointPlan(path, path, dependant, (), False, False, False, False)
     if not plan_probe.path_only:
         # Solved in Python anyway: validate there too, so a bad path value is reported with
@@ -69,7 +70,7 @@ def analyze(func: Callable[..., Any], path: str, dependencies: Sequence[params.D
         path=path, router_path=router_path, dependant=dependant, body_params=body,
         embed_body_fields=_should_embed(body),
         is_async=dependant.kind == "async",
-        needs_async=any(d.kind in ("async", "asyncgen") for d in tree),
+        needs_async=bool(awaited),
         has_exits=any(d.kind in ("gen", "asyncgen") for d in tree))
 
 
@@ -225,14 +226,37 @@ def _add_field(dep: Dependant, name: str, annotation: Any, ann: Any, fi: FieldIn
         dep.body_params.append(field)
         return
     field.source = fi.in_.value  # type: ignore[attr-defined]
+    field.key = alias.lower() if field.source == "header" else alias
+    model = _model_type(annotation)
+    if model is not None:
+        convert = field.source == "header" and getattr(fi, "convert_underscores", True)
+        pairs = []
+        for fname, info in model.model_fields.items():
+            key = info.validation_alias if isinstance(info.validation_alias, str) else (info.alias or fname)
+            request_key = key.replace("_", "-") if convert and key == fname else key
+            pairs.append((key, request_key.lower() if field.source == "header" else request_key,
+                          is_sequence(info.annotation)))
+        field.param_model_fields = tuple(pairs)
+        field.model_optional = _base(annotation) is not model
+        field.model_takes_extra = model.model_config.get("extra") in ("allow", "forbid")
     if field.source == "query":
-        assert is_scalar(annotation) or _scalar_sequence(annotation), (
+        assert is_scalar(annotation) or _scalar_sequence(annotation) or model is not None, (
             f"Query parameter {name!r} must be one of the supported types")
         dep.query_params.append(field)
     elif field.source == "header":
         dep.header_params.append(field)
     else:
         dep.cookie_params.append(field)
+
+
+def _model_type(annotation: Any) -> Any:
+    """The pydantic model of `Model` or `Model | None` (for Query/Header/Cookie models)."""
+    annotation = _base(annotation)
+    if typing.get_origin(annotation) in _UNIONS:
+        args = typing.get_args(annotation)
+        if len(args) == 2 and type(None) in args:
+            annotation = next(a for a in args if a is not type(None))
+    return annotation if _lenient_issubclass(annotation, BaseModel) else None
 
 
 def _form_details(field: ParamField, annotation: Any) -> None:
@@ -300,6 +324,15 @@ def _typed_parameters(call: Callable[..., Any]) -> list[tuple[str, inspect.Param
     except NameError:
         sig = inspect.signature(target)
     return [(n, p) for n, p in sig.parameters.items() if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+
+def _never_suspends(call: Any) -> bool:
+    """fastcore's own security schemes are `async def` (as FastAPI's, for code that awaits
+    them) but await nothing: a plan they are the only async part of still runs without a loop
+    (`solve.run_sync` drives their coroutines to the end). A subclass's own `__call__` does not
+    count."""
+    method = getattr(type(call), "__call__", None)
+    return isinstance(call, SecurityBase) and getattr(method, "__module__", "").startswith("fastcore.security.")
 
 
 def _unwrap(call: Any) -> Any:

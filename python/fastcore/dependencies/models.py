@@ -36,8 +36,16 @@ class ParamField:
     # Form(): a pydantic model filled from the form's fields, as (key, takes every repeat) pairs;
     # None for a plain form field. `reads_bytes`: File() declared as bytes (or a list of them).
     form_model_fields: tuple[tuple[str, bool], ...] | None = None
+    # Query()/Header()/Cookie() of a pydantic model: (field alias, request key, takes every repeat)
+    # per model field; `model_optional`: the annotation also allows None (absent if none is sent).
+    param_model_fields: tuple[tuple[str, str, bool], ...] | None = None
+    model_optional: bool = False
+    model_takes_extra: bool = False
     nullable_model: bool = False
     reads_bytes: bool = False
+
+    def __post_init__(self) -> None:
+        self.key = self.alias.lower() if self.source == "header" else self.alias  # the lookup key
 
     def default(self) -> Any:
         return self.field_info.get_default(call_default_factory=True)

@@ -6,8 +6,9 @@ dependency is called, or its cached result reused; then the dependant's path, qu
 cookie and body parameters are validated with their pydantic adapters. Errors are collected
 in FastAPI's order and raised together as one `RequestValidationError`.
 
-`solve` is a coroutine; for a plan with nothing to await (`plan.needs_async` false) it never
-suspends, and `run_sync` drives it to the end in one `send`, so sync routes pay no event loop.
+`solve` is a coroutine; a plan with nothing to await (`plan.needs_async` false) uses
+`solve_sync`, the same walk as plain calls (an `async def` that never suspends, such as
+fastcore's security schemes, is driven to its end by `run_sync`), so sync routes pay no loop.
 Generator dependencies enter the request's `AsyncExitStack` (`state.stack`), whose exits the
 handler runs once the response is done (or with the handler's exception).
 """
@@ -174,7 +175,46 @@ class Solver:
                 values[dep.name] = result
             if key not in state.cache:
                 state.cache[key] = result
+        return self._own(node, state, values, errors)
+
+    def solve_sync(self, state: State) -> dict[str, Any]:
+        """`solve` for plans with nothing to await, as plain calls (no coroutine per level)."""
+        errors: list[dict[str, Any]] = []
+        overrides = getattr(self.provider, "dependency_overrides", None) if self.provider is not None else None
+        values = self._solve_sync(self.root, state, errors, overrides or None)
+        if errors:
+            exc = RequestValidationError(jsonable_encoder(errors))
+            exc.body = None if state.body is NOTHING else state.body  # type: ignore[attr-defined]
+            raise exc
+        return values
+
+    def _solve_sync(self, node: _Node, state: State, errors: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:
+        values: dict[str, Any] = {}
         before = len(errors)
+        for sub in node.subs:
+            use = sub
+            if overrides is not None and sub.dep.call in overrides:
+                use = self._override(sub, overrides[sub.dep.call])
+            sub_values = self._solve_sync(use, state, errors, overrides)
+            if len(errors) != before:
+                before = len(errors)
+                continue
+            dep = sub.dep
+            key = dep.cache_key
+            if dep.use_cache and key in state.cache:
+                result = state.cache[key]
+            elif use.dep.kind == "sync":
+                result = use.call(**sub_values)
+            else:
+                result = run_sync(_call(use, sub_values, state))
+            if dep.name is not None:
+                values[dep.name] = result
+            if key not in state.cache:
+                state.cache[key] = result
+        return self._own(node, state, values, errors)
+
+    def _own(self, node: _Node, state: State, values: dict[str, Any], errors: list[dict[str, Any]]) -> dict[str, Any]:
+        """The dependant's own parameters and injected objects."""
         dep = node.dep
         if node.has_fields:
             _fields(dep, state, values, errors, self.embed)
@@ -234,22 +274,59 @@ def _fields(dep: Dependant, state: State, values: dict[str, Any], errors: list[d
     if dep.query_params:
         query = state.query()
         for f in dep.query_params:
+            if f.param_model_fields is not None:
+                _param_model(f, query, -1, values, errors)
+                continue
             got = query.get(f.alias)
             value = NOTHING if not got else (got if f.sequence else got[-1])
             _validate(f, value, ("query", f.alias), values, errors)
     if dep.header_params:
         headers = state.headers()
         for f in dep.header_params:
-            got = headers.get(f.alias.lower())
+            if f.param_model_fields is not None:
+                _param_model(f, headers, 0, values, errors)
+                continue
+            got = headers.get(f.key)
             value = NOTHING if not got else (got if f.sequence else got[0])
             _validate(f, value, ("header", f.alias), values, errors)
     if dep.cookie_params:
         cookies = state.cookies()
         for f in dep.cookie_params:
+            if f.param_model_fields is not None:
+                _param_model(f, {k: [v] for k, v in cookies.items()}, -1, values, errors)
+                continue
             value = cookies.get(f.alias, NOTHING)
             _validate(f, NOTHING if value is None else value, ("cookie", f.alias), values, errors)
     if dep.body_params:
         _body(dep.body_params, state.body, embed, values, errors)
+
+
+def _param_model(f: ParamField, source: dict[str, list[str]], pick: int, values: dict[str, Any],
+                 errors: list[dict[str, Any]]) -> None:
+    """A Query/Header/Cookie model: its fields by their request keys, then every other key (the
+    model's `extra` policy decides), validated as one value located at the source."""
+    data: dict[str, Any] = {}
+    processed: set[str] = set()
+    renamed: dict[str, str] = {}
+    for alias, key, many in f.param_model_fields:  # type: ignore[union-attr]
+        processed.add(key)
+        got = source.get(key)
+        if got:
+            data[alias] = got if many else got[pick]
+        if alias.lower() != key:
+            renamed[alias] = key
+    for key, got in source.items():
+        if key not in processed:
+            data[key] = got[0] if len(got) == 1 else got
+    supplied = any(key in source for key in processed) or (f.model_takes_extra and data)
+    value: Any = data if supplied or not f.model_optional else NOTHING
+    count = len(errors)
+    _validate(f, value, (f.source,), values, errors)
+    if f.source == "header" and renamed:  # report the header names that were looked for
+        for err in errors[count:]:
+            loc = err["loc"]
+            if len(loc) > 1 and loc[1] in renamed:
+                err["loc"] = (loc[0], renamed[loc[1]], *loc[2:])
 
 
 def _body(fields: list[ParamField], body: Any, embed: bool, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
