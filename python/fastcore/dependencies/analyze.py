@@ -205,6 +205,8 @@ def _add_field(dep: Dependant, name: str, annotation: Any, ann: Any, fi: FieldIn
         alias = name.replace("_", "-")
     else:
         alias = fi.alias or name
+    if isinstance(fi.validation_alias, str) and fi.validation_alias:
+        alias = fi.validation_alias  # FastAPI reads (and reports) a parameter by it
     required = fi.is_required()
     if isinstance(fi, params.Path):
         declared = path_names.get(name)
