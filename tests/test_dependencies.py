@@ -157,3 +157,14 @@ def test_an_exception_in_cleanup_after_the_response_spares_the_response_and_serv
         time.sleep(0.02)
     client.get("/events", headers=KEY)
     assert fa_deps.get("/pager", headers=KEY).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/shared-errors", "/shared-errors?x=1&y=2", "/shared-errors?x=a&y=b"])
+def test_a_shared_dependency_is_solved_per_parent_as_fastapi_does(fa_deps, url: str) -> None:
+    """Its parameters are validated under each parent (errors repeat, as in FastAPI); its call
+    is cached."""
+    r = fa_deps.get(url, headers=KEY)
+    if "x=1" in url:
+        assert r.json() == {"a": 1, "b": 3}
+    else:
+        assert r.status_code == 422

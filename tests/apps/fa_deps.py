@@ -261,3 +261,16 @@ def failing_cleanup():
 @app.get("/failing-cleanup")
 def get_failing_cleanup(x: str = Depends(failing_cleanup)):
     return {"x": x}
+
+
+def first_user(x: int = Depends(needs_x)):
+    return x
+
+
+def second_user(x: int = Depends(needs_x), y: int = 0):
+    return x + y
+
+
+@app.get("/shared-errors")
+def get_shared_errors(a: int = Depends(first_user), b: int = Depends(second_user)):
+    return {"a": a, "b": b}
