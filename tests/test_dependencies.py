@@ -168,3 +168,24 @@ def test_a_shared_dependency_is_solved_per_parent_as_fastapi_does(fa_deps, url: 
         assert r.json() == {"a": 1, "b": 3}
     else:
         assert r.status_code == 422
+
+
+@pytest.mark.parametrize("url", ["/limited", "/limited-gen"])
+def test_max_concurrency_limits_a_dependency(fa_deps, url: str) -> None:
+    """Depends(max_concurrency=1): four requests at once on fastcore's two workers, and never
+    two runs of the dependency at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    fa_deps.client.get("/limited/peak?reset=true", headers=KEY)
+    base = str(fa_deps.client.base_url)
+
+    def one(_: int) -> dict:
+        with httpx.Client(base_url=base, timeout=15) as c:
+            return c.get(url, headers=KEY).json()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(one, range(4)))
+    assert all(a["v"].startswith("limited") for a in answers)
+    assert fa_deps.client.get("/limited/peak?reset=true", headers=KEY).json() == {"peak": 1}
