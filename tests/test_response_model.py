@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+import fastcore
+
 
 def test_response_model_filters_extra_fields(fa_params) -> None:
     assert fa_params.get("/model/filter").json() == {"name": "x", "price": 1.5, "tax": 10.5, "tags": [], "note": None}
@@ -70,3 +72,18 @@ def test_float_spelling_follows_the_encoder_fastapi_uses(fa_params) -> None:
     dump_json writes 1e20. fastcore writes each the same way."""
     assert fa_params.get("/class/floats").content == b'{"big":1e+20,"small":1.5e-07,"plain":0.25}'
     assert fa_params.get("/class/floats-model").content == b'{"big":1e20,"small":1.5e-7,"plain":0.25}'
+
+
+def test_an_annotation_that_is_no_model_is_refused_at_registration() -> None:
+    """FastAPI's FastAPIError, unless `response_model=None` turns the inference off."""
+    from fastcore.exceptions import FastAPIError
+
+    app = fastcore.FastAPI()
+    with pytest.raises(FastAPIError, match="Invalid args for response field"):
+        @app.get("/mixed")
+        def mixed() -> fastcore.Response | dict:
+            return {}
+
+    @app.get("/mixed-allowed", response_model=None)
+    def allowed() -> fastcore.Response | dict:
+        return {}

@@ -25,7 +25,7 @@ from .formparsers import parse_form as _parse_form, read_form as _read_form
 from .dependencies.models import EndpointPlan
 from .dependencies.solve import NOTHING, Solver, State, located, run_sync
 from .encoders import jsonable_encoder
-from .exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from .exceptions import FastAPIError, HTTPException, RequestValidationError, ResponseValidationError
 from .responses import JSONResponse, Response
 
 # `response_model` left out: the return annotation decides (FastAPI's `Default(None)`).
@@ -106,7 +106,7 @@ class Finisher:
             try:
                 self.adapter = TypeAdapter(model)
             except Exception as exc:  # pydantic cannot build a schema for it
-                raise TypeError(f"Invalid args for response field! Hint: check that {model} is a valid Pydantic "
+                raise FastAPIError(f"Invalid args for response field! Hint: check that {model} is a valid Pydantic "
                                 "field type. If you are using a return type annotation that is not a valid "
                                 "Pydantic field (e.g. Union[Response, dict, None]) you can disable generating "
                                 "the response model from the type annotation with the path operation decorator "

@@ -53,8 +53,7 @@ def analyze(func: Callable[..., Any], path: str, dependencies: Sequence[params.D
         dependant.dependencies.insert(0, sub)
     tree = dependant.walk()
     awaited = [d for d in tree if d.kind == "asyncgen" or (d.kind == "async" and not _never_suspends(d.call))]
-    plan_probe = EndpointPlan(path, path, dependant, (), False, False, False, False)
-    if not plan_probe.path_only:
+    if not dependant.path_only():
         # Solved in Python anyway: validate there too, so a bad path value is reported with
         # every other error of the request, as FastAPI does (the router would answer alone).
         for d in tree:
