@@ -129,6 +129,8 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: Mapping[st
     """(type annotation, Depends or None, FieldInfo marker or None, the annotation to validate
     with: the declared one with any `Annotated` metadata other than the marker)."""
     is_path = name in path_names
+    if type(annotation).__name__ == "TypeAliasType":  # `type X = Annotated[...]` (PEP 695)
+        annotation = annotation.__value__
     type_ann = Any if annotation is inspect.Parameter.empty else annotation
     full_ann = type_ann
     marker: Any = None
