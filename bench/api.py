@@ -25,8 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import (APPS, BASELINE, BENCH, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, cpu_ticks,  # noqa: E402
-                     free_port, parse_wrk, request, run_pinned, tree_ticks)
+from harness import (APPS, BASELINE, BENCH, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, ServerFailed,  # noqa: E402
+                     cpu_ticks, free_port, parse_wrk, request, run_pinned, tree_ticks, wait_ready)
 
 sys.path.insert(0, str(APPS))
 import api_common as A  # noqa: E402
@@ -101,19 +101,10 @@ def check(port: int, case: Case) -> str | None:
 def start(server: str, raw: Path, tag: str) -> tuple[Proc, int]:
     port = free_port()
     proc = Proc(SERVERS[server][1](port), SERVER_CPUS, raw / f"{tag}.server.log")
-    deadline = time.monotonic() + 60  # a free-threaded 3.13 start-up can be slow on a busy machine
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            proc.stop()
-            raise Failed(f"{server} exited during start-up:\n{proc.log_tail()}")
-        try:
-            if request(port, "GET", "/plaintext", timeout=1)[0] == 200:
-                return proc, port
-        except OSError:
-            pass
-        time.sleep(0.1)
-    proc.stop()
-    raise Failed(f"{server} did not answer on port {port}:\n{proc.log_tail()}")
+    try:  # a free-threaded 3.13 start-up can be slow on a busy machine
+        return proc, wait_ready(proc, port, server, timeout=60)
+    except ServerFailed as e:
+        raise Failed(str(e)) from None
 
 
 def wrk(port: int, case: Case, seconds: float) -> list[str]:
