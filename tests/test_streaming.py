@@ -134,3 +134,10 @@ def test_background_runs_after_the_stream(client: httpx.Client) -> None:
     wait_until(lambda: progress(client, "bg1")["closed"], 5, "the stream's background task")
 
 
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_iterator_runs_in_the_handler_s_context(client: httpx.Client, kind: str) -> None:
+    """As in FastAPI, where the body is iterated in the handler's task: a contextvar the handler
+    set is what the iterator sees."""
+    assert client.get(f"/context/{kind}/req-{kind}").text == f"req-{kind}"

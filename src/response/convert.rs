@@ -115,7 +115,13 @@ pub(crate) struct RequestHead<'a> {
 
 /// Converts what a handler returned. An `Err` means the value could not be sent (for example
 /// an unserialisable type); the caller reports it like any handler exception.
-pub(crate) fn from_python(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyResult<HttpResponse> {
+/// `context` is the handler's `contextvars` context: a background task and a streamed body's
+/// iterator run in it, as they would in the handler's own task under FastAPI.
+pub(crate) fn from_python(
+    obj: &Bound<'_, PyAny>,
+    head: &RequestHead<'_>,
+    context: Option<&Py<PyAny>>,
+) -> PyResult<HttpResponse> {
     let py = obj.py();
     let hooks = hooks::get();
     if let Ok(bytes) = obj.cast_exact::<PyBytes>() {
@@ -123,7 +129,7 @@ pub(crate) fn from_python(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyR
     }
     if let Some(h) = hooks {
         if obj.is_instance(h.response_type.bind(py))? {
-            return from_response_object(obj, head);
+            return from_response_object(obj, head, context);
         }
     }
     assert!(!obj.is_instance_of::<PanicProbe>(), "PanicProbe reached the response converter");
@@ -134,7 +140,11 @@ pub(crate) fn from_python(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyR
 
 /// Reads a `fastcore.Response`: `status_code`, `body` (bytes), `raw_headers` (a list of
 /// `(name, value)` pairs, str or bytes) and `background`.
-fn from_response_object(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyResult<HttpResponse> {
+fn from_response_object(
+    obj: &Bound<'_, PyAny>,
+    head: &RequestHead<'_>,
+    context: Option<&Py<PyAny>>,
+) -> PyResult<HttpResponse> {
     let py = obj.py();
     let mut status = obj.getattr(intern!(py, "status_code"))?;
     let mut raw_headers = obj.getattr(intern!(py, "raw_headers"))?;
@@ -145,14 +155,14 @@ fn from_response_object(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyRes
             let len = bytes.len();
             (Body::full(bytes), Some(len))
         }
-        None if obj.hasattr(intern!(py, "_stream_into"))? => (Body::stream(stream::start(obj)?), None),
+        None if obj.hasattr(intern!(py, "_stream_into"))? => (Body::stream(stream::start(obj, context)?), None),
         None if obj.hasattr(intern!(py, "_file_plan"))? => {
             let range = header_str(head.headers, &RANGE);
             let if_range = header_str(head.headers, &IF_RANGE);
             let plan = obj.call_method1(intern!(py, "_file_plan"), (head.method, range, if_range))?;
             // A 400 or 416 answer, which (as Starlette's) runs no background task.
             if !plan.is_instance_of::<PyTuple>() {
-                return from_response_object(&plan, head);
+                return from_response_object(&plan, head, context);
             }
             let (plan_status, plan_headers, path, pieces): (
                 Bound<'_, PyAny>,
@@ -172,7 +182,8 @@ fn from_response_object(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyRes
     *resp.status_mut() = status;
     copy_headers(&raw_headers, resp.headers_mut(), whole)?;
     if let Some(background) = obj.getattr_opt(intern!(py, "background"))?.filter(|b| !b.is_none()) {
-        resp.body_mut().set_after(AfterSend::new(background.unbind()));
+        let context = context.map(|c| c.clone_ref(py));
+        resp.body_mut().set_after(AfterSend::new(background.unbind(), context));
     }
     Ok(resp)
 }

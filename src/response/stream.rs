@@ -102,12 +102,13 @@ impl ChunkSender {
 
 /// Starts the pump of `response` (its first step runs now, attached). An exception raised
 /// before it sent anything is returned, for the error handler.
-pub(crate) fn start(response: &Bound<'_, PyAny>) -> PyResult<Stream> {
+pub(crate) fn start(response: &Bound<'_, PyAny>, context: Option<&Py<PyAny>>) -> PyResult<Stream> {
     let py = response.py();
     let (tx, chunks) = mpsc::channel(CAPACITY);
     let sender = Bound::new(py, ChunkSender { tx })?;
     let coro = response.call_method1(intern!(py, "_stream_into"), (sender,))?;
-    let task = Bound::new(py, Task::new(py, coro.unbind(), None, Some("fastcore-stream".to_owned()))?)?;
+    let context = context.map(|c| c.clone_ref(py));
+    let task = Bound::new(py, Task::new(py, coro.unbind(), context, Some("fastcore-stream".to_owned()))?)?;
     let mut stream = Stream { chunks, pump: None, length: None, failed: None, held: false };
     match runtime::begin(task) {
         Begun::Done(Ok(_)) => {}

@@ -1,5 +1,6 @@
 """StreamingResponse over sync and async iterators (tests/test_streaming.py). Generators record
 how many bytes they have produced and whether their `finally` ran, for `/progress/{name}`."""
+import contextvars
 import threading
 import time
 
@@ -138,3 +139,20 @@ async def slow_ticks(name: str):
 @app.get("/ticks/{name}")
 async def ticks(name: str):
     return StreamingResponse(slow_ticks(name), media_type="text/event-stream")
+
+
+request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+async def var_chunks():
+    yield request_id.get()
+
+
+def var_chunks_sync():
+    yield request_id.get()  # next() runs in the thread pool, in a copy of the pump's context
+
+
+@app.get("/context/{kind}/{name}")
+async def context_stream(kind: str, name: str):
+    request_id.set(name)
+    return StreamingResponse(var_chunks() if kind == "async" else var_chunks_sync())
