@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make wheels`: manylinux wheels for each supported CPython on this platform, and an sdist, in dist/.
+#
+#   ci/wheels.sh                     cp311, cp312, cp313, cp313t and the sdist
+#   PYTHONS="311 313t" ci/wheels.sh  only those (CI's short variant); NO_SDIST=1 skips the sdist
+#
+# Interpreters: python3.11 / python3.12 from PATH; GIL 3.13 and free-threaded 3.13t from
+# ci/python313t.sh (built from Debian's source once and cached, ~5 min each on 2 cores).
+# An interpreter that cannot be had here (Debian 12 and 13 ship no python3.12) is skipped with a
+# warning, unless STRICT=1. The wheels are tagged manylinux_2_28: maturin audits the extension's
+# glibc symbol versions against that policy and fails the build if it needs anything newer.
+# Builds run one after another (one cargo build at a time; each reuses target/'s dependencies).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pythons="${PYTHONS:-311 312 313 313t}"
+policy="${MANYLINUX:-manylinux_2_28}"
+log() { echo "[wheels] $*" >&2; }
+
+ensure_rust() {
+  command -v cargo >/dev/null 2>&1 && return
+  [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
+  command -v cargo >/dev/null 2>&1 || { log "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
+}
+
+interpreter() {  # interpreter <311|312|313|313t>: prints a path, or nothing if none can be had
+  case "$1" in
+    311) command -v python3.11 || true ;;
+    312) command -v python3.12 || true ;;
+    313) bash ci/python313t.sh --gil || true ;;
+    313t) bash ci/python313t.sh || true ;;
+    *) log "unknown python $1"; exit 2 ;;
+  esac
+}
+
+# maturin from the GIL dev venv when `make setup` made one, else a small venv of its own.
+maturin=.venv-gil/bin/maturin
+if [ ! -x "$maturin" ]; then
+  tools=target/maturin-venv
+  [ -x "$tools/bin/maturin" ] || { python3 -m venv "$tools" && "$tools/bin/pip" install -q --only-binary=:all: "maturin>=1.8,<2"; }
+  maturin="$tools/bin/maturin"
+fi
+
+ensure_rust
+mkdir -p dist
+args=() missing=()
+for p in $pythons; do
+  py=$(interpreter "$p")
+  if [ -z "$py" ]; then missing+=("$p"); continue; fi
+  args+=(-i "$py")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  log "no interpreter for: ${missing[*]} (no package on this machine's Debian; see README 'Wheels')"
+  [ "${STRICT:-0}" = 1 ] && exit 1
+fi
+[ ${#args[@]} -gt 0 ] || { log "no interpreter found"; exit 1; }
+
+start=$SECONDS
+(unset CONDA_PREFIX VIRTUAL_ENV; "$maturin" build --release --compatibility "$policy" --out dist "${args[@]}" 1>&2)
+log "wheels built in $((SECONDS - start)) s"
+if [ "${NO_SDIST:-0}" != 1 ]; then
+  "$maturin" sdist --out dist 1>&2
+fi
+ls -l dist >&2
