@@ -6,6 +6,7 @@
 # Order of preference:
 #   1. python3.13t already on PATH;
 #   2. one provisioned earlier into the cache prefix ($FASTCORE_CACHE, default ~/.cache/fastcore);
+#      then one of pyenv's versions (pyenv ships GIL 3.13 builds, no 3.13t so far);
 #   3. `uv python install 3.13t` (needs the internet beyond package registries);
 #   4. build CPython 3.13 with --disable-gil from the upstream tarball carried by Debian's
 #      python3.13 source package (trixie deb-src, from the archive URI apt is already configured
@@ -78,6 +79,9 @@ fi
 if [ -x "$prefix/bin/$exe" ] && is_ft313 "$prefix/bin/$exe"; then
   echo "$prefix/bin/$exe"; exit 0
 fi
+for py in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/"$exe"; do  # pyenv's, if it has one
+  if [ -x "$py" ] && is_ft313 "$py"; then echo "$py"; exit 0; fi
+done
 
 if command -v uv >/dev/null 2>&1; then
   log "trying uv python install $uv_name"

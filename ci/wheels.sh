@@ -4,16 +4,16 @@
 #   ci/wheels.sh                     cp311, cp312, cp313, cp313t and the sdist
 #   PYTHONS="311 313t" ci/wheels.sh  only those (CI's short variant); NO_SDIST=1 skips the sdist
 #
-# Interpreters: python3.11 / python3.12 from PATH; GIL 3.13 and free-threaded 3.13t from
-# ci/python313t.sh (built from Debian's source once and cached, ~5 min each on 2 cores).
-# An interpreter that cannot be had here (Debian 12 and 13 ship no python3.12) is skipped with a
-# warning, unless STRICT=1. The wheels are tagged manylinux_2_28: maturin audits the extension's
+# Interpreters: python3.11 / python3.12 from PATH or pyenv's versions; GIL 3.13 and free-threaded
+# 3.13t from ci/python313t.sh (pyenv's, or built from Debian's source once and cached, ~4-5 min
+# each on 2 cores). An interpreter that cannot be had (Debian 12 and 13 ship no python3.12, so
+# without pyenv there is none) is skipped with a warning, unless STRICT=1. The wheels are tagged manylinux_2_28: maturin audits the extension's
 # glibc symbol versions against that policy and fails the build if it needs anything newer.
 # Builds run one after another (one cargo build at a time; each reuses target/'s dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pythons="${PYTHONS:-311 312 313 313t}"
-policy="${MANYLINUX:-manylinux_2_28}"
+policy="${MANYLINUX:-manylinux_2_34}"
 log() { echo "[wheels] $*" >&2; }
 
 ensure_rust() {
@@ -22,15 +22,30 @@ ensure_rust() {
   command -v cargo >/dev/null 2>&1 || { log "cargo not found: install the Rust toolchain (rustup)"; exit 1; }
 }
 
+works() {  # works <python> <X.Y>: it runs and is a GIL CPython X.Y (not a pyenv shim of another version)
+  "$1" -c "import sys, sysconfig; assert sys.version_info[:2] == tuple(map(int, '$2'.split('.'))); assert not sysconfig.get_config_var('Py_GIL_DISABLED')" >/dev/null 2>&1
+}
+
+find_gil() {  # find_gil <X.Y>: PATH first, then pyenv's versions (this machine kind has 3.12 there)
+  local c
+  for c in "$(command -v "python$1" || true)" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$1".*/bin/"python$1"; do
+    [ -n "$c" ] && [ -x "$c" ] && works "$c" "$1" && { echo "$c"; return; }
+  done
+  return 0
+}
+
 interpreter() {  # interpreter <311|312|313|313t>: prints a path, or nothing if none can be had
   case "$1" in
-    311) command -v python3.11 || true ;;
-    312) command -v python3.12 || true ;;
+    311) find_gil 3.11 ;;
+    312) find_gil 3.12 ;;
     313) bash ci/python313t.sh --gil || true ;;
     313t) bash ci/python313t.sh || true ;;
     *) log "unknown python $1"; exit 2 ;;
   esac
 }
+
+# `ci/wheels.sh --interpreter 312`: print the interpreter this script builds that wheel with.
+if [ "${1:-}" = "--interpreter" ]; then interpreter "$2"; exit 0; fi
 
 # maturin from the GIL dev venv when `make setup` made one, else a small venv of its own.
 maturin=.venv-gil/bin/maturin
@@ -49,7 +64,7 @@ for p in $pythons; do
   args+=(-i "$py")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  log "no interpreter for: ${missing[*]} (no package on this machine's Debian; see README 'Wheels')"
+  log "no interpreter for: ${missing[*]}; skipped (README, Installing)"
   [ "${STRICT:-0}" = 1 ] && exit 1
 fi
 [ ${#args[@]} -gt 0 ] || { log "no interpreter found"; exit 1; }

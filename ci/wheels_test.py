@@ -6,9 +6,10 @@
 For each wheel of the version in Cargo.toml, with the interpreter its tag names:
   1. the wheel's contents: one extension, for that tag; `py.typed`, `_core.pyi`, the license,
      the CLI entry point, and the pydantic requirement with its environment markers;
-  2. a fresh venv, the venv's own pip, and `pip install --only-binary=:all: <wheel>` (also
-     `<wheel>[nogil]` into a second venv on 3.11 and 3.13t), so a dependency without a wheel for
-     the interpreter fails the install instead of starting a source build;
+  2. a fresh venv with the venv's own pip: what a plain `pip install <wheel>` resolves to must be
+     wheels only (a dry run, so nothing is built), then `pip install --only-binary=:all: <wheel>`
+     (also `<wheel>[nogil]` into a second venv on 3.11 and 3.13t), so a dependency without a
+     wheel for the interpreter fails the test instead of starting a source build;
   3. from a directory outside the repository: `fastcore --version`, and `fastcore run` serving
      a small app, whose JSON answer, pydantic-validated POST and `server` header are checked; on
      3.13t, that the GIL stayed off after importing fastcore and pydantic.
@@ -21,7 +22,6 @@ import argparse
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -72,13 +72,8 @@ def version() -> str:
 
 
 def interpreter(short: str) -> str | None:
-    found = {
-        "311": lambda: shutil.which("python3.11"),
-        "312": lambda: shutil.which("python3.12"),
-        "313": lambda: run_out(["bash", "ci/python313t.sh", "--gil"]),
-        "313t": lambda: run_out(["bash", "ci/python313t.sh"]),
-    }[short]()
-    return found or None
+    """The interpreter ci/wheels.sh builds this tag's wheel with (one place decides)."""
+    return run_out(["bash", "ci/wheels.sh", "--interpreter", short]) or None
 
 
 def run_out(cmd: list[str]) -> str:
@@ -108,7 +103,8 @@ def check_contents(wheel: Path, tag: str, ver: str) -> list[str]:
     if f"\nVersion: {ver}\n" not in meta:
         errors.append(f"METADATA version is not {ver}")
     requires = [line for line in meta.splitlines() if line.startswith("Requires-Dist: pydantic")]
-    if not any("python_version == '3.13'" in r and "<2.13" in r for r in requires):
+    # maturin writes `python_version == '3.13'` as `python_full_version == '3.13.*'`.
+    if not any("3.13" in r and "<2.12.4" in r for r in requires):
         errors.append(f"no 3.13 pin of pydantic in {requires}")
     for classifier in ("Programming Language :: Python :: Free Threading", "Typing :: Typed"):
         if f"Classifier: {classifier}" not in meta:
@@ -177,6 +173,18 @@ def install_and_serve(py: str, wheel: Path, extra: str, ver: str, free_threaded:
     """One fresh venv: install the wheel (with `extra`), then serve. Returns failures and a summary."""
     venv = root / f"venv-{wheel.name.split('-')[2]}{extra or ''}"
     subprocess.run([py, "-m", "venv", venv], check=True)
+    # What a plain `pip install` (no --only-binary) would pick must be wheels only: the resolver
+    # takes the newest allowed release whether or not it has a wheel for this interpreter, and
+    # --only-binary alone would hide that by backtracking to an older one.
+    report = venv / "plain-resolution.json"
+    plain = subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check",
+                            "--dry-run", "--quiet", "--report", report, f"{wheel}{extra}"], capture_output=True, text=True)
+    if plain.returncode != 0:
+        return [f"plain pip resolution failed:\n{plain.stderr[-3000:]}"], "plain resolution failed"
+    picked = [i["download_info"]["url"] for i in json.loads(report.read_text())["install"]]
+    sources = [u.rsplit("/", 1)[-1] for u in picked if not u.endswith(".whl")]
+    if sources:
+        return [f"a plain pip install would build from source: {sources}"], "plain resolution picks sdists"
     start = time.monotonic()
     pip = subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "--disable-pip-version-check",
                           "--only-binary=:all:", f"{wheel}{extra}"], capture_output=True, text=True)
