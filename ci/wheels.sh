@@ -7,13 +7,17 @@
 # Interpreters: python3.11 / python3.12 from PATH or pyenv's versions; GIL 3.13 and free-threaded
 # 3.13t from ci/python313t.sh (pyenv's, or built from Debian's source once and cached, ~4-5 min
 # each on 2 cores). An interpreter that cannot be had (Debian 12 and 13 ship no python3.12, so
-# without pyenv there is none) is skipped with a warning, unless STRICT=1. The wheels are tagged manylinux_2_28: maturin audits the extension's
-# glibc symbol versions against that policy and fails the build if it needs anything newer.
+# without pyenv there is none) is skipped with a warning, unless STRICT=1.
+#
+# The wheels are tagged manylinux_2_28: maturin audits the extension's glibc symbol versions against that policy and fails the build if it needs anything newer.
+# They link through zig (`maturin --zig`, zig from the `ziglang` wheel), which targets glibc 2.28
+# whatever the host has; ZIG=0 links with the host's toolchain instead, and then glibc 2.36's
+# symbols (gettid, stat64, pthread_* in libc) need MANYLINUX=manylinux_2_34, the default then.
 # Builds run one after another (one cargo build at a time; each reuses target/'s dependencies).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pythons="${PYTHONS:-311 312 313 313t}"
-policy="${MANYLINUX:-manylinux_2_34}"
+if [ "${ZIG:-1}" = 0 ]; then policy="${MANYLINUX:-manylinux_2_34}"; else policy="${MANYLINUX:-manylinux_2_28}"; fi
 log() { echo "[wheels] $*" >&2; }
 
 ensure_rust() {
@@ -47,13 +51,15 @@ interpreter() {  # interpreter <311|312|313|313t>: prints a path, or nothing if 
 # `ci/wheels.sh --interpreter 312`: print the interpreter this script builds that wheel with.
 if [ "${1:-}" = "--interpreter" ]; then interpreter "$2"; exit 0; fi
 
-# maturin from the GIL dev venv when `make setup` made one, else a small venv of its own.
-maturin=.venv-gil/bin/maturin
-if [ ! -x "$maturin" ]; then
-  tools=target/maturin-venv
-  [ -x "$tools/bin/maturin" ] || { python3 -m venv "$tools" && "$tools/bin/pip" install -q --only-binary=:all: "maturin>=1.8,<2"; }
-  maturin="$tools/bin/maturin"
+# maturin and zig (the `ziglang` wheel from PyPI) in a venv of their own, so the dev venvs stay
+# as they are. zig links against glibc 2.28's symbols whatever this host's glibc is.
+tools=target/wheel-tools
+if [ ! -x "$tools/bin/maturin" ] || [ ! -x "$tools/bin/python" ] || ! "$tools/bin/python" -c "import ziglang" 2>/dev/null; then
+  log "installing maturin and ziglang into $tools"
+  python3 -m venv "$tools"
+  "$tools/bin/pip" install -q --disable-pip-version-check --only-binary=:all: "maturin>=1.8,<2" "ziglang==0.17.1"
 fi
+maturin="$tools/bin/maturin"
 
 ensure_rust
 mkdir -p dist
@@ -70,7 +76,10 @@ fi
 [ ${#args[@]} -gt 0 ] || { log "no interpreter found"; exit 1; }
 
 start=$SECONDS
-(unset CONDA_PREFIX VIRTUAL_ENV; "$maturin" build --release --compatibility "$policy" --out dist "${args[@]}" 1>&2)
+zig=(--zig)
+[ "${ZIG:-1}" = 0 ] && zig=()
+(unset CONDA_PREFIX VIRTUAL_ENV; PATH="$PWD/$tools/bin:$PATH" \
+   "$maturin" build --release "${zig[@]}" --compatibility "$policy" --out dist "${args[@]}" 1>&2)
 log "wheels built in $((SECONDS - start)) s"
 if [ "${NO_SDIST:-0}" != 1 ]; then
   "$maturin" sdist --out dist 1>&2
