@@ -384,6 +384,11 @@ def responses_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serve
     yield from _session_server(tmp_path_factory, "responses", "--threads", "2")
 
 
+@pytest.fixture(scope="session")
+def files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from _session_server(tmp_path_factory, "files", "--threads", "2")
+
+
 # -- apps written with FastAPI's imports, served by fastcore and compared with FastAPI ---------
 
 @pytest.fixture(scope="session")

@@ -85,3 +85,26 @@ def test_task_runs_when_the_client_goes_away(bg: ServerProcess, client: httpx.Cl
         assert s.recv(4096).startswith(b"HTTP/1.1 200")
     wait_until(lambda: finished(client, "gone"), 10, "the task of an abandoned response")
     assert client.get("/seen/x").status_code == 200
+
+
+def seen_value(client: httpx.Client, name: str) -> object:
+    return client.get(f"/seen-value/{name}").json()["value"]
+
+
+@pytest.mark.parametrize("path, name, expected", [
+    ("/context/sync/c1", "c1", "async-c1"),
+    ("/context/async/c2", "c2", "async-c2"),
+    ("/context-sync/c3", "c3", "sync-c3"),
+    ("/context-dep/c4", "c4", "from-dependency"),
+])
+def test_task_runs_in_the_handler_s_context(client: httpx.Client, bg: ServerProcess, path: str, name: str,
+                                            expected: str) -> None:
+    """A contextvar the handler (or a yield dependency) set is what the background task sees, as
+    in FastAPI, where it runs in the handler's task; and a dependency's `reset(token)` after the
+    task works, which needs the same context."""
+    assert client.get(path).text == "sent"
+    wait_until(lambda: seen_value(client, name) != "<unset>", 10, f"background task {name}")
+    assert seen_value(client, name) == expected
+    if name == "c4":
+        wait_until(lambda: seen_value(client, "dependency-exit") == "clean", 10, "the dependency's exit")
+        assert "ValueError" not in bg.log()

@@ -196,3 +196,19 @@ def test_jsonable_encoder_refuses_what_it_cannot_convert() -> None:
 
     with pytest.raises(ValueError):
         jsonable_encoder(object())
+
+
+def test_floats_are_written_as_json_dumps_writes_them() -> None:
+    """Python's float repr (src/response/json.rs write_float_repr): exponents signed and two
+    digits wide, scientific below 1e-4 and from 1e16, as FastAPI's JSONResponse sends them."""
+    import random
+    import struct
+
+    from fastcore._core import encode_json
+
+    rng = random.Random(9)
+    samples = [1e20, 1e16, 9.999e15, 1e-4, 9.99e-5, 1e-5, 1.5e-7, 5e-324, 1.7976931348623157e308, 0.1, -0.0, 2.5]
+    samples += [struct.unpack("<d", struct.pack("<Q", rng.getrandbits(64)))[0] for _ in range(20000)]
+    samples += [rng.uniform(-1e-3, 1e-3) for _ in range(2000)] + [rng.uniform(-1e18, 1e18) for _ in range(2000)]
+    finite = [f for f in samples if f == f and f not in (float("inf"), float("-inf"))]
+    assert encode_json(finite) == json.dumps(finite, separators=(",", ":")).encode()

@@ -71,3 +71,11 @@ def test_oauth2_password_request_forms(fa_forms) -> None:
 def test_malformed_multipart_is_400(fa_forms) -> None:
     r = fa_forms.post("/form/login", content=b"--x\r\nbroken", headers={"content-type": "multipart/form-data"})
     assert r.status_code == 400
+
+
+def test_handler_error_after_a_spilled_upload(fa_forms) -> None:
+    """A sync route that refuses a file spilled to disk: the HTTPException is the answer (the
+    files are closed on the way out without waiting on anything)."""
+    big = b"y" * (2 * 1024 * 1024)
+    r = fa_forms.post("/file/refuse", files={"file": ("huge.bin", big)})
+    assert (r.status_code, r.json()) == (413, {"detail": "huge.bin is too large"})

@@ -386,3 +386,8 @@ def test_compat_header_and_cookie_models(fa_params) -> None:
         "session_id": "s", "tracker": "t"}
     r = fa_params.get("/models/cookies")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["cookie", "session_id"]
+
+
+def test_compat_type_alias_annotations(fa_params) -> None:
+    assert fa_params.get("/alias-type?n=3").json() == {"n": 3}
+    assert fa_params.get("/alias-type?n=30").json()["detail"][0]["type"] == "less_than"

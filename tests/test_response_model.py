@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+import fastcore
+
 
 def test_response_model_filters_extra_fields(fa_params) -> None:
     assert fa_params.get("/model/filter").json() == {"name": "x", "price": 1.5, "tax": 10.5, "tags": [], "note": None}
@@ -55,3 +57,33 @@ def test_encoding_without_a_model(fa_params) -> None:
         "set": [1], "frozenset": ["a"], "bytes": "raw", "tuple": [1, "two"], "dataclass": {"x": 1, "y": 2},
         "model": {"itemName": "m", "count": 0}, "nested": [{"when": "2020-02-29"}]}
     assert fa_params.get("/encode/model").json() == {"name": "thing", "price": 2.0, "tags": [], "description": None}
+
+
+def test_response_classes(fa_params) -> None:
+    assert fa_params.get("/class/json-model").json()["price"] == 1e20
+    r = fa_params.get("/class/html")
+    assert (r.text, r.headers["content-type"]) == ("<b>bold</b>", "text/html; charset=utf-8")
+    r = fa_params.get("/class/text")
+    assert (r.status_code, r.text) == (202, "plain words")
+
+
+def test_float_spelling_follows_the_encoder_fastapi_uses(fa_params) -> None:
+    """Without a model FastAPI's JSONResponse writes Python's repr (1e+20); with one, pydantic's
+    dump_json writes 1e20. fastcore writes each the same way."""
+    assert fa_params.get("/class/floats").content == b'{"big":1e+20,"small":1.5e-07,"plain":0.25}'
+    assert fa_params.get("/class/floats-model").content == b'{"big":1e20,"small":1.5e-7,"plain":0.25}'
+
+
+def test_an_annotation_that_is_no_model_is_refused_at_registration() -> None:
+    """FastAPI's FastAPIError, unless `response_model=None` turns the inference off."""
+    from fastcore.exceptions import FastAPIError
+
+    app = fastcore.FastAPI()
+    with pytest.raises(FastAPIError, match="Invalid args for response field"):
+        @app.get("/mixed")
+        def mixed() -> fastcore.Response | dict:
+            return {}
+
+    @app.get("/mixed-allowed", response_model=None)
+    def allowed() -> fastcore.Response | dict:
+        return {}

@@ -76,3 +76,9 @@ def test_security_scopes(sec: Pair) -> None:
     r = sec.get("/scoped/me", headers={"Authorization": "Bearer items"})
     assert (r.status_code, r.headers["www-authenticate"]) == (401, 'Bearer scope="me items"')
     unauthenticated(sec.get("/scoped/items"), "Bearer")
+
+
+def test_open_id_connect(sec: Pair) -> None:
+    assert sec.get("/oidc", headers={"Authorization": "Bearer t0k"}).json() == {"authorization": "Bearer t0k"}
+    unauthenticated(sec.get("/oidc"), "Bearer")
+    assert sec.get("/oidc-optional").json() == {"authorization": None}

@@ -14,6 +14,7 @@ __all__ = [
     "parse_urlencoded",
     "configure",
     "encode_json",
+    "ChunkSender",
     "PanicProbe",
     "Router",
     "Awaitable",
@@ -35,9 +36,15 @@ __all__ = [
 __version__: str
 GIL_DISABLED: bool
 
-# response/ (hooks.rs, json.rs, convert.rs)
+# response/ (hooks.rs, json.rs, stream.rs, convert.rs)
 def configure(response_type: type, jsonable: Callable[[Any], Any]) -> None: ...
 def encode_json(obj: Any) -> bytes: ...
+
+@final
+class ChunkSender:
+    """`send` handed to a StreamingResponse's `_stream_into`: waits while the client is behind."""
+
+    def __call__(self, chunk: bytes | bytearray | memoryview) -> Awaitable[None]: ...
 
 @final
 class PanicProbe:
@@ -51,7 +58,9 @@ class PanicProbe:
 # routing/table.rs
 @final
 class Router:
-    def __new__(cls, error_handler: Callable[[BaseException, RawRequest], Any]) -> Router: ...
+    def __new__(
+        cls, error_handler: Callable[[BaseException, RawRequest], Any], redirect_slashes: bool = True
+    ) -> Router: ...
     def set_route_error(self, hook: Callable[[RawRequest, int, Any], Any] | None) -> None: ...
     def add(
         self, methods: list[str], path: str, endpoint: Callable[..., Any], takes_request: bool, is_async: bool = False

@@ -100,7 +100,7 @@ class FastCore:
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.handlers = ExceptionHandlers(exception_handlers)
         self.openapi_schema: dict[str, Any] | None = None
-        self.core = Router(self._handle_error)
+        self.core = Router(self._handle_error, redirect_slashes)
         self._route_errors_to_python()
         self.router = _AppRouter(
             self,

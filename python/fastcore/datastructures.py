@@ -1,4 +1,6 @@
-"""Read-only, multi-valued mappings for headers, query strings and forms (FormData, UploadFile).
+"""The data types of requests and responses, under FastAPI's `datastructures` names: URL and Address,
+multi-valued mappings for headers, query strings and forms (FormData, UploadFile), MutableHeaders,
+State, and the Default placeholder of route options.
 
     >>> h = Headers([("accept", "text/html"), ("x-tag", "a"), ("x-tag", "b")])
     >>> h["Accept"], h.getlist("x-tag")
@@ -8,8 +10,48 @@ from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from operator import itemgetter
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, NamedTuple, TypeVar
 from urllib.parse import parse_qsl
+
+
+class Address(NamedTuple):
+    host: str
+    port: int
+
+
+class URL(str):
+    """The full request URL as a string, with its parts as attributes."""
+
+    path: str
+    query: str
+
+    def __new__(cls, scheme: str, netloc: str, path: str, query: str) -> "URL":
+        url = super().__new__(cls, f"{scheme}://{netloc}{path}" + (f"?{query}" if query else ""))
+        url.scheme, url.netloc, url.path, url.query = scheme, netloc, path, query
+        return url
+
+
+class DefaultPlaceholder:
+    """An option left at its default, so that a router's or an include's value may fill it."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DefaultPlaceholder) and other.value == self.value
+
+    def __hash__(self) -> int:
+        return hash(("DefaultPlaceholder", repr(self.value)))
+
+    def __repr__(self) -> str:
+        return f"Default({self.value!r})"
+
+
+def Default(value: Any) -> Any:  # noqa: N802 - FastAPI's spelling
+    return DefaultPlaceholder(value)
 
 
 class _MultiMapping(Mapping[str, str]):

@@ -25,7 +25,7 @@ from .formparsers import parse_form as _parse_form, read_form as _read_form
 from .dependencies.models import EndpointPlan
 from .dependencies.solve import NOTHING, Solver, State, located, run_sync
 from .encoders import jsonable_encoder
-from .exceptions import HTTPException, RequestValidationError, ResponseValidationError
+from .exceptions import FastAPIError, HTTPException, RequestValidationError, ResponseValidationError
 from .responses import JSONResponse, Response
 
 # `response_model` left out: the return annotation decides (FastAPI's `Default(None)`).
@@ -106,7 +106,7 @@ class Finisher:
             try:
                 self.adapter = TypeAdapter(model)
             except Exception as exc:  # pydantic cannot build a schema for it
-                raise TypeError(f"Invalid args for response field! Hint: check that {model} is a valid Pydantic "
+                raise FastAPIError(f"Invalid args for response field! Hint: check that {model} is a valid Pydantic "
                                 "field type. If you are using a return type annotation that is not a valid "
                                 "Pydantic field (e.g. Union[Response, dict, None]) you can disable generating "
                                 "the response model from the type annotation with the path operation decorator "
@@ -285,15 +285,22 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
     try:
         return json.loads(body)
     except json.JSONDecodeError as e:
-        exc = RequestValidationError([{"type": "json_invalid", "loc": ["body", e.pos], "msg": "JSON decode error",
-                                       "input": {}, "ctx": {"error": e.msg}}])
-        exc.body = e.doc  # type: ignore[attr-defined]
-        raise exc from None
+        raise RequestValidationError([{"type": "json_invalid", "loc": ["body", e.pos], "msg": "JSON decode error",
+                                      "input": {}, "ctx": {"error": e.msg}}], body=e.doc) from None
     except Exception:
         raise HTTPException(400, "There was an error parsing the body") from None
 
 
 def _close_later(state: State) -> None:
-    """The form's files close once everything else is done (FastAPI closes them last too)."""
+    """The form's files close once everything else is done (FastAPI closes them last too).
+    Closed directly, not with `await form.close()`: closing a spooled file is one quick call,
+    and an error on a sync route unwinds without a loop (`run_sync`), where nothing may wait."""
     state.stack = AsyncExitStack()
-    state.stack.push_async_callback(state.body.close)
+    state.stack.callback(_close_files, state.body)
+
+
+def _close_files(form: Any) -> None:
+    for _, value in form.multi_items():
+        file = getattr(value, "file", None)
+        if file is not None:
+            file.close()

@@ -12,28 +12,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Generator
-from typing import Any, NamedTuple
+from typing import Any
 
 from ._core import RawRequest
-from .datastructures import FormData, Headers, QueryParams, State, parse_cookies
+from .datastructures import URL, Address, FormData, Headers, QueryParams, State, parse_cookies
 from .formparsers import read_form
-
-
-class Address(NamedTuple):
-    host: str
-    port: int
-
-
-class URL(str):
-    """The full request URL as a string, with its parts as attributes."""
-
-    path: str
-    query: str
-
-    def __new__(cls, scheme: str, netloc: str, path: str, query: str) -> "URL":
-        url = super().__new__(cls, f"{scheme}://{netloc}{path}" + (f"?{query}" if query else ""))
-        url.scheme, url.netloc, url.path, url.query = scheme, netloc, path, query
-        return url
 
 
 class Request:

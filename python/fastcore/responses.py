@@ -7,17 +7,26 @@
 The Rust core reads `status_code`, `body` (bytes), `raw_headers` (a list of `(name, value)`
 str pairs that already includes the content type and length, as Starlette's `init_headers`
 sets them; `headers` is a case-insensitive `MutableHeaders` view over it) and `background`
-(run after the response has been sent).
+(run after the response has been sent). A response without `body` is streamed: the core calls
+`_stream_into(send)` (`StreamingResponse`) and sends what it is given, or `_file_plan(...)`
+(`FileResponse`) and sends the file from Rust.
 """
 from __future__ import annotations
 
+import hashlib
 import http.cookies
+import os
+import stat
 import sys
+import threading
 from datetime import datetime
-from email.utils import format_datetime
-from typing import Any, Literal, Mapping
+from email.utils import format_datetime, formatdate
+from mimetypes import guess_type
+from secrets import token_hex
+from typing import Any, Awaitable, Callable, Iterator, Literal, Mapping
 from urllib.parse import quote
 
+from ._core import to_thread
 from .background import BackgroundTask
 from .datastructures import MutableHeaders
 
@@ -197,3 +206,237 @@ class RedirectResponse(Response):
     ) -> None:
         super().__init__(content=b"", status_code=status_code, headers=headers, background=background)
         self.headers["location"] = quote(str(url), safe=":/%#?=@[]!$&'()*+,;")
+
+
+class StreamingResponse(Response):
+    """A body sent chunk by chunk, as `content` (a sync or async iterator of str or bytes)
+    produces it, with backpressure: a slow client slows the iterator down instead of making the
+    server buffer the stream. A sync iterator's `next()` runs in the worker's thread pool, as
+    Starlette runs it; an async one is stepped on the worker. If the client goes away, the
+    iterator is closed (`aclose()` / `close()`), so its `finally` blocks run."""
+
+    body_iterator: Any
+
+    def __init__(
+        self,
+        content: Any,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> None:
+        self.body_iterator = content
+        self.status_code = status_code
+        self.media_type = self.media_type if media_type is None else media_type
+        self.background = background
+        self.init_headers(headers)
+
+    async def _stream_into(self, send: Callable[[bytes], Awaitable[None]]) -> None:
+        """Called by the core with `send`, which waits while the client is behind."""
+        charset = self.charset
+        content = self.body_iterator
+        if hasattr(content, "__aiter__"):
+            iterator = content.__aiter__()
+            try:
+                async for chunk in iterator:
+                    await send(chunk.encode(charset) if isinstance(chunk, str) else chunk)
+            finally:
+                aclose = getattr(iterator, "aclose", None)
+                if aclose is not None:
+                    await aclose()
+            return
+        iterator = iter(content)
+        # One thread at a time inside the iterator: a `next()` still running in the pool when
+        # the client goes away must finish before `close()` may run.
+        lock = threading.Lock()
+        try:
+            while True:
+                chunk = await to_thread(_next_chunk, iterator, lock)
+                if chunk is _END:
+                    break
+                await send(chunk.encode(charset) if isinstance(chunk, str) else chunk)
+        finally:
+            if hasattr(iterator, "close"):
+                await to_thread(_close, iterator, lock)
+
+
+_END = object()
+
+
+def _next_chunk(iterator: Iterator[Any], lock: threading.Lock) -> Any:
+    with lock:
+        return next(iterator, _END)
+
+
+def _close(iterator: Any, lock: threading.Lock) -> None:
+    with lock:
+        iterator.close()
+
+
+class MalformedRangeHeader(Exception):
+    def __init__(self, content: str = "Malformed range header.") -> None:
+        self.content = content
+
+
+class RangeNotSatisfiable(Exception):
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+
+
+class FileResponse(Response):
+    """A file sent from Rust in chunks, with Starlette's headers (content-type guessed from the
+    name, content-length, last-modified, etag, content-disposition, accept-ranges) and its
+    answers to `Range` (206, multipart byte ranges, 416, 400), `If-Range` and `HEAD`.
+
+    The core calls `_file_plan(method, range, if_range)`, which decides all of that as
+    Starlette's `FileResponse.__call__` does and returns `(status, raw_headers, path, pieces)`,
+    pieces being `(start, end)` ranges of the file and literal `bytes`, or a Response to send
+    instead; Rust then reads and sends the pieces."""
+
+    chunk_size = 64 * 1024
+    max_ranges = 100
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+        filename: str | None = None,
+        stat_result: os.stat_result | None = None,
+        method: str | None = None,
+        content_disposition_type: str = "attachment",
+    ) -> None:
+        self.path = path
+        self.status_code = status_code
+        self.filename = filename
+        # Older Starlette's `method`: "HEAD" sends the headers only, whatever the request's.
+        self.send_header_only = method is not None and method.upper() == "HEAD"
+        if media_type is None:
+            media_type = guess_type(filename or path)[0] or "application/octet-stream"
+        self.media_type = media_type
+        self.background = background
+        self.init_headers(headers)
+        self.headers.setdefault("accept-ranges", "bytes")
+        if self.filename is not None:
+            quoted = quote(self.filename)
+            if quoted != self.filename:
+                disposition = f"{content_disposition_type}; filename*=utf-8''{quoted}"
+            else:
+                disposition = f'{content_disposition_type}; filename="{self.filename}"'
+            self.headers.setdefault("content-disposition", disposition)
+        self.stat_result = stat_result
+        if stat_result is not None:
+            self.set_stat_headers(stat_result)
+
+    def set_stat_headers(self, stat_result: os.stat_result) -> None:
+        """content-length, last-modified and etag (md5 of "mtime-size"), as Starlette 1.10."""
+        etag_base = f"{stat_result.st_mtime}-{stat_result.st_size}"
+        etag = f'"{hashlib.md5(etag_base.encode(), usedforsecurity=False).hexdigest()}"'
+        self.headers.setdefault("content-length", str(stat_result.st_size))
+        self.headers.setdefault("last-modified", formatdate(stat_result.st_mtime, usegmt=True))
+        self.headers.setdefault("etag", etag)
+
+    def _file_plan(self, method: str, http_range: str | None, http_if_range: str | None) -> Any:
+        if self.stat_result is None:
+            try:
+                stat_result = os.stat(self.path)
+                self.set_stat_headers(stat_result)
+            except FileNotFoundError:
+                raise RuntimeError(f"File at path {self.path} does not exist.")
+            if not stat.S_ISREG(stat_result.st_mode):
+                raise RuntimeError(f"File at path {self.path} is not a file.")
+        else:
+            stat_result = self.stat_result
+        size = stat_result.st_size
+        header_only = self.send_header_only or method.upper() == "HEAD"
+        path = os.fsdecode(self.path)
+        if (
+            self.status_code != 200
+            or http_range is None
+            or method.upper() not in ("GET", "HEAD")
+            or (http_if_range is not None and not self._should_use_range(http_if_range))
+        ):
+            return self.status_code, self.raw_headers, path, [] if header_only else [(0, size)]
+        try:
+            ranges = self._parse_range_header(http_range, size)
+        except MalformedRangeHeader as exc:
+            return PlainTextResponse(exc.content, status_code=400)
+        except RangeNotSatisfiable as exc:
+            return PlainTextResponse(status_code=416, headers={"Content-Range": f"bytes */{exc.max_size}"})
+        if not ranges:
+            return self.status_code, self.raw_headers, path, [] if header_only else [(0, size)]
+        headers = MutableHeaders(raw=list(self.raw_headers))
+        if len(ranges) == 1:
+            start, end = ranges[0]
+            headers["content-range"] = f"bytes {start}-{end - 1}/{size}"
+            headers["content-length"] = str(end - start)
+            return 206, headers.raw, path, [] if header_only else [(start, end)]
+        # Browsers use about 13 bytes of entropy in their boundaries; so does Starlette.
+        boundary = token_hex(13)
+        content_type = self.headers["content-type"]
+        pieces: list[Any] = []
+        for start, end in ranges:
+            pieces.append(f"--{boundary}\r\nContent-Type: {content_type}\r\n"
+                          f"Content-Range: bytes {start}-{end - 1}/{size}\r\n\r\n".encode("latin-1"))
+            pieces.append((start, end))
+            pieces.append(b"\r\n")
+        pieces.append(f"--{boundary}--".encode("latin-1"))
+        length = sum(len(p) if isinstance(p, bytes) else p[1] - p[0] for p in pieces)
+        headers["content-type"] = f"multipart/byteranges; boundary={boundary}"
+        headers["content-length"] = str(length)
+        return 206, headers.raw, path, [] if header_only else pieces
+
+    def _should_use_range(self, http_if_range: str) -> bool:
+        if http_if_range.startswith("W/"):
+            return False
+        return http_if_range == self.headers["last-modified"] or http_if_range == self.headers["etag"]
+
+    @classmethod
+    def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
+        units, sep, range_ = http_range.partition("=")
+        if not sep:
+            raise MalformedRangeHeader()
+        if units.strip().lower() != "bytes":
+            raise MalformedRangeHeader("Only support bytes range")
+        if range_.count(",") + 1 > cls.max_ranges:
+            return []
+        ranges = cls._parse_ranges(range_, file_size)
+        if not ranges:
+            raise MalformedRangeHeader("Range header: range must be requested")
+        if any(not (0 <= start < file_size) for start, _ in ranges):
+            raise RangeNotSatisfiable(file_size)
+        if any(start >= end for start, end in ranges):
+            raise MalformedRangeHeader("Range header: start must be less than end")
+        if len(ranges) == 1:
+            return ranges
+        # Overlapping and adjacent ranges merged, in order.
+        ranges.sort()
+        merged = [ranges[0]]
+        for start, end in ranges[1:]:
+            last_start, last_end = merged[-1]
+            if start <= last_end:
+                merged[-1] = (last_start, max(last_end, end))
+            else:
+                merged.append((start, end))
+        return merged
+
+    @classmethod
+    def _parse_ranges(cls, range_: str, file_size: int) -> list[tuple[int, int]]:
+        """`start-end`, `start-` and `-suffix` parts; empty, dashless or non-numeric ones are
+        skipped, as Starlette skips them."""
+        ranges: list[tuple[int, int]] = []
+        for part in range_.split(","):
+            part = part.strip()
+            if not part or part == "-" or "-" not in part:
+                continue
+            start_str, _, end_str = part.partition("-")
+            start_str, end_str = start_str.strip(), end_str.strip()
+            try:
+                start = int(start_str) if start_str else max(file_size - int(end_str), 0)
+                end = int(end_str) + 1 if start_str and end_str and int(end_str) < file_size else file_size
+            except ValueError:
+                continue
+            ranges.append((start, end))
+        return ranges

@@ -19,35 +19,13 @@ import re
 from enum import Enum
 from typing import Any, Callable, Sequence, TypeVar
 
+from .datastructures import Default, DefaultPlaceholder
 from .handler import compile_endpoint
 from .responses import JSONResponse, Response
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?\}")
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD", "TRACE")
-
-
-class DefaultPlaceholder:
-    """An option left at its default, so that a router's or an include's value may fill it."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __bool__(self) -> bool:
-        return bool(self.value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, DefaultPlaceholder) and other.value == self.value
-
-    def __hash__(self) -> int:
-        return hash(("DefaultPlaceholder", repr(self.value)))
-
-    def __repr__(self) -> str:
-        return f"Default({self.value!r})"
-
-
-def Default(value: Any) -> Any:  # noqa: N802 - FastAPI's spelling
-    return DefaultPlaceholder(value)
 
 
 def _pick(*options: Any) -> Any:

@@ -1,11 +1,13 @@
 //! The request path: one request from hyper's parts to a response, on the worker that read it.
 //!
 //! - `serve`: `serve → handle → dispatch → call → respond`, read top-down;
-//! - `access_log`: the access-log line, captured before the request is consumed.
+//! - `access_log`: the access-log line, captured before the request is consumed;
+//! - `redirect`: the trailing-slash redirect, on the not-found path only.
 //!
 //! Registers no Python classes: everything here runs inside a worker.
 
 mod access_log;
+mod redirect;
 mod serve;
 
 pub(crate) use serve::{serve, Config};

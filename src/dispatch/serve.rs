@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::dispatch::access_log::AccessLine;
+use crate::dispatch::redirect;
 use crate::request::{self, BodyError, BodySlot, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
 use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Routes};
@@ -87,15 +88,20 @@ struct Pending {
     driver: Driver,
     kept: Kept<'static>,
     stage: Stage,
+    /// The handler's `contextvars` context, where the response's own work (its background
+    /// task, a streamed body's iterator) runs, as it would in the handler's task in FastAPI.
+    context: Option<Py<PyAny>>,
 }
 
 impl Pending {
     async fn finish(self: Box<Self>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
         let mut pending = self;
         loop {
-            let Pending { driver, kept, stage } = *pending;
+            let Pending { driver, kept, stage, context } = *pending;
             let result = driver.run().await;
-            match Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), kept, stage, cfg, peer)) {
+            let handled =
+                Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), kept, stage, context, cfg, peer));
+            match handled {
                 Handled::Now(resp) => return resp,
                 Handled::Suspended(next) => pending = next,
             }
@@ -148,8 +154,16 @@ fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handl
             Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
         }
         Lookup::BadParam(err) => routing_error(RouteError::BadParam(err), parts, body, cfg, peer),
-        Lookup::MethodNotAllowed { allow } => routing_error(RouteError::MethodNotAllowed(allow), parts, body, cfg, peer),
-        Lookup::NotFound => routing_error(RouteError::NotFound, parts, body, cfg, peer),
+        Lookup::MethodNotAllowed { allow } => {
+            routing_error(RouteError::MethodNotAllowed(allow), parts, body, cfg, peer)
+        }
+        // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
+        Lookup::NotFound => {
+            match cfg.routes.redirect_slashes.then(|| redirect::trailing_slash(&table, &parts)).flatten() {
+                Some(redirect) => Handled::Now(rust_only(redirect)),
+                None => routing_error(RouteError::NotFound, parts, body, cfg, peer),
+            }
+        }
     }
 }
 
@@ -200,10 +214,11 @@ fn route_error_in_python(
         Ok((raw, result))
     });
     match called {
-        Ok((raw, result)) => match first_step(py, result) {
-            Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, cfg, peer),
+        Ok((raw, result)) => match first_step(py, result, &mut None) {
+            Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, None, cfg, peer),
             Started::Suspended(driver) => {
-                Handled::Suspended(Box::new(Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler }))
+                let pending = Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context: None };
+                Handled::Suspended(Box::new(pending))
             }
         },
         Err(e) => {
@@ -262,10 +277,16 @@ fn call(
     };
     // A sync handler runs in a fresh copy of the worker's context, so contextvars it sets
     // never reach the next request; an async one gets its context from its task below.
+    let mut context = None;
     let result = if ep.is_async {
         invoke()
     } else {
-        runtime::copy_context(py).and_then(|ctx| runtime::run_in(ctx.bind(py), invoke)).and_then(|r| r)
+        runtime::copy_context(py).and_then(|ctx| runtime::run_in(ctx.bind(py), invoke).map(|r| (r, ctx))).and_then(
+            |(r, ctx)| {
+                context = Some(ctx);
+                r
+            },
+        )
     };
     // Only a failure to build the call's arguments (the path parameters' dict, the RawRequest)
     // leaves nothing kept: the request was consumed on the way, so a plain 500 it is.
@@ -275,9 +296,12 @@ fn call(
         }
         return Handled::Now(response::internal_error());
     };
-    match first_step(py, result) {
-        Started::Done(result) => respond(py, result, kept, Stage::Handler, cfg, peer),
-        Started::Suspended(driver) => Handled::Suspended(Box::new(Pending { driver, kept: kept.into_owned(), stage: Stage::Handler })),
+    match first_step(py, result, &mut context) {
+        Started::Done(result) => respond(py, result, kept, Stage::Handler, context, cfg, peer),
+        Started::Suspended(driver) => {
+            let pending = Pending { driver, kept: kept.into_owned(), stage: Stage::Handler, context };
+            Handled::Suspended(Box::new(pending))
+        }
     }
 }
 
@@ -288,8 +312,12 @@ enum Started<'py> {
 }
 
 /// If `result` is a coroutine, takes its first step right away, in this attach: a handler that
-/// never suspends then costs one attach, like a sync one.
-fn first_step<'py>(py: Python<'py>, result: PyResult<Bound<'py, PyAny>>) -> Started<'py> {
+/// never suspends then costs one attach, like a sync one. The task's context goes to `context`.
+fn first_step<'py>(
+    py: Python<'py>,
+    result: PyResult<Bound<'py, PyAny>>,
+    context: &mut Option<Py<PyAny>>,
+) -> Started<'py> {
     match result {
         // SAFETY: attached; a type check on a live object.
         Ok(obj) if unsafe { pyo3::ffi::PyCoro_CheckExact(obj.as_ptr()) } == 1 => {
@@ -297,6 +325,7 @@ fn first_step<'py>(py: Python<'py>, result: PyResult<Bound<'py, PyAny>>) -> Star
                 Ok(task) => task,
                 Err(err) => return Started::Done(Err(err)),
             };
+            *context = Some(task.get().context.clone_ref(py));
             match runtime::begin(task) {
                 Begun::Done(result) => Started::Done(result.map(|v| v.into_bound(py))),
                 Begun::Suspended(driver) => Started::Suspended(driver),
@@ -315,10 +344,11 @@ fn respond(
     result: PyResult<Bound<'_, PyAny>>,
     kept: Kept<'_>,
     stage: Stage,
+    context: Option<Py<PyAny>>,
     cfg: &Config,
     peer: SocketAddr,
 ) -> Handled {
-    let err = match result.and_then(|obj| response::from_python(&obj, &kept.head())) {
+    let err = match result.and_then(|obj| response::from_python(&obj, &kept.head(), context.as_ref())) {
         Ok(resp) => return Handled::Now(resp),
         Err(err) => err,
     };
@@ -335,10 +365,11 @@ fn respond(
         }
     };
     let handled = cfg.routes.error_handler.bind(py).call1((err.into_value(py), raw.bind(py)));
-    match first_step(py, handled) {
-        Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, cfg, peer),
+    match first_step(py, handled, &mut None) {
+        Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, cfg, peer),
         Started::Suspended(driver) => {
-            Handled::Suspended(Box::new(Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler }))
+            let pending = Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context };
+            Handled::Suspended(Box::new(pending))
         }
     }
 }

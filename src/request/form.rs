@@ -182,7 +182,13 @@ fn items_to_py(py: Python<'_>, items: Vec<Item>, charset: Charset) -> PyResult<P
                 };
                 PyTuple::new(
                     py,
-                    [name, charset.to_py(py, &filename), headers.into_any(), content, size.into_pyobject(py)?.into_any()],
+                    [
+                        name,
+                        charset.to_py(py, &filename),
+                        headers.into_any(),
+                        content,
+                        size.into_pyobject(py)?.into_any(),
+                    ],
                 )?
             }
         };
@@ -214,7 +220,11 @@ pub(crate) fn parse_urlencoded(
     urlencoded(body, max_fields, max_part_size).map_err(|e| http_exception(py, 400, &e.message()))
 }
 
-pub(crate) fn urlencoded(body: &[u8], max_fields: usize, max_part_size: usize) -> Result<Vec<(String, String)>, FormError> {
+pub(crate) fn urlencoded(
+    body: &[u8],
+    max_fields: usize,
+    max_part_size: usize,
+) -> Result<Vec<(String, String)>, FormError> {
     let mut out = Vec::new();
     for field in body.split(|&b| b == b'&').filter(|f| !f.is_empty()) {
         if field.len() - usize::from(field.contains(&b'=')) > max_part_size {

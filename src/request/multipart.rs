@@ -101,7 +101,9 @@ enum State {
     HeaderStart,
     Data,
     /// Spaces/tabs after a delimiter; `cr` once the CR was seen.
-    Padding { cr: bool },
+    Padding {
+        cr: bool,
+    },
     End,
 }
 
@@ -384,9 +386,7 @@ impl Parser {
 /// How many bytes at the end of `data` may begin a delimiter that the next chunk completes.
 fn partial_delimiter(data: &[u8], delim: &[u8]) -> usize {
     let from = data.len().saturating_sub(delim.len() - 1);
-    (from..data.len())
-        .find(|&k| data[k] == CR && delim.starts_with(&data[k..]))
-        .map_or(0, |k| data.len() - k)
+    (from..data.len()).find(|&k| data[k] == CR && delim.starts_with(&data[k..])).map_or(0, |k| data.len() - k)
 }
 
 /// RFC 7230 token characters, the only ones python-multipart allows in a header name.

@@ -88,8 +88,12 @@ fn bad_boundary_lines_and_headers() {
     let long = [&b"--xyz\r\nX-A: "[..], &vec![b'a'; 4300], b"\r\n\r\n"].concat();
     assert_eq!(parse(&long), invalid);
     // 4224 bytes of name, colon, spaces and value is the most allowed.
-    let max = [&b"--xyz\r\nContent-Disposition: form-data; name=a\r\nX-A: "[..], &vec![b'a'; 4224 - 5], b"\r\n\r\nv\r\n--xyz--"]
-        .concat();
+    let max = [
+        &b"--xyz\r\nContent-Disposition: form-data; name=a\r\nX-A: "[..],
+        &vec![b'a'; 4224 - 5],
+        b"\r\n\r\nv\r\n--xyz--",
+    ]
+    .concat();
     assert_eq!(parse(&max), ok(&[("a", "v")]));
 }
 
@@ -104,9 +108,8 @@ fn missing_name() {
 
 #[test]
 fn delimiter_lookalikes_are_data() {
-    let part = |data: &[u8]| {
-        [&b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\n"[..], data, b"\r\n--xyz--"].concat()
-    };
+    let part =
+        |data: &[u8]| [&b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\n"[..], data, b"\r\n--xyz--"].concat();
     for data in [&b"\r\n--xyzX"[..], b"\r\n--xyz\rX", b"\r\n--xyz-X", b"\r\n--xy", b"--xyz", b"\r\r\n\r\n-", b"\r"] {
         assert_eq!(parse(&part(data)), ok(&[("a", std::str::from_utf8(data).unwrap())]), "{data:?}");
     }
@@ -129,15 +132,25 @@ fn limits() {
     assert_eq!(parse_chunks(two, 7, fields).unwrap_err().message(), "Too many fields. Maximum number of fields is 1.");
     let files = b"--xyz\r\nContent-Disposition: form-data; name=a; filename=x\r\n\r\nv\r\n--xyz\r\nContent-Disposition: form-data; name=b; filename=y\r\n\r\nw\r\n--xyz--";
     let one_file = Limits { max_files: 1, ..LIMITS };
-    assert_eq!(parse_chunks(files, 7, one_file).unwrap_err().message(), "Too many files. Maximum number of files is 1.");
+    assert_eq!(
+        parse_chunks(files, 7, one_file).unwrap_err().message(),
+        "Too many files. Maximum number of files is 1."
+    );
     assert_eq!(parse_chunks(files, 7, fields).unwrap().len(), 2, "files do not count as fields");
     let small = Limits { max_part_size: 2048, ..LIMITS };
-    let big = [&b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\n"[..], &vec![b'x'; 2049], b"\r\n--xyz--"].concat();
+    let big =
+        [&b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\n"[..], &vec![b'x'; 2049], b"\r\n--xyz--"].concat();
     assert_eq!(parse_chunks(&big, 100, small).unwrap_err().message(), "Part exceeded maximum size of 2KB.");
-    let fits = [&b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\n"[..], &vec![b'x'; 2048], b"\r\n--xyz--"].concat();
+    let fits =
+        [&b"--xyz\r\nContent-Disposition: form-data; name=a\r\n\r\n"[..], &vec![b'x'; 2048], b"\r\n--xyz--"].concat();
     assert!(parse_chunks(&fits, 100, small).is_ok());
     // The limit on text parts does not apply to files.
-    let file = [&b"--xyz\r\nContent-Disposition: form-data; name=a; filename=f\r\n\r\n"[..], &vec![b'x'; 4096], b"\r\n--xyz--"].concat();
+    let file = [
+        &b"--xyz\r\nContent-Disposition: form-data; name=a; filename=f\r\n\r\n"[..],
+        &vec![b'x'; 4096],
+        b"\r\n--xyz--",
+    ]
+    .concat();
     assert!(parse_chunks(&file, 100, small).is_ok());
     assert!(matches!(Parser::new(&[b'a'; 257], LIMITS), Err(FormError::Invalid)));
 }
@@ -145,11 +158,14 @@ fn limits() {
 #[test]
 fn large_files_spill_to_disk_intact() {
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
-    let body = [&b"--xyz\r\nContent-Disposition: form-data; name=f; filename=big\r\n\r\n"[..], &data, b"\r\n--xyz--"].concat();
+    let body =
+        [&b"--xyz\r\nContent-Disposition: form-data; name=f; filename=big\r\n\r\n"[..], &data, b"\r\n--xyz--"].concat();
     let limits = Limits { spool_max: 1 << 20, ..LIMITS };
     for split in [1000, 65536, body.len()] {
         let mut items = parse_chunks(&body, split, limits).unwrap();
-        let Value::File { content: Content::Disk(mut file), size, .. } = items.remove(0).value else { panic!("not spilled") };
+        let Value::File { content: Content::Disk(mut file), size, .. } = items.remove(0).value else {
+            panic!("not spilled")
+        };
         assert_eq!(size, data.len());
         file.seek(SeekFrom::Start(0)).unwrap();
         let mut back = Vec::new();
@@ -157,7 +173,9 @@ fn large_files_spill_to_disk_intact() {
         assert!(back == data, "spilled content differs (split {split})");
     }
     // Exactly spool_max bytes stay in memory, as SpooledTemporaryFile rolls over only past it.
-    let exact = [&b"--xyz\r\nContent-Disposition: form-data; name=f; filename=x\r\n\r\n"[..], &vec![7u8; 1024], b"\r\n--xyz--"].concat();
+    let exact =
+        [&b"--xyz\r\nContent-Disposition: form-data; name=f; filename=x\r\n\r\n"[..], &vec![7u8; 1024], b"\r\n--xyz--"]
+            .concat();
     let items = parse_chunks(&exact, 100, Limits { spool_max: 1024, ..LIMITS }).unwrap();
     assert!(matches!(&items[0].value, Value::File { content: Content::Memory(m), .. } if m.len() == 1024));
 }
@@ -166,17 +184,27 @@ fn large_files_spill_to_disk_intact() {
 fn options_header() {
     let p = |s: &str| {
         let (v, o) = parse_options_header(s.as_bytes());
-        let o: Vec<(String, String)> = o.into_iter().map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())).collect();
+        let o: Vec<(String, String)> =
+            o.into_iter().map(|(k, v)| (String::from_utf8(k).unwrap(), String::from_utf8(v).unwrap())).collect();
         (String::from_utf8(v).unwrap(), o)
     };
     let kv = |pairs: &[(&str, &str)]| pairs.iter().map(|(a, b)| ((*a).to_owned(), (*b).to_owned())).collect::<Vec<_>>();
-    assert_eq!(p("form-data; name=\"a;b\"; filename=\"x;y.txt\""), ("form-data".into(), kv(&[("name", "a;b"), ("filename", "x;y.txt")])));
+    assert_eq!(
+        p("form-data; name=\"a;b\"; filename=\"x;y.txt\""),
+        ("form-data".into(), kv(&[("name", "a;b"), ("filename", "x;y.txt")]))
+    );
     assert_eq!(p(" Form-Data ; NAME = \"x\" ;filename"), ("form-data".into(), kv(&[("name", "x"), ("filename", "")])));
-    assert_eq!(p("form-data;name=a;;filename=b"), ("form-data".into(), kv(&[("name", "a"), ("", ""), ("filename", "b")])));
+    assert_eq!(
+        p("form-data;name=a;;filename=b"),
+        ("form-data".into(), kv(&[("name", "a"), ("", ""), ("filename", "b")]))
+    );
     assert_eq!(p("a; b=\"q\\\";x\"; c=2"), ("a".into(), kv(&[("b", "q\";x"), ("c", "2")])));
     assert_eq!(p("form-data; name=\"a\\\\\"b\""), ("form-data".into(), kv(&[("name", "a\"b")])));
     assert_eq!(p("form-data; name=a; filename*=utf-8''x.txt"), ("form-data".into(), kv(&[("name", "a")])));
-    assert_eq!(p("form-data; name=a; filename=\"C:\\\\dir\\\\y.txt\""), ("form-data".into(), kv(&[("name", "a"), ("filename", "y.txt")])));
+    assert_eq!(
+        p("form-data; name=a; filename=\"C:\\\\dir\\\\y.txt\""),
+        ("form-data".into(), kv(&[("name", "a"), ("filename", "y.txt")]))
+    );
     assert_eq!(p("Text/Plain"), ("text/plain".into(), vec![]));
     assert_eq!(p(""), (String::new(), vec![]));
 }

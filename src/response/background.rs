@@ -10,33 +10,34 @@ use pyo3::sync::PyOnceLock;
 
 use crate::runtime::{self, live, Begun, Driver, Task};
 
-/// The background callable of a response, run when dropped.
-pub(crate) struct AfterSend(Option<Py<PyAny>>);
+/// The background callable of a response, run when dropped, in `context` (the handler's) if
+/// given.
+pub(crate) struct AfterSend(Option<(Py<PyAny>, Option<Py<PyAny>>)>);
 
 impl AfterSend {
-    pub(crate) fn new(background: Py<PyAny>) -> Self {
-        Self(Some(background))
+    pub(crate) fn new(background: Py<PyAny>, context: Option<Py<PyAny>>) -> Self {
+        Self(Some((background, context)))
     }
 }
 
 impl Drop for AfterSend {
     fn drop(&mut self) {
-        let Some(background) = self.0.take() else { return };
+        let Some((background, context)) = self.0.take() else { return };
         match tokio::runtime::Handle::try_current() {
             Ok(handle) if !live::closing() => {
-                handle.spawn(run(background));
+                handle.spawn(run(background, context));
             }
             // The worker is shutting down: there is no runtime left to run it on.
             _ => Python::attach(|py| {
                 log_error(py, "Background task not run: the worker is shutting down", None);
-                drop(background);
+                drop((background, context));
             }),
         }
     }
 }
 
-async fn run(background: Py<PyAny>) {
-    let driver = Python::attach(|py| match start(background.bind(py)) {
+async fn run(background: Py<PyAny>, context: Option<Py<PyAny>>) {
+    let driver = Python::attach(|py| match start(background.bind(py), context) {
         Ok(driver) => driver,
         Err(err) => {
             log_failure(py, err);
@@ -50,10 +51,13 @@ async fn run(background: Py<PyAny>) {
     }
 }
 
-/// Calls the callable and takes the first step of the coroutine it returned.
-fn start(background: &Bound<'_, PyAny>) -> PyResult<Option<Driver>> {
+/// Calls the callable and takes the first step of the coroutine it returned, both in `context`.
+fn start(background: &Bound<'_, PyAny>, context: Option<Py<PyAny>>) -> PyResult<Option<Driver>> {
     let py = background.py();
-    let awaitable = background.call0()?;
+    let awaitable = match &context {
+        Some(ctx) => runtime::run_in(ctx.bind(py), || background.call0())??,
+        None => background.call0()?,
+    };
     if awaitable.is_none() {
         return Ok(None);
     }
@@ -63,7 +67,7 @@ fn start(background: &Bound<'_, PyAny>) -> PyResult<Option<Driver>> {
         // Any other awaitable (a fastcore awaitable, a future): await it from a coroutine.
         wrap_awaitable(py)?.call1((awaitable,))?
     };
-    let task = Bound::new(py, Task::new(py, coro.unbind(), None, Some("fastcore-background".to_owned()))?)?;
+    let task = Bound::new(py, Task::new(py, coro.unbind(), context, Some("fastcore-background".to_owned()))?)?;
     match runtime::begin(task) {
         Begun::Done(result) => result.map(|_| None),
         Begun::Suspended(driver) => Ok(Some(driver)),
@@ -85,7 +89,7 @@ fn log_failure(py: Python<'_>, err: PyErr) {
 }
 
 /// Logs `message` (with the exception's traceback, if any) to the `fastcore.error` logger.
-fn log_error(py: Python<'_>, message: &str, err: Option<PyErr>) {
+pub(crate) fn log_error(py: Python<'_>, message: &str, err: Option<PyErr>) {
     static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let logged = LOGGER
         .get_or_try_init(py, || {

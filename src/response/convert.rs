@@ -5,7 +5,7 @@
 //! here becomes a response; nothing in this module may bring a connection down.
 
 use bytes::Bytes;
-use hyper::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, SERVER};
+use hyper::header::{HeaderName, HeaderValue, ALLOW, CONTENT_LENGTH, CONTENT_TYPE, IF_RANGE, RANGE, SERVER};
 use hyper::{HeaderMap, StatusCode};
 use pyo3::exceptions::PyTypeError;
 use pyo3::intern;
@@ -14,8 +14,10 @@ use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::response::background::AfterSend;
 use crate::response::body::Body;
+use crate::response::file;
 use crate::response::hooks;
 use crate::response::json::{write_str, Encoder};
+use crate::response::stream::{self, bytes_of};
 use crate::routing::{ConversionError, Converter};
 
 pub(crate) type HttpResponse = hyper::Response<Body>;
@@ -108,7 +110,6 @@ pub(crate) fn bad_param(err: &ConversionError) -> HttpResponse {
 
 /// What the converter may need to know of the request (a file response answers `Range` and
 /// `HEAD` itself).
-#[allow(dead_code)] // read by file responses (Range, HEAD), the next stage
 pub(crate) struct RequestHead<'a> {
     pub(crate) method: &'a str,
     pub(crate) headers: &'a HeaderMap,
@@ -116,7 +117,13 @@ pub(crate) struct RequestHead<'a> {
 
 /// Converts what a handler returned. An `Err` means the value could not be sent (for example
 /// an unserialisable type); the caller reports it like any handler exception.
-pub(crate) fn from_python(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyResult<HttpResponse> {
+/// `context` is the handler's `contextvars` context: a background task and a streamed body's
+/// iterator run in it, as they would in the handler's own task under FastAPI.
+pub(crate) fn from_python(
+    obj: &Bound<'_, PyAny>,
+    head: &RequestHead<'_>,
+    context: Option<&Py<PyAny>>,
+) -> PyResult<HttpResponse> {
     let py = obj.py();
     let hooks = hooks::get();
     if let Ok(bytes) = obj.cast_exact::<PyBytes>() {
@@ -124,7 +131,7 @@ pub(crate) fn from_python(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyR
     }
     if let Some(h) = hooks {
         if obj.is_instance(h.response_type.bind(py))? {
-            return from_response_object(obj, head);
+            return from_response_object(obj, head, context);
         }
     }
     assert!(!obj.is_instance_of::<PanicProbe>(), "PanicProbe reached the response converter");
@@ -135,43 +142,77 @@ pub(crate) fn from_python(obj: &Bound<'_, PyAny>, head: &RequestHead<'_>) -> PyR
 
 /// Reads a `fastcore.Response`: `status_code`, `body` (bytes), `raw_headers` (a list of
 /// `(name, value)` pairs, str or bytes) and `background`.
-fn from_response_object(obj: &Bound<'_, PyAny>, _head: &RequestHead<'_>) -> PyResult<HttpResponse> {
+fn from_response_object(
+    obj: &Bound<'_, PyAny>,
+    head: &RequestHead<'_>,
+    context: Option<&Py<PyAny>>,
+) -> PyResult<HttpResponse> {
     let py = obj.py();
-    let status: u16 = obj.getattr(intern!(py, "status_code"))?.extract()?;
+    let mut status = obj.getattr(intern!(py, "status_code"))?;
+    let mut raw_headers = obj.getattr(intern!(py, "raw_headers"))?;
+    // `whole`: the length of a whole body, which hyper frames by; a declared one must match it.
+    let (body, whole) = match obj.getattr_opt(intern!(py, "body"))? {
+        Some(body) => {
+            let bytes = bytes_of(&body)?;
+            let len = bytes.len();
+            (Body::full(bytes), Some(len))
+        }
+        None if obj.hasattr(intern!(py, "_stream_into"))? => (Body::stream(stream::start(obj, context)?), None),
+        None if obj.hasattr(intern!(py, "_file_plan"))? => {
+            let range = header_str(head.headers, &RANGE);
+            let if_range = header_str(head.headers, &IF_RANGE);
+            let plan = obj.call_method1(intern!(py, "_file_plan"), (head.method, range, if_range))?;
+            // A 400 or 416 answer, which (as Starlette's) runs no background task.
+            if !plan.is_instance_of::<PyTuple>() {
+                return from_response_object(&plan, head, context);
+            }
+            let (plan_status, plan_headers, path, pieces): (
+                Bound<'_, PyAny>,
+                Bound<'_, PyAny>,
+                String,
+                Bound<'_, PyList>,
+            ) = plan.extract()?;
+            (status, raw_headers) = (plan_status, plan_headers);
+            (file::body(&path, &pieces)?, None)
+        }
+        None => return Err(PyTypeError::new_err("a Response needs a `body` (or a `body_iterator`)")),
+    };
+    let status: u16 = status.extract()?;
     let status =
         StatusCode::from_u16(status).map_err(|_| PyTypeError::new_err(format!("invalid HTTP status code {status}")))?;
-    let body_obj = obj.getattr(intern!(py, "body"))?;
-    let body = if let Ok(b) = body_obj.cast::<PyBytes>() {
-        Body::full(Bytes::copy_from_slice(b.as_bytes()))
-    } else {
-        // A memoryview or bytearray (Starlette's `render` may return a memoryview).
-        let b = py
-            .get_type::<PyBytes>()
-            .call1((&body_obj,))
-            .map_err(|_| PyTypeError::new_err("Response.body must be bytes, bytearray or memoryview"))?;
-        Body::full(Bytes::copy_from_slice(b.cast::<PyBytes>()?.as_bytes()))
-    };
     let mut resp = hyper::Response::new(body);
     *resp.status_mut() = status;
-    copy_headers(&obj.getattr(intern!(py, "raw_headers"))?, resp.headers_mut(), true)?;
+    copy_headers(&raw_headers, resp.headers_mut(), whole)?;
     if let Some(background) = obj.getattr_opt(intern!(py, "background"))?.filter(|b| !b.is_none()) {
-        resp.body_mut().set_after(AfterSend::new(background.unbind()));
+        let context = context.map(|c| c.clone_ref(py));
+        resp.body_mut().set_after(AfterSend::new(background.unbind(), context));
     }
     Ok(resp)
 }
 
-/// Copies `raw_headers` into `headers`, after fastcore's `server` header. With `skip_length`,
-/// a `content-length` is left out: hyper computes it from a whole body, and a second, possibly
-/// wrong, one must not leak out.
-fn copy_headers(raw: &Bound<'_, PyAny>, headers: &mut HeaderMap, skip_length: bool) -> PyResult<()> {
+/// A request header as str (latin-1, as ASGI servers decode them), if present.
+fn header_str(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
+    headers.get(name).map(|v| v.as_bytes().iter().map(|&b| char::from(b)).collect())
+}
+
+/// Copies `raw_headers` into `headers` in order, after fastcore's `server` header.
+///
+/// A whole body's `content-length` is kept (where Starlette puts it) only if it is the body's
+/// length; a wrong one is left out, and hyper writes the right one. A stream's or file's is
+/// kept, as Starlette keeps it: hyper then frames the body by it instead of chunking it.
+fn copy_headers(raw: &Bound<'_, PyAny>, headers: &mut HeaderMap, whole: Option<usize>) -> PyResult<()> {
     headers.insert(SERVER, SERVER_NAME.clone());
     for pair in raw.cast::<PyList>()?.iter() {
         let pair = pair.cast_into::<PyTuple>()?;
         let (name, value) = (pair.get_item(0)?, pair.get_item(1)?);
         let name = latin1(&name, |b| HeaderName::from_bytes(b).ok())?
             .ok_or_else(|| PyTypeError::new_err(format!("invalid header name {name}")))?;
-        if skip_length && name == CONTENT_LENGTH {
-            continue;
+        if name == CONTENT_LENGTH {
+            if let Some(len) = whole {
+                if latin1(&value, |b| b != itoa::Buffer::new().format(len).as_bytes())? {
+                    continue;
+                }
+            }
         }
         let value = latin1(&value, |b| HeaderValue::from_bytes(b).ok())?
             .ok_or_else(|| PyTypeError::new_err(format!("invalid value for header {name}")))?;

@@ -256,8 +256,46 @@ fn write_int(obj: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
 }
 
 fn write_float(v: f64, out: &mut Vec<u8>) -> PyResult<()> {
-    out.extend_from_slice(ryu::Buffer::new().format_finite(finite(v)?).as_bytes());
+    write_float_repr(ryu::Buffer::new().format_finite(finite(v)?), out);
     Ok(())
+}
+
+/// ryu's shortest digits, laid out as Python's `repr(float)` (what `json.dumps` writes): an
+/// exponent has a sign and at least two digits (`1e+20`, `1e-07`), and values below 1e-4 use
+/// one (`1e-05`, where ryu writes `0.00001`).
+fn write_float_repr(text: &str, out: &mut Vec<u8>) {
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    if let Some((mantissa, exp)) = body.split_once('e') {
+        let (exp_sign, digits) = match exp.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exp),
+        };
+        out.extend_from_slice(sign.as_bytes());
+        out.extend_from_slice(mantissa.as_bytes());
+        out.push(b'e');
+        out.push(exp_sign as u8);
+        if digits.len() < 2 {
+            out.push(b'0');
+        }
+        out.extend_from_slice(digits.as_bytes());
+    } else if let Some(fraction) = body.strip_prefix("0.0000") {
+        // 0.0000ddd: below 1e-4, scientific in Python
+        let zeros = 4 + fraction.bytes().take_while(|&b| b == b'0').count();
+        let digits = &body[2 + zeros..];
+        out.extend_from_slice(sign.as_bytes());
+        out.push(digits.as_bytes()[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits.as_bytes()[1..]);
+        }
+        let exp = zeros + 1;
+        out.extend_from_slice(format!("e-{exp:02}").as_bytes());
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
 }
 
 fn finite(v: f64) -> PyResult<f64> {
@@ -298,7 +336,18 @@ pub(crate) fn write_str(s: &str, out: &mut Vec<u8>) {
 
 #[cfg(test)]
 mod tests {
-    use super::write_str;
+    use super::{write_float_repr, write_str};
+
+    #[test]
+    fn floats_like_python_repr() {
+        for (v, want) in [(1e20, "1e+20"), (1e-7, "1e-07"), (1.5e-5, "1.5e-05"), (-1e-5, "-1e-05"),
+                          (1e-4, "0.0001"), (f64::MAX, "1.7976931348623157e+308"),
+                          (5e-324, "5e-324"), (0.1, "0.1"), (-2.5e16, "-2.5e+16"), (1e15, "1000000000000000.0")] {
+            let mut out = Vec::new();
+            write_float_repr(ryu::Buffer::new().format_finite(v), &mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
+        }
+    }
 
     #[test]
     fn escapes_like_json() {

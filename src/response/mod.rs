@@ -1,7 +1,9 @@
 //! What goes back: handler results and failures turned into HTTP responses.
 //!
-//! - `body`: the body hyper writes (a whole buffer, ...) and when the background task starts;
+//! - `body`: the body hyper writes (a whole buffer or a stream) and when the background task starts;
 //! - `background`: `Response.background`, run on the worker's stepper once the response is over;
+//! - `stream`: `StreamingResponse` bodies, pumped on the worker with backpressure;
+//! - `file`: `FileResponse` bodies, read in chunks on the blocking pool;
 //! - `convert`: return values (JSON-able, bytes, `fastcore.Response`) and fastcore's own error
 //!   responses (404, 405, 422, 500) as hyper responses;
 //! - `json`: Python values to JSON bytes, with the registered fallback for other types;
@@ -13,15 +15,20 @@ use pyo3::prelude::*;
 mod background;
 mod body;
 mod convert;
+mod file;
 mod hooks;
 mod json;
+mod stream;
 
+pub(crate) use body::Body;
 pub(crate) use convert::{
-    bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse, RequestHead,
+    bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse,
+    RequestHead,
 };
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hooks::configure, m)?)?;
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
+    m.add_class::<stream::ChunkSender>()?;
     m.add_class::<convert::PanicProbe>()
 }

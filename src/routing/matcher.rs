@@ -214,11 +214,11 @@ impl<T> Default for Router<T> {
 
 impl<T> Clone for Router<T> {
     fn clone(&self) -> Self {
-        let routes =
-            self.routes
-                .iter()
-                .map(|r| Route { pattern: r.pattern.clone(), methods: r.methods.clone(), allow: r.allow.clone() })
-                .collect();
+        let routes = self
+            .routes
+            .iter()
+            .map(|r| Route { pattern: r.pattern.clone(), methods: r.methods.clone(), allow: r.allow.clone() })
+            .collect();
         Self { routes, statics: self.statics.clone() }
     }
 }

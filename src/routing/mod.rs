@@ -8,7 +8,7 @@ use pyo3::prelude::*;
 mod matcher;
 mod table;
 
-pub(crate) use matcher::{ConversionError, Converter, Lookup, ParamValue, Params};
+pub(crate) use matcher::{ConversionError, Converter, Lookup, ParamValue, Params, Router};
 pub(crate) use table::{Endpoint, PyRouter, Routes};
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

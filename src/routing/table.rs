@@ -28,6 +28,9 @@ pub(crate) struct Routes {
     /// `error_handler(exc, raw_request) -> Response | coroutine`, called for every handler
     /// exception (and for results that cannot be sent); a coroutine is driven like a handler's.
     pub(crate) error_handler: Py<PyAny>,
+    /// Answer a path no route has with a 307 to the same path with its trailing slash toggled,
+    /// when a route has that one (FastAPI's default).
+    pub(crate) redirect_slashes: bool,
     /// `route_error(raw_request, status, detail)`, set while the app has its own handler for
     /// what the router answers itself (404, 405, a path parameter's 422); None: Rust answers.
     route_error: Mutex<Option<Py<PyAny>>>,
@@ -57,10 +60,12 @@ pub(crate) struct PyRouter {
 #[pymethods]
 impl PyRouter {
     #[new]
-    fn new(error_handler: Py<PyAny>) -> Self {
+    #[pyo3(signature = (error_handler, redirect_slashes = true))]
+    fn new(error_handler: Py<PyAny>, redirect_slashes: bool) -> Self {
         let routes = Routes {
             table: ArcSwap::from_pointee(Router::default()),
             error_handler,
+            redirect_slashes,
             route_error: Mutex::new(None),
             has_route_error: AtomicBool::new(false),
             writer: Mutex::new(()),

@@ -1,5 +1,6 @@
 """Response.background and fastcore.background (tests/test_background.py): tasks that sleep and
 then record their name, so a later request can tell whether (and when) they ran."""
+import contextvars
 import logging
 import threading
 import time
@@ -98,3 +99,49 @@ def error_response(name: str):
 
 
 logging.getLogger("fastcore.error").setLevel(logging.INFO)
+
+
+# -- contextvars: the response's work runs in the handler's context, as in FastAPI -------------
+request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+seen_values: dict[str, object] = {}
+
+
+def read_var_sync(name: str) -> None:
+    seen_values[name] = request_id.get()
+
+
+async def read_var_async(name: str) -> None:
+    await fastcore.sleep(0)
+    seen_values[name] = request_id.get()
+
+
+async def scoped_request_id():
+    token = request_id.set("from-dependency")
+    try:
+        yield
+    finally:
+        request_id.reset(token)  # fails if run in another context than the set
+        seen_values["dependency-exit"] = "clean"
+
+
+@app.get("/context/{kind}/{name}")
+async def context_async(kind: str, name: str):
+    request_id.set(f"async-{name}")
+    await fastcore.sleep(0)
+    return Response("sent", background=BackgroundTask(read_var_sync if kind == "sync" else read_var_async, name))
+
+
+@app.get("/context-sync/{name}")
+def context_sync(name: str):
+    request_id.set(f"sync-{name}")
+    return Response("sent", background=BackgroundTask(read_var_async, name))
+
+
+@app.get("/context-dep/{name}")
+async def context_dep(name: str, _: None = fastcore.Depends(scoped_request_id)):
+    return Response("sent", background=BackgroundTask(read_var_async, name))
+
+
+@app.get("/seen-value/{name}")
+def seen_value(name: str):
+    return {"value": seen_values.get(name, "<unset>")}

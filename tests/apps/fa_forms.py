@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Optional
 
-from fastapi import Depends, FastAPI, File, Form, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, UploadFile
 from fastapi.security import OAuth2PasswordRequestForm, OAuth2PasswordRequestFormStrict
 from pydantic import BaseModel, Field
 
@@ -77,3 +77,8 @@ def token(form: Annotated[OAuth2PasswordRequestForm, Depends()]):
 @app.post("/token-strict")
 async def token_strict(form: OAuth2PasswordRequestFormStrict = Depends()):
     return {"username": form.username, "grant_type": form.grant_type}
+
+
+@app.post("/file/refuse")
+def file_refuse(file: UploadFile):
+    raise HTTPException(status_code=413, detail=f"{file.filename} is too large")

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from typing import Annotated, Literal, Optional, Union
 
 from fastapi import Body, Cookie, FastAPI, Header, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 from pydantic import BaseModel, Field
+from typing_extensions import TypeAliasType
 
 app = FastAPI()
 
@@ -371,3 +373,38 @@ def models_headers(headers: Annotated[CommonHeaders, Header()]):
 @app.get("/models/cookies")
 def models_cookies(cookies: Annotated[SessionCookies, Cookie()]):
     return cookies
+
+
+# -- response classes with and without a model --------------------------------------------------
+
+@app.get("/class/json-model", response_model=ItemOut, response_class=JSONResponse)
+def class_json_model():
+    return {"name": "x", "price": 1e20, "secret": 1}
+
+
+@app.get("/class/html", response_class=HTMLResponse)
+def class_html():
+    return "<b>bold</b>"
+
+
+@app.get("/class/text", response_class=PlainTextResponse, status_code=202)
+async def class_text():
+    return "plain words"
+
+
+@app.get("/class/floats")
+def class_floats():
+    return {"big": 1e20, "small": 1.5e-7, "plain": 0.25}
+
+
+@app.get("/class/floats-model", response_model=dict[str, float])
+def class_floats_model():
+    return {"big": 1e20, "small": 1.5e-7, "plain": 0.25}
+
+
+SmallInt = TypeAliasType("SmallInt", Annotated[int, Query(lt=10)])
+
+
+@app.get("/alias-type")
+def alias_type(n: SmallInt = 1):
+    return {"n": n}

@@ -15,6 +15,7 @@ from fastapi.security import (
     HTTPBearer,
     HTTPDigest,
     OAuth2PasswordBearer,
+    OpenIdConnect,
     SecurityScopes,
 )
 
@@ -99,3 +100,18 @@ def read_scoped_items(user: dict = Security(current_user, scopes=["items"])):
 @app.get("/scoped/me")
 def read_scoped_me(user: Annotated[dict, Security(current_user, scopes=["me", "items"])]):
     return user
+
+
+oidc = OpenIdConnect(openIdConnectUrl="https://issuer.example/.well-known/openid-configuration")
+oidc_optional = OpenIdConnect(openIdConnectUrl="https://issuer.example/.well-known/openid-configuration",
+                              auto_error=False)
+
+
+@app.get("/oidc")
+def read_oidc(authorization: Annotated[str, Depends(oidc)]):
+    return {"authorization": authorization}
+
+
+@app.get("/oidc-optional")
+async def read_oidc_optional(authorization: Annotated[Optional[str], Depends(oidc_optional)]):
+    return {"authorization": authorization}

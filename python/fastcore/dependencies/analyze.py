@@ -53,8 +53,7 @@ def analyze(func: Callable[..., Any], path: str, dependencies: Sequence[params.D
         dependant.dependencies.insert(0, sub)
     tree = dependant.walk()
     awaited = [d for d in tree if d.kind == "asyncgen" or (d.kind == "async" and not _never_suspends(d.call))]
-    plan_probe = EndpointPlan(path, path, dependant, (), False, False, False, False)
-    if not plan_probe.path_only:
+    if not dependant.path_only():
         # Solved in Python anyway: validate there too, so a bad path value is reported with
         # every other error of the request, as FastAPI does (the router would answer alone).
         for d in tree:
@@ -129,6 +128,8 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: Mapping[st
     """(type annotation, Depends or None, FieldInfo marker or None, the annotation to validate
     with: the declared one with any `Annotated` metadata other than the marker)."""
     is_path = name in path_names
+    if type(annotation).__name__ == "TypeAliasType":  # `type X = Annotated[...]` (PEP 695)
+        annotation = annotation.__value__
     type_ann = Any if annotation is inspect.Parameter.empty else annotation
     full_ann = type_ann
     marker: Any = None

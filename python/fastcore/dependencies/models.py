@@ -85,6 +85,13 @@ class Dependant:
         out.extend(s for s in self.own_oauth_scopes if s not in out)
         return out
 
+    def path_only(self) -> bool:
+        """No parameter but path ones the router converts, nothing injected, no sub-dependency."""
+        return (not self.dependencies and not self.query_params and not self.header_params
+                and not self.cookie_params and not self.body_params and self.request_param_name is None
+                and self.response_param_name is None and self.background_tasks_param_name is None
+                and self.security_scopes_param_name is None and all(p.adapter is None for p in self.path_params))
+
     def walk(self) -> list["Dependant"]:
         """This dependant and every sub-dependant, depth first."""
         out = [self]
@@ -116,8 +123,4 @@ class EndpointPlan:
     def path_only(self) -> bool:
         """Only path parameters the Rust router already converted: the endpoint can be called
         with them directly."""
-        d = self.dependant
-        return (not d.dependencies and not d.query_params and not d.header_params and not d.cookie_params
-                and not d.body_params and d.request_param_name is None and d.response_param_name is None
-                and d.background_tasks_param_name is None and d.security_scopes_param_name is None
-                and all(p.adapter is None for p in d.path_params))
+        return self.dependant.path_only()

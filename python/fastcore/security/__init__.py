@@ -1,6 +1,6 @@
 """Security schemes as dependencies, with FastAPI's names, statuses and `WWW-Authenticate`
 headers: API keys (query, header, cookie), HTTP Basic/Bearer/Digest, OAuth2 password and
-authorization-code bearers, the OAuth2 password form, and `SecurityScopes`."""
+authorization-code bearers, the OAuth2 password form, OpenID Connect, and `SecurityScopes`."""
 from .api_key import APIKeyCookie, APIKeyHeader, APIKeyQuery
 from .http import HTTPAuthorizationCredentials, HTTPBasic, HTTPBasicCredentials, HTTPBearer, HTTPDigest
 from .oauth2 import (
@@ -11,6 +11,7 @@ from .oauth2 import (
     OAuth2PasswordRequestFormStrict,
     SecurityScopes,
 )
+from .open_id_connect_url import OpenIdConnect
 
 __all__ = [
     "APIKeyCookie",
@@ -26,5 +27,6 @@ __all__ = [
     "OAuth2PasswordBearer",
     "OAuth2PasswordRequestForm",
     "OAuth2PasswordRequestFormStrict",
+    "OpenIdConnect",
     "SecurityScopes",
 ]
