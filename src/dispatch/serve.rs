@@ -44,11 +44,23 @@ pub(crate) async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: Soc
 async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
     let (parts, body) = req.into_parts();
     match prepare_body(&parts, body, cfg).await {
-        Ok(body) => match dispatch(parts, body, cfg, peer) {
-            Handled::Now(resp) => resp,
-            Handled::Suspended(pending) => pending.finish(cfg, peer).await,
-        },
-        Err(err) => rust_only(err.response()),
+        Ok(body) => {
+            // An async handler may leave its body unread: settled before the response goes.
+            let unread = matches!(body, Source::Unread(_));
+            let expects_continue = unread && parts.headers.contains_key(hyper::header::EXPECT);
+            let slot = BodySlot::new(body, cfg.max_body);
+            let resp = match dispatch(parts, slot.clone(), cfg, peer) {
+                Handled::Now(resp) => resp,
+                Handled::Suspended(pending) => pending.finish(cfg, peer).await,
+            };
+            if unread {
+                request::settle(resp, &slot, expects_continue).await
+            } else {
+                resp
+            }
+        }
+        // The rest of a body over the limit, or broken, is not read: the connection closes.
+        Err(err) => rust_only(request::closing(err.response())),
     }
 }
 
@@ -114,7 +126,7 @@ impl Pending {
 /// `RawRequest`; one is built from the parts kept here only if the error handler needs it.
 #[allow(clippy::large_enum_variant)] // on the stack; boxing the parts would cost every request
 enum Kept<'t> {
-    Parts { parts: Parts, body: Source, route: Cow<'t, str>, path_params: Option<Py<PyDict>> },
+    Parts { parts: Parts, body: BodySlot, route: Cow<'t, str>, path_params: Option<Py<PyDict>> },
     Raw(Py<RawRequest>),
 }
 
@@ -135,19 +147,18 @@ impl Kept<'_> {
         }
     }
 
-    fn into_raw(self, py: Python<'_>, cfg: &Config, peer: SocketAddr) -> PyResult<Py<RawRequest>> {
+    fn into_raw(self, py: Python<'_>, peer: SocketAddr) -> PyResult<Py<RawRequest>> {
         match self {
             Kept::Raw(raw) => Ok(raw),
             Kept::Parts { parts, body, route, path_params } => {
                 let path_params = path_params.unwrap_or_else(|| PyDict::new(py).unbind());
-                let slot = BodySlot::new(body, cfg.max_body);
-                Py::new(py, RawRequest::new(parts, peer, slot, &route, path_params))
+                Py::new(py, RawRequest::new(parts, peer, body, &route, path_params))
             }
         }
     }
 }
 
-fn dispatch(parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handled {
+fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
     let table = cfg.routes.table.load();
     match table.lookup(parts.method.as_str(), parts.uri.path()) {
         Lookup::Found { handler, params, route } => {
@@ -176,7 +187,7 @@ enum RouteError {
 
 /// Rust answers the router's own errors, FastAPI's way, unless the app has its own handler for
 /// them: then they go to the app's `route_error` hook, like a handler's exception.
-fn routing_error(err: RouteError, parts: Parts, body: Source, cfg: &Config, peer: SocketAddr) -> Handled {
+fn routing_error(err: RouteError, parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
     if cfg.routes.has_route_error() {
         return Python::attach(|py| match cfg.routes.route_error(py) {
             Some(hook) => route_error_in_python(py, &hook, &err, parts, body, cfg, peer),
@@ -199,12 +210,12 @@ fn route_error_in_python(
     hook: &Py<PyAny>,
     err: &RouteError,
     parts: Parts,
-    body: Source,
+    body: BodySlot,
     cfg: &Config,
     peer: SocketAddr,
 ) -> Handled {
     let kept = Kept::Parts { parts, body, route: Cow::Borrowed(""), path_params: None };
-    let called = kept.into_raw(py, cfg, peer).and_then(|raw| {
+    let called = kept.into_raw(py, peer).and_then(|raw| {
         let args = match err {
             RouteError::NotFound => (404u16, py.None()),
             RouteError::MethodNotAllowed(allow) => (405, allow.into_pyobject(py)?.into_any().unbind()),
@@ -252,7 +263,7 @@ fn call(
     params: Params,
     route: &str,
     parts: Parts,
-    body: Source,
+    body: BodySlot,
     cfg: &Config,
     peer: SocketAddr,
 ) -> Handled {
@@ -261,7 +272,7 @@ fn call(
     let invoke = || {
         if ep.takes_request {
             let pp = params_dict(py, params)?;
-            let raw = Py::new(py, RawRequest::new(parts, peer, BodySlot::new(body, cfg.max_body), route, pp.unbind()))?;
+            let raw = Py::new(py, RawRequest::new(parts, peer, body, route, pp.unbind()))?;
             let result = func.call1((raw.bind(py),));
             kept = Some(Kept::Raw(raw));
             result
@@ -356,7 +367,7 @@ fn respond(
         err.print(py);
         return Handled::Now(response::internal_error());
     }
-    let raw = match kept.into_raw(py, cfg, peer) {
+    let raw = match kept.into_raw(py, peer) {
         Ok(raw) => raw,
         Err(e) => {
             err.print(py);

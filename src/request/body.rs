@@ -72,9 +72,15 @@ pub(crate) enum Source {
     /// Taken by an awaitable that is reading it right now.
     Busy,
     Consumed,
+    /// Left part-way by a reader that stopped (a refused form, a body over the limit): to
+    /// Python it is consumed; after the response the rest is drained (`leftover`), so the
+    /// connection can carry the next request.
+    Left(Incoming),
 }
 
-/// The body slot of one request, shared by the request object and its read awaitables.
+/// The body slot of one request, shared by the request object, its read awaitables and the
+/// dispatcher (which drains what the handler left unread, `request::settle`).
+#[derive(Clone)]
 pub(crate) struct BodySlot {
     source: std::sync::Arc<Mutex<Source>>,
     max: usize,
@@ -83,6 +89,10 @@ pub(crate) struct BodySlot {
 impl BodySlot {
     pub(crate) fn new(source: Source, max: usize) -> Self {
         Self { source: std::sync::Arc::new(Mutex::new(source)), max }
+    }
+
+    pub(crate) fn source(&self) -> &Mutex<Source> {
+        &self.source
     }
 
     /// The bytes, if the whole body has been read already.
@@ -111,13 +121,14 @@ impl BodySlot {
             }
         };
         Ok(Awaitable::new("request.body", async move {
-            match collect(incoming, max).await {
+            let mut incoming = incoming;
+            match collect_from(&mut incoming, max).await {
                 Ok(b) => {
                     *lock(&slot) = Source::Read(b.clone());
                     bytes_completion(b)
                 }
                 Err(e) => {
-                    *lock(&slot) = Source::Consumed;
+                    *lock(&slot) = Source::Left(incoming);
                     Box::new(move |py: Python<'_>| Err(e.into_pyerr(py))) as Completion
                 }
             }
@@ -144,6 +155,10 @@ impl BodySlot {
                 *lock(&slot) = Source::Consumed;
                 return Ok(Awaitable::new("request.stream", async { none_completion() }));
             }
+            Source::Left(incoming) => {
+                *lock(&slot) = Source::Left(incoming);
+                return Ok(Awaitable::new("request.stream", async { none_completion() }));
+            }
             Source::Unread(incoming) => (incoming, 0),
             Source::Streaming { incoming, seen } => (incoming, seen),
             Source::Busy => {
@@ -160,7 +175,7 @@ impl BodySlot {
                         return none_completion();
                     }
                     Some(Err(_)) => {
-                        *lock(&slot) = Source::Consumed;
+                        *lock(&slot) = Source::Left(incoming);
                         return Box::new(|py: Python<'_>| Err(BodyError::Broken.into_pyerr(py))) as Completion;
                     }
                     Some(Ok(frame)) => {
@@ -168,7 +183,7 @@ impl BodySlot {
                         let Ok(data) = frame.into_data() else { continue };
                         seen += data.len();
                         if seen > max {
-                            *lock(&slot) = Source::Consumed;
+                            *lock(&slot) = Source::Left(incoming);
                             return Box::new(move |py: Python<'_>| Err(BodyError::TooLarge(max).into_pyerr(py)));
                         }
                         *lock(&slot) = Source::Streaming { incoming, seen };
@@ -180,6 +195,31 @@ impl BodySlot {
     }
 }
 
+/// Reads the rest of `incoming` whole, refusing more than `max` bytes; on failure the body
+/// stays with the caller, so that what is left can still be drained.
+async fn collect_from(incoming: &mut Incoming, max: usize) -> Result<Bytes, BodyError> {
+    let mut first: Option<Bytes> = None;
+    let mut more: Vec<u8> = Vec::new();
+    let mut seen = 0usize;
+    while let Some(frame) = incoming.frame().await {
+        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else { continue };
+        seen += data.len();
+        if seen > max {
+            return Err(BodyError::TooLarge(max));
+        }
+        match &first {
+            None if more.is_empty() => first = Some(data),
+            _ => {
+                if let Some(f) = first.take() {
+                    more.extend_from_slice(&f);
+                }
+                more.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(first.unwrap_or_else(|| Bytes::from(more)))
+}
+
 /// A body taken whole for a form parser: the bytes already read, or the unread stream.
 pub(crate) enum Taken {
     Read(Bytes),
@@ -187,9 +227,11 @@ pub(crate) enum Taken {
 }
 
 /// An unread body being consumed by one reader, within the size limit. The slot is left
-/// `Consumed` when the reader is done (or dropped).
+/// `Consumed` when the reader has read it to the end, `Left` (the rest to be drained after
+/// the response) when it is dropped before that.
 pub(crate) struct BodyStream {
-    incoming: Incoming,
+    incoming: Option<Incoming>,
+    ended: bool,
     seen: usize,
     max: usize,
     slot: std::sync::Arc<Mutex<Source>>,
@@ -198,8 +240,13 @@ pub(crate) struct BodyStream {
 impl BodyStream {
     /// The next data frame, None at the end.
     pub(crate) async fn next(&mut self) -> Option<Result<Bytes, BodyError>> {
+        let incoming = self.incoming.as_mut()?;
         loop {
-            match self.incoming.frame().await? {
+            let Some(frame) = incoming.frame().await else {
+                self.ended = true;
+                return None;
+            };
+            match frame {
                 Err(_) => return Some(Err(BodyError::Broken)),
                 Ok(frame) => {
                     let Ok(data) = frame.into_data() else { continue };
@@ -216,7 +263,10 @@ impl BodyStream {
 
 impl Drop for BodyStream {
     fn drop(&mut self) {
-        *lock(&self.slot) = Source::Consumed;
+        *lock(&self.slot) = match self.incoming.take() {
+            Some(incoming) if !self.ended => Source::Left(incoming),
+            _ => Source::Consumed,
+        };
     }
 }
 
@@ -231,7 +281,8 @@ impl BodySlot {
                 Ok(Taken::Read(b))
             }
             Source::Unread(incoming) => Ok(Taken::Stream(BodyStream {
-                incoming,
+                incoming: Some(incoming),
+                ended: false,
                 seen: 0,
                 max: self.max,
                 slot: std::sync::Arc::clone(&self.source),

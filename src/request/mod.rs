@@ -3,6 +3,8 @@
 //! - `raw`: `RawRequest`, the read-only record handed to Python (method, path, headers...);
 //! - `body`: request bodies, read whole for sync handlers or streamed to async ones, with the
 //!   size limit and the failures (413, 400) owning their responses;
+//! - `leftover`: what a handler left unread of the body, drained (or the connection closed)
+//!   before the response goes out;
 //! - `multipart`: the streaming multipart/form-data parser (pure Rust, unit tests);
 //! - `form`: forms for Python: multipart parsing from read or unread bodies, spilled file
 //!   parts handed over as file descriptors, urlencoded bodies, `parse_options_header`.
@@ -11,10 +13,12 @@ use pyo3::prelude::*;
 
 mod body;
 mod form;
+mod leftover;
 mod multipart;
 mod raw;
 
 pub(crate) use body::{collect, BodyError, BodySlot, Source};
+pub(crate) use leftover::{closing, settle};
 pub(crate) use raw::RawRequest;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -41,6 +41,11 @@ impl Body {
         Self { kind: Kind::Stream(Box::new(stream)), after: None }
     }
 
+    /// True for a streamed body (a `StreamingResponse`'s, a file's), false for a whole buffer.
+    pub(crate) fn is_stream(&self) -> bool {
+        matches!(self.kind, Kind::Stream(_))
+    }
+
     /// Runs `after` once this body is finished with (sent, or abandoned with its connection).
     pub(crate) fn set_after(&mut self, after: AfterSend) {
         self.after = Some(after);
