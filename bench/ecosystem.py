@@ -40,8 +40,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import (APPS, BASELINE, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, busy_pct,  # noqa: E402
-                     cpu_ticks, free_port, parse_wrk, request, run_pinned, tree_ticks)
+from harness import (APPS, BASELINE, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, ServerFailed,  # noqa: E402
+                     busy_pct, cpu_ticks, free_port, parse_wrk, request, run_pinned, tree_ticks, wait_ready)
 
 sys.path.insert(0, str(APPS))
 import ecosystem_common as C  # noqa: E402
@@ -326,19 +326,10 @@ def check(port: int, case: Case) -> str | None:
 def start(server: str, raw: Path, tag: str, env: dict[str, str]) -> tuple[Proc, int]:
     port = free_port()
     proc = Proc(SERVERS[server][2](port), SERVER_CPUS, raw / f"{tag}.server.log", env=env)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if not proc.alive():
-            proc.stop()
-            raise Failed(f"{server} exited during start-up:\n{proc.log_tail()}")
-        try:
-            if request(port, "GET", "/plaintext", timeout=1)[0] == 200:
-                return proc, port
-        except OSError:
-            pass
-        time.sleep(0.1)
-    proc.stop()
-    raise Failed(f"{server} did not answer on port {port} within 30 s:\n{proc.log_tail()}")
+    try:
+        return proc, wait_ready(proc, port, server)
+    except ServerFailed as e:
+        raise Failed(str(e)) from None
 
 
 def check_all(cases: list[Case], raw: Path, services: Services) -> None:

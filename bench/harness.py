@@ -348,19 +348,26 @@ def start_server(sd: ServerDef, raw: Path, tag: str, cpus: str = SERVER_CPUS,
     if sd.name == "robyn":
         env["ROBYN_PORT"] = str(port)
     proc = Proc(sd.argv(port) + (extra_argv or []), cpus, raw / f"{tag}.server.log", env=env)
-    deadline = time.monotonic() + 30   # Python start-up and imports can take a few seconds
+    return proc, wait_ready(proc, port, sd.name)
+
+
+def wait_ready(proc: Proc, port: int, name: str, timeout: float = 30.0) -> int:
+    """Waits until the server answers GET /plaintext with 200; returns its port. Raises
+    ServerFailed (and stops it) if it exits or does not answer within `timeout` seconds
+    (Python start-up and imports can take a few)."""
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if not proc.alive():
             proc.stop()
-            raise ServerFailed(f"{sd.name} exited during start-up:\n{proc.log_tail()}")
+            raise ServerFailed(f"{name} exited during start-up:\n{proc.log_tail()}")
         try:
             if request(port, "GET", "/plaintext", timeout=1)[0] == 200:
-                return proc, port
+                return port
         except OSError:
             pass
         time.sleep(0.1)
     proc.stop()
-    raise ServerFailed(f"{sd.name} did not answer on port {port} within 30 s:\n{proc.log_tail()}")
+    raise ServerFailed(f"{name} did not answer on port {port} within {timeout:g} s:\n{proc.log_tail()}")
 
 
 # --- load generators ----------------------------------------------------------------------------

@@ -287,7 +287,9 @@ def server(tmp_path: Path) -> Iterator[ServerFactory]:
     assert not problems, "\n".join(problems)
 
 
-def _session_server(tmp_path_factory: pytest.TempPathFactory, app: str, *args: str) -> Iterator[ServerProcess]:
+def serve_app(tmp_path_factory: pytest.TempPathFactory, app: str, *args: str) -> Iterator[ServerProcess]:
+    """For session- and module-scoped fixtures: `yield from serve_app(tmp_path_factory, "forms", "--threads", "2")`
+    starts tests.apps.<app>:app and checks at teardown that it stopped cleanly."""
     factory = ServerFactory(tmp_path_factory.mktemp(app))
     srv = factory(app, *args)
     try:
@@ -299,22 +301,22 @@ def _session_server(tmp_path_factory: pytest.TempPathFactory, app: str, *args: s
 
 @pytest.fixture(scope="session")
 def routing_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from _session_server(tmp_path_factory, "routing", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "routing", "--threads", "2")
 
 
 @pytest.fixture(scope="session")
 def values_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from _session_server(tmp_path_factory, "values", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "values", "--threads", "2")
 
 
 @pytest.fixture(scope="session")
 def params_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from _session_server(tmp_path_factory, "params", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "params", "--threads", "2")
 
 
 @pytest.fixture(scope="session")
 def faults_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from _session_server(tmp_path_factory, "faults", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "faults", "--threads", "2")
 
 
 @pytest.fixture
@@ -381,12 +383,12 @@ def read_response(stream, *, head: bool = False) -> RawResponse:
 
 @pytest.fixture(scope="session")
 def responses_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from _session_server(tmp_path_factory, "responses", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "responses", "--threads", "2")
 
 
 @pytest.fixture(scope="session")
 def files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    yield from _session_server(tmp_path_factory, "files", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "files", "--threads", "2")
 
 
 # -- apps written with FastAPI's imports, served by fastcore and compared with FastAPI ---------

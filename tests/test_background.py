@@ -9,18 +9,12 @@ import time
 import httpx
 import pytest
 
-from .conftest import ServerFactory, ServerProcess, wait_until
+from .conftest import ServerProcess, serve_app, wait_until
 
 
 @pytest.fixture(scope="module")
 def bg(tmp_path_factory: pytest.TempPathFactory):
-    factory = ServerFactory(tmp_path_factory.mktemp("background"))
-    srv = factory("background", "--threads", "1")
-    try:
-        yield srv
-    finally:
-        problems = factory.close()
-    assert not problems, "\n".join(problems)
+    yield from serve_app(tmp_path_factory, "background", "--threads", "1")
 
 
 @pytest.fixture

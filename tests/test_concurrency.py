@@ -23,9 +23,9 @@ from .test_stepper import aio, aio_server  # noqa: F401  (fixtures)
 
 @pytest.fixture(scope="module")
 def conc_server(tmp_path_factory: pytest.TempPathFactory):
-    from .conftest import _session_server
+    from .conftest import serve_app
 
-    yield from _session_server(tmp_path_factory, "concurrency", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "concurrency", "--threads", "2")
 
 
 def marker() -> str:

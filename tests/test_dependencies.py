@@ -157,3 +157,35 @@ def test_an_exception_in_cleanup_after_the_response_spares_the_response_and_serv
         time.sleep(0.02)
     client.get("/events", headers=KEY)
     assert fa_deps.get("/pager", headers=KEY).status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/shared-errors", "/shared-errors?x=1&y=2", "/shared-errors?x=a&y=b"])
+def test_a_shared_dependency_is_solved_per_parent_as_fastapi_does(fa_deps, url: str) -> None:
+    """Its parameters are validated under each parent (errors repeat, as in FastAPI); its call
+    is cached."""
+    r = fa_deps.get(url, headers=KEY)
+    if "x=1" in url:
+        assert r.json() == {"a": 1, "b": 3}
+    else:
+        assert r.status_code == 422
+
+
+@pytest.mark.parametrize("url", ["/limited", "/limited-gen"])
+def test_max_concurrency_limits_a_dependency(fa_deps, url: str) -> None:
+    """Depends(max_concurrency=1): four requests at once on fastcore's two workers, and never
+    two runs of the dependency at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    fa_deps.client.get("/limited/peak?reset=true", headers=KEY)
+    base = str(fa_deps.client.base_url)
+
+    def one(_: int) -> dict:
+        with httpx.Client(base_url=base, timeout=15) as c:
+            return c.get(url, headers=KEY).json()
+
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(one, range(4)))
+    assert all(a["v"].startswith("limited") for a in answers)
+    assert fa_deps.client.get("/limited/peak?reset=true", headers=KEY).json() == {"peak": 1}

@@ -6,18 +6,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .conftest import ServerFactory, ServerProcess
+from .conftest import ServerProcess, serve_app
 
 
 @pytest.fixture(scope="module")
 def errors(tmp_path_factory: pytest.TempPathFactory):
-    factory = ServerFactory(tmp_path_factory.mktemp("error_handler"))
-    srv = factory("error_handler", "--threads", "2")
-    try:
-        yield srv
-    finally:
-        problems = factory.close()
-    assert not problems, "\n".join(problems)
+    yield from serve_app(tmp_path_factory, "error_handler", "--threads", "2")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import ServerFactory, ServerProcess
+from .conftest import ServerFactory, ServerProcess, serve_app
 
 try:
     import fastapi
@@ -29,13 +29,7 @@ except ImportError:  # 3.13t: no FastAPI
 
 @pytest.fixture(scope="module")
 def forms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    factory = ServerFactory(tmp_path_factory.mktemp("forms"))
-    srv = factory("forms", "--threads", "2")
-    try:
-        yield srv
-    finally:
-        problems = factory.close()
-    assert not problems, "\n".join(problems)
+    yield from serve_app(tmp_path_factory, "forms", "--threads", "2")
 
 
 @pytest.fixture(scope="module")

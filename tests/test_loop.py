@@ -16,9 +16,9 @@ from .conftest import ServerProcess
 
 @pytest.fixture(scope="module")
 def loop_server(tmp_path_factory: pytest.TempPathFactory):
-    from .conftest import _session_server
+    from .conftest import serve_app
 
-    yield from _session_server(tmp_path_factory, "loop", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "loop", "--threads", "2")
 
 
 @pytest.fixture

@@ -391,3 +391,8 @@ def test_compat_header_and_cookie_models(fa_params) -> None:
 def test_compat_type_alias_annotations(fa_params) -> None:
     assert fa_params.get("/alias-type?n=3").json() == {"n": 3}
     assert fa_params.get("/alias-type?n=30").json()["detail"][0]["type"] == "less_than"
+
+
+def test_compat_validation_alias(fa_params) -> None:
+    assert fa_params.get("/validation-alias?item-id=3", headers={"x-h": "v"}).json() == {"item_id": 3, "h": "v"}
+    assert fa_params.get("/validation-alias?item_id=3").json()["detail"][0]["loc"] == ["query", "item-id"]

@@ -17,9 +17,9 @@ from .conftest import ServerFactory, ServerProcess, needs_free_threading, wait_u
 
 @pytest.fixture(scope="module")
 def aio_server(tmp_path_factory: pytest.TempPathFactory):
-    from .conftest import _session_server
+    from .conftest import serve_app
 
-    yield from _session_server(tmp_path_factory, "aio", "--threads", "2")
+    yield from serve_app(tmp_path_factory, "aio", "--threads", "2")
 
 
 @pytest.fixture

@@ -9,20 +9,14 @@ import time
 import httpx
 import pytest
 
-from .conftest import ServerFactory, ServerProcess, wait_until
+from .conftest import ServerProcess, serve_app, wait_until
 
 MB = 1 << 20
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory):
-    factory = ServerFactory(tmp_path_factory.mktemp("streaming"))
-    s = factory("streaming", "--threads", "1")
-    try:
-        yield s
-    finally:
-        problems = factory.close()
-    assert not problems, "\n".join(problems)
+    yield from serve_app(tmp_path_factory, "streaming", "--threads", "1")
 
 
 @pytest.fixture

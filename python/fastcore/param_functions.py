@@ -46,10 +46,11 @@ def File(default: Any = Undefined, *, media_type: str = "multipart/form-data", *
 
 
 def Depends(dependency: Callable[..., Any] | None = None, *, use_cache: bool = True,  # noqa: N802
-            scope: Literal["function", "request"] | None = None) -> Any:
-    return params.Depends(dependency=dependency, use_cache=use_cache, scope=scope)
+            scope: Literal["function", "request"] | None = None, max_concurrency: int | None = None) -> Any:
+    return params.Depends(dependency=dependency, use_cache=use_cache, scope=scope, max_concurrency=max_concurrency)
 
 
 def Security(dependency: Callable[..., Any] | None = None, *, scopes: Sequence[str] | None = None,  # noqa: N802
-             use_cache: bool = True) -> Any:
-    return params.Security(dependency=dependency, scopes=scopes, use_cache=use_cache)
+             use_cache: bool = True, max_concurrency: int | None = None) -> Any:
+    return params.Security(dependency=dependency, scopes=scopes, use_cache=use_cache,
+                           max_concurrency=max_concurrency)

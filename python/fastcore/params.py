@@ -10,7 +10,7 @@ functions users call with FastAPI's signatures are in `fastcore.param_functions`
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, Callable, Literal, Sequence
 
@@ -128,11 +128,30 @@ class File(Form):  # type: ignore[misc]
 @dataclass(frozen=True)
 class Depends:
     """`dependency` is called per request (its own parameters solved the same way) and its
-    result passed in; `use_cache=False` calls it again even if another parameter already did."""
+    result passed in; `use_cache=False` calls it again even if another parameter already did.
+    `max_concurrency=n`: at most n calls of it run at once in the process (for a `yield`
+    dependency, from entering to exit); the others wait their turn."""
 
     dependency: Callable[..., Any] | None = None
     use_cache: bool = True
     scope: Literal["function", "request"] | None = None
+    max_concurrency: int | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.max_concurrency is not None and (type(self.max_concurrency) is not int or self.max_concurrency < 1):
+            raise ValueError("max_concurrency must be a positive integer or None")
+
+    def limiter(self) -> Any:
+        """The semaphore shared by every use of this declaration (None without a limit)."""
+        if self.max_concurrency is None:
+            return None
+        sem = self.__dict__.get("_limiter")
+        if sem is None:
+            from ._core import Semaphore
+
+            sem = Semaphore(self.max_concurrency)
+            object.__setattr__(self, "_limiter", sem)
+        return sem
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ dependencies, overrides. Served unchanged by FastAPI and, imports renamed, by fa
 """
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Annotated, Optional
 
@@ -261,3 +262,60 @@ def failing_cleanup():
 @app.get("/failing-cleanup")
 def get_failing_cleanup(x: str = Depends(failing_cleanup)):
     return {"x": x}
+
+
+def first_user(x: int = Depends(needs_x)):
+    return x
+
+
+def second_user(x: int = Depends(needs_x), y: int = 0):
+    return x + y
+
+
+@app.get("/shared-errors")
+def get_shared_errors(a: int = Depends(first_user), b: int = Depends(second_user)):
+    return {"a": a, "b": b}
+
+
+_running = {"now": 0, "max": 0}
+
+
+async def limited_async():
+    with _lock:
+        _running["now"] += 1
+        _running["max"] = max(_running["max"], _running["now"])
+    await asyncio.sleep(0.15)
+    with _lock:
+        _running["now"] -= 1
+    return "limited"
+
+
+def limited_gen():
+    with _lock:
+        _running["now"] += 1
+        _running["max"] = max(_running["max"], _running["now"])
+    try:
+        yield "limited-gen"
+    finally:
+        with _lock:
+            _running["now"] -= 1
+
+
+@app.get("/limited")
+async def get_limited(v: str = Depends(limited_async, max_concurrency=1)):
+    await asyncio.sleep(0.01)
+    return {"v": v}
+
+
+@app.get("/limited-gen")
+async def get_limited_gen(v: Annotated[str, Depends(limited_gen, max_concurrency=1)]):
+    await asyncio.sleep(0.1)
+    return {"v": v}
+
+
+@app.get("/limited/peak")
+def get_limited_peak(reset: bool = False):
+    peak = _running["max"]
+    if reset:
+        _running["max"] = 0
+    return {"peak": peak}

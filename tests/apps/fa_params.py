@@ -408,3 +408,9 @@ SmallInt = TypeAliasType("SmallInt", Annotated[int, Query(lt=10)])
 @app.get("/alias-type")
 def alias_type(n: SmallInt = 1):
     return {"n": n}
+
+
+
+@app.get("/validation-alias")
+def validation_alias(item_id: int = Query(validation_alias="item-id"), h: Optional[str] = Header(None, validation_alias="X-H")):
+    return {"item_id": item_id, "h": h}

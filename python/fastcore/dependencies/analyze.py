@@ -50,9 +50,11 @@ def analyze(func: Callable[..., Any], path: str, dependencies: Sequence[params.D
         own = list(depends.scopes or []) if isinstance(depends, params.Security) else []
         sub = get_dependant(path=path, call=depends.dependency, own_oauth_scopes=own, use_cache=depends.use_cache,
                             scope=depends.scope, path_names=declared)
+        sub.limiter = depends.limiter()
         dependant.dependencies.insert(0, sub)
     tree = dependant.walk()
-    awaited = [d for d in tree if d.kind == "asyncgen" or (d.kind == "async" and not _never_suspends(d.call))]
+    awaited = [d for d in tree if d.kind == "asyncgen" or d.limiter is not None
+               or (d.kind == "async" and not _never_suspends(d.call))]
     if not dependant.path_only():
         # Solved in Python anyway: validate there too, so a bad path value is reported with
         # every other error of the request, as FastAPI does (the router would answer alone).
@@ -89,9 +91,11 @@ def get_dependant(*, path: str, call: Callable[..., Any], name: str | None = Non
         annotation, depends, fi, validated = analyze_param(pname, param.annotation, param.default, path_names)
         if depends is not None:
             own = list(depends.scopes or []) if isinstance(depends, params.Security) else []
-            dep.dependencies.append(get_dependant(
+            sub = get_dependant(
                 path=path, call=depends.dependency, name=pname, own_oauth_scopes=own, parent_oauth_scopes=scopes,
-                use_cache=depends.use_cache, scope=depends.scope, path_names=path_names))
+                use_cache=depends.use_cache, scope=depends.scope, path_names=path_names)
+            sub.limiter = depends.limiter()
+            dep.dependencies.append(sub)
         elif fi is None:
             _add_special(dep, pname, annotation)
         else:
@@ -162,7 +166,10 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: Mapping[st
             fi.default = params.Undefined
     if depends is not None:
         if depends.dependency is None:
+            limiter = depends.limiter()
             depends = dataclasses.replace(depends, dependency=type_ann)
+            if limiter is not None:  # one limit per declaration, however many routes use it
+                object.__setattr__(depends, "_limiter", limiter)
         return type_ann, depends, None, None
     if _lenient_issubclass(type_ann, (Request, Response, BackgroundTasks, SecurityScopes)):
         assert fi is None, f"Cannot specify FastAPI annotation for type {type_ann!r}"
@@ -205,6 +212,8 @@ def _add_field(dep: Dependant, name: str, annotation: Any, ann: Any, fi: FieldIn
         alias = name.replace("_", "-")
     else:
         alias = fi.alias or name
+    if isinstance(fi.validation_alias, str) and fi.validation_alias:
+        alias = fi.validation_alias  # FastAPI reads (and reports) a parameter by it
     required = fi.is_required()
     if isinstance(fi, params.Path):
         declared = path_names.get(name)

@@ -77,6 +77,7 @@ class Dependant:
     kind: CallKind = "sync"
     security_scheme: Any = None  # the SecurityBase instance when `call` is one (for OpenAPI)
     cache_key: tuple[Any, ...] = ()
+    limiter: Any = None  # Depends(max_concurrency=n): the semaphore its calls take
 
     @property
     def oauth_scopes(self) -> list[str]:

@@ -238,6 +238,9 @@ class Solver:
 
 
 async def _call(node: _Node, values: dict[str, Any], state: State) -> Any:
+    limiter = node.dep.limiter
+    if limiter is not None:
+        return await _call_limited(node, values, state, limiter)
     kind = node.dep.kind
     if kind == "sync":
         return node.call(**values)
@@ -251,6 +254,29 @@ async def _call(node: _Node, values: dict[str, Any], state: State) -> Any:
         if state.stack is None:
             state.stack = AsyncExitStack()
         stack = state.stack
+    if kind == "gen":
+        return stack.enter_context(node.call(**values))
+    return await stack.enter_async_context(node.call(**values))
+
+
+async def _call_limited(node: _Node, values: dict[str, Any], state: State, limiter: Any) -> Any:
+    """`Depends(max_concurrency=n)`: the call holds a permit; a yield dependency holds it until
+    its exit code has run."""
+    kind = node.dep.kind
+    if kind in ("sync", "async"):
+        async with limiter:
+            result = node.call(**values)
+            return await result if kind == "async" else result
+    if node.dep.scope == "function":
+        if state.fstack is None:
+            state.fstack = AsyncExitStack()
+        stack = state.fstack
+    else:
+        if state.stack is None:
+            state.stack = AsyncExitStack()
+        stack = state.stack
+    await limiter.acquire()
+    stack.callback(limiter.release)  # after the dependency's own exit, which is pushed next
     if kind == "gen":
         return stack.enter_context(node.call(**values))
     return await stack.enter_async_context(node.call(**values))
