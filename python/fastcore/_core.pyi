@@ -111,6 +111,13 @@ class Server:
         drain_timeout: float = 10.0,
         access_log: Callable[[str, str, str, str, int], None] | None = None,
         reuse_port: bool = False,
+        max_header_size: int = ...,
+        max_headers: int = 100,
+        max_uri: int = ...,
+        header_timeout: float = 30.0,
+        body_timeout: float = 60.0,
+        handler_timeout: float | None = None,
+        max_connections: int | None = None,
     ) -> Server: ...
     def start(self) -> tuple[str, int]: ...
     def stop(self) -> None: ...

@@ -43,6 +43,16 @@ def positive_int(text: str) -> int:
     return value
 
 
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     from . import __version__
 
@@ -60,6 +70,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("--access-log", action="store_true", help="log one line per request")
     run.add_argument("--drain-timeout", type=float, default=10.0,
                      help="seconds in-flight requests get to finish on shutdown")
+    limits = run.add_argument_group("limits", "what a client may send, and how long it may take")
+    limits.add_argument("--max-body", type=positive_int, default=16 * 1024 * 1024,
+                        help="largest request body in bytes; 413 beyond (default 16 MiB)")
+    limits.add_argument("--max-header-size", type=positive_int, default=16 * 1024,
+                        help="largest request head (request line and headers) in bytes; 431 beyond (default 16 KiB)")
+    limits.add_argument("--max-headers", type=positive_int, default=100,
+                        help="most headers in a request; 431 beyond (default 100)")
+    limits.add_argument("--max-uri", type=positive_int, default=8 * 1024,
+                        help="longest request target (path and query) in bytes; 414 beyond (default 8 KiB)")
+    limits.add_argument("--timeout-header", type=positive_float, default=30.0, dest="header_timeout",
+                        help="seconds to send a request head, from when the connection waits for one; "
+                             "closes slowloris and idle keep-alive connections (default 30)")
+    limits.add_argument("--timeout-body", type=positive_float, default=60.0, dest="body_timeout",
+                        help="longest pause in seconds while a request body is sent; 408 beyond (default 60)")
+    limits.add_argument("--timeout-handler", type=positive_float, default=None, dest="handler_timeout",
+                        help="seconds an async handler may run before it is cancelled with a 504 (default: none)")
+    limits.add_argument("--max-connections", type=positive_int, default=None,
+                        help="most open connections per process; more wait in the listen backlog (default: none)")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s",
@@ -67,4 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     from .server import serve
 
     serve(load_app(args.app), args.host, args.port, threads=args.threads, workers=args.workers,
-          access_log=args.access_log, drain_timeout=args.drain_timeout)
+          access_log=args.access_log, drain_timeout=args.drain_timeout, max_body=args.max_body,
+          max_header_size=args.max_header_size, max_headers=args.max_headers, max_uri=args.max_uri,
+          header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+          handler_timeout=args.handler_timeout, max_connections=args.max_connections)

@@ -29,6 +29,28 @@ logger = logging.getLogger("fastcore")
 access_logger = logging.getLogger("fastcore.access")
 
 
+#: The limits `serve()` takes besides `max_body` (16 MiB; over it, 413), with their defaults.
+LIMITS: dict[str, Any] = {
+    # Request line plus headers, in bytes (Node's default; nginx allows 4 x 8 KiB): 431 beyond.
+    "max_header_size": 16 * 1024,
+    # Headers per request (hyper's default): 431 beyond.
+    "max_headers": 100,
+    # Request target (path and query), in bytes (nginx's 8 KiB line buffer): 414 beyond.
+    "max_uri": 8 * 1024,
+    # Seconds a client may take to send a request head, counted from when the connection
+    # waits for one: closes slowloris connections and idle keep-alive ones.
+    "header_timeout": 30.0,
+    # Seconds a client may pause while sending a body (nginx's client_body_timeout is 60): 408.
+    "body_timeout": 60.0,
+    # Seconds an async handler may run before it is cancelled and the client gets a 504
+    # (None: no limit; a sync handler cannot be interrupted).
+    "handler_timeout": None,
+    # Open connections across all worker threads of a process (None: no cap). At the cap new
+    # connections wait in the listen backlog until one closes.
+    "max_connections": None,
+}
+
+
 def gil_enabled() -> bool:
     check = getattr(sys, "_is_gil_enabled", None)
     return True if check is None else check()
@@ -54,17 +76,23 @@ def serve(
     drain_timeout: float = 10.0,
     max_body: int = 16 * 1024 * 1024,
     reuse_port: bool = False,
+    **limits: Any,
 ) -> None:
+    """Serves `app` until SIGINT/SIGTERM. `limits` (all optional; see `LIMITS`) bound what a
+    client may send and how long it may take."""
+    unknown = set(limits) - set(LIMITS)
+    if unknown:
+        raise TypeError(f"serve() got unknown limits: {', '.join(sorted(unknown))}")
     if threads is None:
         threads = default_threads()
     if threads < 1 or workers < 1:
         raise ValueError(f"threads and workers must be at least 1 (got threads={threads}, workers={workers})")
     if workers > 1:
         _serve_processes(app, host, port, workers, threads=threads, access_log=access_log,
-                         drain_timeout=drain_timeout, max_body=max_body)
+                         drain_timeout=drain_timeout, max_body=max_body, **limits)
         return
     server = Server(app.core, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
-                    access_log=_log_access if access_log else None, reuse_port=reuse_port)
+                    access_log=_log_access if access_log else None, reuse_port=reuse_port, **limits)
     try:
         app.startup()
     except BaseException:

@@ -6,11 +6,13 @@ use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::FutureExt;
 use hyper::body::{Body as _, Incoming};
 use hyper::http::request::Parts;
+use hyper::StatusCode;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
@@ -25,6 +27,12 @@ use crate::runtime::{self, attach, Begun, Driver, Task};
 pub(crate) struct Config {
     pub(crate) routes: Arc<Routes>,
     pub(crate) max_body: usize,
+    /// Longest request target (path and query), in bytes; beyond it, 414.
+    pub(crate) max_uri: usize,
+    /// Longest wait for the next piece of a request body; beyond it, 408.
+    pub(crate) body_timeout: Duration,
+    /// How long an async handler may run before it is cancelled and the client gets a 504.
+    pub(crate) handler_timeout: Option<Duration>,
     /// `access_log(client, method, target, http_version, status)`, or None when off.
     pub(crate) access_log: Option<Py<PyAny>>,
 }
@@ -43,15 +51,25 @@ pub(crate) async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: Soc
 
 async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
     let (parts, body) = req.into_parts();
+    if parts.uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > cfg.max_uri {
+        return rust_only(request::closing(response::detail(StatusCode::URI_TOO_LONG, "URI Too Long")));
+    }
     match prepare_body(&parts, body, cfg).await {
         Ok(body) => {
             // An async handler may leave its body unread: settled before the response goes.
             let unread = matches!(body, Source::Unread(_));
             let expects_continue = unread && parts.headers.contains_key(hyper::header::EXPECT);
-            let slot = BodySlot::new(body, cfg.max_body);
+            let slot = BodySlot::new(body, cfg.max_body, cfg.body_timeout);
             let resp = match dispatch(parts, slot.clone(), cfg, peer) {
                 Handled::Now(resp) => resp,
-                Handled::Suspended(pending) => pending.finish(cfg, peer).await,
+                Handled::Suspended(pending) => match cfg.handler_timeout {
+                    None => pending.finish(cfg, peer).await,
+                    // Dropping the pending handler cancels its coroutine (`CancelledError`,
+                    // its `finally` blocks run on, detached).
+                    Some(limit) => tokio::time::timeout(limit, pending.finish(cfg, peer))
+                        .await
+                        .unwrap_or_else(|_| response::detail(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout")),
+                },
             };
             if unread {
                 request::settle(resp, &slot, expects_continue).await
@@ -76,7 +94,7 @@ async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Sou
     if for_async {
         Ok(Source::Unread(body))
     } else {
-        request::collect(body, cfg.max_body).await.map(Source::Read)
+        request::collect(body, cfg.max_body, cfg.body_timeout).await.map(Source::Read)
     }
 }
 

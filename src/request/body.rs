@@ -6,10 +6,11 @@
 //! Rust futures awaited by the stepper. The size limit holds either way.
 
 use std::sync::Mutex;
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
-use hyper::body::Incoming;
+use http_body_util::BodyExt;
+use hyper::body::{Frame, Incoming};
 use hyper::StatusCode;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -19,18 +20,24 @@ use crate::response::{self, HttpResponse};
 use crate::runtime::{Awaitable, Completion};
 use crate::util::lock;
 
-/// Why a body could not be read; becomes a 413 or a 400.
+/// Why a body could not be read; becomes a 413, a 400 or a 408.
 #[derive(Debug)]
 pub(crate) enum BodyError {
     TooLarge(usize),
     Broken,
+    /// No data for longer than the body-read timeout.
+    TimedOut,
 }
+
+const BROKEN: &str = "Request body could not be read";
+const TIMED_OUT: &str = "Request body not received in time";
 
 impl BodyError {
     pub(crate) fn response(&self) -> HttpResponse {
         match self {
             Self::TooLarge(max) => response::detail(StatusCode::PAYLOAD_TOO_LARGE, &too_large(*max)),
-            Self::Broken => response::detail(StatusCode::BAD_REQUEST, "Request body could not be read"),
+            Self::Broken => response::detail(StatusCode::BAD_REQUEST, BROKEN),
+            Self::TimedOut => response::detail(StatusCode::REQUEST_TIMEOUT, TIMED_OUT),
         }
     }
 
@@ -39,7 +46,8 @@ impl BodyError {
         static T: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
         let (status, detail) = match self {
             Self::TooLarge(max) => (413, too_large(max)),
-            Self::Broken => (400, "Request body could not be read".to_owned()),
+            Self::Broken => (400, BROKEN.to_owned()),
+            Self::TimedOut => (408, TIMED_OUT.to_owned()),
         };
         match T.import(py, "fastcore.exceptions", "HTTPException").and_then(|t| t.call1((status, detail))) {
             Ok(exc) => PyErr::from_value(exc),
@@ -52,12 +60,19 @@ fn too_large(max: usize) -> String {
     format!("Request body is larger than the limit of {max} bytes")
 }
 
-/// Collects the whole body, refusing more than `max` bytes.
-pub(crate) async fn collect(body: Incoming, max: usize) -> Result<Bytes, BodyError> {
-    match Limited::new(body, max).collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(BodyError::TooLarge(max)),
-        Err(_) => Err(BodyError::Broken),
+/// Collects the whole body, refusing more than `max` bytes or a wait over `timeout` between
+/// two reads.
+pub(crate) async fn collect(mut body: Incoming, max: usize, timeout: Duration) -> Result<Bytes, BodyError> {
+    collect_from(&mut body, max, timeout).await
+}
+
+/// The next frame of the body, if it comes within `timeout` (the body-read timeout bounds each
+/// wait for data, as nginx's `client_body_timeout` does, not the whole upload).
+async fn next_frame(incoming: &mut Incoming, timeout: Duration) -> Option<Result<Frame<Bytes>, BodyError>> {
+    match tokio::time::timeout(timeout, incoming.frame()).await {
+        Ok(None) => None,
+        Ok(Some(frame)) => Some(frame.map_err(|_| BodyError::Broken)),
+        Err(_) => Some(Err(BodyError::TimedOut)),
     }
 }
 
@@ -84,11 +99,12 @@ pub(crate) enum Source {
 pub(crate) struct BodySlot {
     source: std::sync::Arc<Mutex<Source>>,
     max: usize,
+    timeout: Duration,
 }
 
 impl BodySlot {
-    pub(crate) fn new(source: Source, max: usize) -> Self {
-        Self { source: std::sync::Arc::new(Mutex::new(source)), max }
+    pub(crate) fn new(source: Source, max: usize, timeout: Duration) -> Self {
+        Self { source: std::sync::Arc::new(Mutex::new(source)), max, timeout }
     }
 
     pub(crate) fn source(&self) -> &Mutex<Source> {
@@ -106,7 +122,7 @@ impl BodySlot {
     /// `await request.body()`: the whole body (cached for later calls).
     pub(crate) fn read_all(&self) -> PyResult<Awaitable> {
         let taken = std::mem::replace(&mut *lock(&self.source), Source::Busy);
-        let (slot, max) = (std::sync::Arc::clone(&self.source), self.max);
+        let (slot, max, timeout) = (std::sync::Arc::clone(&self.source), self.max, self.timeout);
         let incoming = match taken {
             Source::Read(b) => {
                 *lock(&slot) = Source::Read(b.clone());
@@ -122,7 +138,7 @@ impl BodySlot {
         };
         Ok(Awaitable::new("request.body", async move {
             let mut incoming = incoming;
-            match collect_from(&mut incoming, max).await {
+            match collect_from(&mut incoming, max, timeout).await {
                 Ok(b) => {
                     *lock(&slot) = Source::Read(b.clone());
                     bytes_completion(b)
@@ -138,7 +154,7 @@ impl BodySlot {
     /// One step of `request.stream()`: the next chunk, or None at the end.
     pub(crate) fn next_chunk(&self) -> PyResult<Awaitable> {
         let taken = std::mem::replace(&mut *lock(&self.source), Source::Busy);
-        let (slot, max) = (std::sync::Arc::clone(&self.source), self.max);
+        let (slot, max, timeout) = (std::sync::Arc::clone(&self.source), self.max, self.timeout);
         let (mut incoming, mut seen) = match taken {
             // Already read whole: hand it out as one chunk, then end.
             Source::Read(b) => {
@@ -169,14 +185,14 @@ impl BodySlot {
         };
         Ok(Awaitable::new("request.stream", async move {
             loop {
-                match incoming.frame().await {
+                match next_frame(&mut incoming, timeout).await {
                     None => {
                         *lock(&slot) = Source::Consumed;
                         return none_completion();
                     }
-                    Some(Err(_)) => {
+                    Some(Err(e)) => {
                         *lock(&slot) = Source::Left(incoming);
-                        return Box::new(|py: Python<'_>| Err(BodyError::Broken.into_pyerr(py))) as Completion;
+                        return Box::new(move |py: Python<'_>| Err(e.into_pyerr(py))) as Completion;
                     }
                     Some(Ok(frame)) => {
                         // Trailers carry no body bytes; keep reading.
@@ -197,12 +213,12 @@ impl BodySlot {
 
 /// Reads the rest of `incoming` whole, refusing more than `max` bytes; on failure the body
 /// stays with the caller, so that what is left can still be drained.
-async fn collect_from(incoming: &mut Incoming, max: usize) -> Result<Bytes, BodyError> {
+async fn collect_from(incoming: &mut Incoming, max: usize, timeout: Duration) -> Result<Bytes, BodyError> {
     let mut first: Option<Bytes> = None;
     let mut more: Vec<u8> = Vec::new();
     let mut seen = 0usize;
-    while let Some(frame) = incoming.frame().await {
-        let Ok(data) = frame.map_err(|_| BodyError::Broken)?.into_data() else { continue };
+    while let Some(frame) = next_frame(incoming, timeout).await {
+        let Ok(data) = frame?.into_data() else { continue };
         seen += data.len();
         if seen > max {
             return Err(BodyError::TooLarge(max));
@@ -234,6 +250,7 @@ pub(crate) struct BodyStream {
     ended: bool,
     seen: usize,
     max: usize,
+    timeout: Duration,
     slot: std::sync::Arc<Mutex<Source>>,
 }
 
@@ -242,12 +259,12 @@ impl BodyStream {
     pub(crate) async fn next(&mut self) -> Option<Result<Bytes, BodyError>> {
         let incoming = self.incoming.as_mut()?;
         loop {
-            let Some(frame) = incoming.frame().await else {
+            let Some(frame) = next_frame(incoming, self.timeout).await else {
                 self.ended = true;
                 return None;
             };
             match frame {
-                Err(_) => return Some(Err(BodyError::Broken)),
+                Err(e) => return Some(Err(e)),
                 Ok(frame) => {
                     let Ok(data) = frame.into_data() else { continue };
                     self.seen += data.len();
@@ -285,6 +302,7 @@ impl BodySlot {
                 ended: false,
                 seen: 0,
                 max: self.max,
+                timeout: self.timeout,
                 slot: std::sync::Arc::clone(&self.source),
             })),
             other => {

@@ -15,16 +15,18 @@ use std::time::Duration;
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use socket2::{Domain, Protocol, Socket, Type};
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 
 use crate::dispatch::Config;
 use crate::routing::PyRouter;
+use crate::server::limits::ConnLimits;
 use crate::server::worker::{Liveness, Load, Worker};
 use crate::util::lock;
 
 #[pyclass(frozen, module = "fastcore._core")]
 pub(crate) struct Server {
     config: Arc<Config>,
+    limits: Arc<ConnLimits>,
     host: String,
     port: u16,
     threads: usize,
@@ -46,7 +48,11 @@ struct State {
 #[pymethods]
 impl Server {
     #[new]
-    #[pyo3(signature = (router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None, reuse_port = false))]
+    #[pyo3(signature = (
+        router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None,
+        reuse_port = false, max_header_size = 16 * 1024, max_headers = 100, max_uri = 8 * 1024,
+        header_timeout = 30.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
+    ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
         router: &Bound<'_, PyRouter>,
@@ -57,21 +63,46 @@ impl Server {
         drain_timeout: f64,
         access_log: Option<Py<PyAny>>,
         reuse_port: bool,
+        max_header_size: usize,
+        max_headers: usize,
+        max_uri: usize,
+        header_timeout: f64,
+        body_timeout: f64,
+        handler_timeout: Option<f64>,
+        max_connections: Option<usize>,
     ) -> PyResult<Self> {
         if threads == 0 {
             return Err(PyValueError::new_err("threads must be at least 1"));
         }
-        if !(drain_timeout.is_finite() && drain_timeout >= 0.0) {
-            return Err(PyValueError::new_err("drain_timeout must be a non-negative number of seconds"));
+        let drain_timeout = seconds("drain_timeout", drain_timeout)?;
+        if max_header_size < 1024 || max_headers == 0 || max_uri == 0 || max_connections == Some(0) {
+            return Err(PyValueError::new_err(
+                "max_header_size must be at least 1024; max_headers, max_uri and max_connections at least 1",
+            ));
         }
+        let limits = ConnLimits {
+            max_header_size,
+            max_headers,
+            header_timeout: positive("header_timeout", header_timeout)?,
+            connections: max_connections.map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
+        };
+        let handler_timeout = handler_timeout.map(|t| positive("handler_timeout", t)).transpose()?;
         let table = Arc::clone(&router.get().routes);
         Ok(Self {
-            config: Arc::new(Config { routes: table, max_body, access_log }),
+            config: Arc::new(Config {
+                routes: table,
+                max_body,
+                max_uri,
+                body_timeout: positive("body_timeout", body_timeout)?,
+                handler_timeout,
+                access_log,
+            }),
+            limits: Arc::new(limits),
             host,
             port,
             threads,
             reuse_port,
-            drain: Duration::from_secs_f64(drain_timeout),
+            drain: drain_timeout,
             liveness: Arc::new(Liveness::default()),
             state: Mutex::new(State::default()),
         })
@@ -93,6 +124,7 @@ impl Server {
                 load: Arc::clone(&load),
                 listener: listener.try_clone()?,
                 config: Arc::clone(&self.config),
+                limits: Arc::clone(&self.limits),
                 shutdown: rx.clone(),
                 drain: self.drain,
                 liveness: Arc::clone(&self.liveness),
@@ -149,6 +181,23 @@ impl Server {
     fn address(&self) -> Option<(String, u16)> {
         let state = lock(&self.state);
         state.bound.map(|a| (a.ip().to_string(), a.port()))
+    }
+}
+
+/// A non-negative, finite number of seconds.
+fn seconds(name: &str, value: f64) -> PyResult<Duration> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(Duration::from_secs_f64(value))
+    } else {
+        Err(PyValueError::new_err(format!("{name} must be a non-negative number of seconds")))
+    }
+}
+
+/// A positive, finite number of seconds.
+fn positive(name: &str, value: f64) -> PyResult<Duration> {
+    match seconds(name, value) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => Err(PyValueError::new_err(format!("{name} must be a positive number of seconds"))),
     }
 }
 

@@ -12,9 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use pyo3::prelude::*;
 use tokio::sync::watch;
@@ -25,6 +24,7 @@ use crate::response::HttpResponse;
 use crate::runtime::attach::park;
 use crate::runtime::attach::{safe_point, ThreadState};
 use crate::runtime::{self, live};
+use crate::server::limits::ConnLimits;
 use crate::util::lock;
 
 /// Threads each worker may start for `to_thread`; more calls queue.
@@ -39,9 +39,6 @@ const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
 /// Then how long `to_thread` calls still running get before they are abandoned.
 const BLOCKING_GRACE: Duration = Duration::from_millis(500);
-
-/// How long a client may take to send a request head; also bounds idle keep-alive connections.
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Counts live workers so the server can wait for all of them without polling.
 #[derive(Default)]
@@ -79,6 +76,7 @@ pub(crate) struct Worker {
     pub(crate) load: Load,
     pub(crate) listener: std::net::TcpListener,
     pub(crate) config: Arc<Config>,
+    pub(crate) limits: Arc<ConnLimits>,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) drain: Duration,
     pub(crate) liveness: Arc<Liveness>,
@@ -121,8 +119,8 @@ impl Worker {
             Python::attach(|py| e.print(py));
             return;
         }
-        let Worker { index, load, listener, config, shutdown, drain, .. } = self;
-        runtime.block_on(accept_loop(Balance { index, load }, listener, config, shutdown, drain));
+        let Worker { index, load, listener, config, limits, shutdown, drain, .. } = self;
+        runtime.block_on(accept_loop(Balance { index, load }, listener, config, &limits, shutdown, drain));
         // Coroutines still suspended get `CancelledError` and a short grace to run their
         // `finally` blocks, in their own context, before the runtime goes.
         live::cancel_all();
@@ -188,6 +186,7 @@ async fn accept_loop(
     balance: Balance,
     listener: std::net::TcpListener,
     config: Arc<Config>,
+    limits: &ConnLimits,
     mut shutdown: watch::Receiver<bool>,
     drain: Duration,
 ) {
@@ -199,8 +198,7 @@ async fn accept_loop(
         }
     };
     let graceful = GracefulShutdown::new();
-    let mut http = http1::Builder::new();
-    http.timer(TokioTimer::new()).header_read_timeout(HEADER_READ_TIMEOUT).keep_alive(true);
+    let http = limits.http();
     loop {
         if balance.ahead() {
             tokio::select! {
@@ -209,6 +207,13 @@ async fn accept_loop(
                 () = tokio::time::sleep(BALANCE_PAUSE) => {}
             }
         }
+        // At the connection cap, wait for a permit before accepting: new connections queue in
+        // the listen backlog meanwhile.
+        let permit = tokio::select! {
+            biased;
+            _ = shutdown.changed() => break,
+            permit = limits.admit() => permit,
+        };
         tokio::select! {
             biased;
             _ = shutdown.changed() => break,
@@ -222,7 +227,7 @@ async fn accept_loop(
                     let counted = balance.opened();
                     tokio::spawn(async move {
                         let _ = conn.await;
-                        drop(counted);
+                        drop((counted, permit));
                     });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
