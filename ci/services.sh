@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the ecosystem tests need from Debian's packages: Redis and PostgreSQL servers
 # (the tests start them on private ports and stop them; tests/services.py), libpq for psycopg,
-# and openssl for a throwaway TLS certificate. Nothing is started here.
+# openssl for a throwaway TLS certificate, and chromium for the docs-page browser test. Nothing is started here.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
 ldconfig -p | grep -q 'libpq\.so\.5' || missing+=(libpq5)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# tests/test_docs.py opens /docs in a real headless browser.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[services] installing ${missing[*]} (apt)" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -29,6 +29,8 @@ make_venv() {  # make_venv <python> <dir> <extras>
 }
 
 ensure_rust
+# The docs pages' JavaScript/CSS (git-ignored, shipped in the wheel): fetched once, pinned + sha256.
+bash ci/docs_assets.sh
 for t in $targets; do
   case "$t" in
     313t) py313t=$(bash ci/python313t.sh)

@@ -51,6 +51,9 @@ interpreter() {  # interpreter <311|312|313|313t>: prints a path, or nothing if 
 # `ci/wheels.sh --interpreter 312`: print the interpreter this script builds that wheel with.
 if [ "${1:-}" = "--interpreter" ]; then interpreter "$2"; exit 0; fi
 
+# The docs pages' assets go into every wheel ([tool.maturin] include); fetched if missing.
+bash ci/docs_assets.sh
+
 # maturin and zig (the `ziglang` wheel from PyPI) in a venv of their own, so the dev venvs stay
 # as they are. zig links against glibc 2.28's symbols whatever this host's glibc is.
 tools=target/wheel-tools

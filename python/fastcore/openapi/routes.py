@@ -1,16 +1,24 @@
-"""The routes an app serves its own description at: `openapi_url` (the JSON document) and,
-later in this package, the docs pages. Added by `FastCore.setup()`, hidden from the document.
+"""The routes an app serves its own description at, added by `FastCore.setup()` outside the
+app's `dependencies=` and hidden from the document (Starlette's `add_route` in FastAPI):
 
-The document is encoded once: each request calls `app.openapi()` (FastAPI's override point:
-a replacement returns its own cached dict) and re-encodes only when that returns a different
-object than last time.
+- `openapi_url`: the JSON document. Each request calls `app.openapi()` (FastAPI's override
+  point: a replacement returns its own cached dict) and re-encodes only when that returns a
+  different object than last time.
+- `docs_url` (Swagger UI), `swagger_ui_oauth2_redirect_url`, `redoc_url`: pages built once.
+- `ASSETS_PREFIX/<versions>/<file>`: the shipped JavaScript, CSS and icon, read once, with the
+  versions in the URL and a year-long immutable `Cache-Control`.
 """
 from __future__ import annotations
 
-from typing import Any
+import logging
+from typing import Any, Callable
 
 from ..requests import Request
 from ..responses import JSONResponse, Response
+from . import docs
+
+log = logging.getLogger("fastcore.openapi")
+_CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
 class _OpenAPIEndpoint:
@@ -33,20 +41,69 @@ class _OpenAPIEndpoint:
         return Response(self.body, media_type="application/json")
 
 
-def add_docs_routes(app: Any) -> None:
-    if not app.openapi_url:
-        return
-    endpoint = _OpenAPIEndpoint(app)
+def _once(build: Callable[[], Response]) -> Callable[[Request], Response]:
+    """An endpoint answering with the body `build` makes on the first request."""
+    made: list[tuple[bytes, str]] = []
 
-    def openapi(request: Request) -> Response:
-        return endpoint(request)
+    def endpoint(request: Request) -> Response:
+        if not made:
+            page = build()
+            made.append((page.body, page.media_type or "text/html"))
+        body, media_type = made[0]
+        return Response(body, media_type=media_type)
 
-    add_plain_route(app, app.openapi_url, openapi)
+    return endpoint
+
+
+def _asset(name: str, media_type: str) -> Callable[[Request], Response]:
+    data: list[bytes] = []
+
+    def endpoint(request: Request) -> Response:
+        if not data:
+            try:
+                data.append((docs.STATIC / name).read_bytes())
+            except OSError:
+                log.error("docs asset %s is missing: run ci/docs_assets.sh (or install a wheel)", name)
+                return Response(b"Not Found", status_code=404, media_type="text/plain")
+        return Response(data[0], media_type=media_type, headers={"cache-control": _CACHE_FOREVER})
+
+    return endpoint
 
 
 def add_plain_route(app: Any, path: str, endpoint: Any) -> None:
-    """A route outside the app's `dependencies=` and hidden from the document, as Starlette's
-    `add_route` gives FastAPI's docs routes."""
     from ..routing import APIRoute
 
     app.router.add_route_object(APIRoute(path, endpoint, include_in_schema=False))
+
+
+def add_docs_routes(app: Any) -> None:
+    if not app.openapi_url:
+        return
+    api = _OpenAPIEndpoint(app)
+
+    def openapi(request: Request) -> Response:
+        return api(request)
+
+    add_plain_route(app, app.openapi_url, openapi)
+    root = (app.root_path or "").rstrip("/")
+    openapi_url = root + app.openapi_url
+    if app.docs_url:
+        redirect = app.swagger_ui_oauth2_redirect_url
+        add_plain_route(app, app.docs_url, _once(lambda: docs.get_swagger_ui_html(
+            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+            swagger_js_url=docs.asset_url("swagger-ui-bundle.js", root),
+            swagger_css_url=docs.asset_url("swagger-ui.css", root),
+            swagger_favicon_url=docs.asset_url("favicon-32x32.png", root),
+            oauth2_redirect_url=root + redirect if redirect else None,
+            init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)))
+        if redirect:
+            add_plain_route(app, redirect, _once(docs.get_swagger_ui_oauth2_redirect_html))
+    if app.redoc_url:
+        add_plain_route(app, app.redoc_url, _once(lambda: docs.get_redoc_html(
+            openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+            redoc_js_url=docs.asset_url("redoc.standalone.js", root),
+            redoc_favicon_url=docs.asset_url("favicon-32x32.png", root))))
+    if app.docs_url or app.redoc_url:
+        version = docs.assets_version()
+        for name, media_type in docs.ASSETS.items():
+            add_plain_route(app, f"{docs.ASSETS_PREFIX}/{version}/{name}", _asset(name, media_type))
