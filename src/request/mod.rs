@@ -19,6 +19,10 @@ mod raw;
 
 pub(crate) use body::{collect, BodyError, BodySlot, Source};
 pub(crate) use leftover::{closing, settle};
+#[cfg(test)]
+pub(crate) mod multipart_api {
+    pub(crate) use super::multipart::{parse_all, Limits};
+}
 pub(crate) use raw::RawRequest;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
