@@ -48,3 +48,43 @@ def test_no_traceback_or_message_reaches_the_client(srv: ServerProcess, path: st
     for leak in ("Traceback", "secret", "/srv/app", "password", ".py", "RuntimeError", "KeyError"):
         assert leak not in r.text and leak not in str(r.headers)
     srv.wait_for_log("Traceback")  # it is in the log
+
+
+def client_seen(srv: ServerProcess, *headers: str) -> dict:
+    with srv.connect() as sock, sock.makefile("rb") as stream:
+        extra = "".join(h + "\r\n" for h in headers)
+        sock.sendall(f"GET /client HTTP/1.1\r\nHost: example.com\r\n{extra}\r\n".encode())
+        from tests.conftest import read_response
+        import json
+        return json.loads(read_response(stream).body)
+
+
+SPOOF = ("X-Forwarded-For: 6.6.6.6, 5.5.5.5", "X-Forwarded-Proto: https")
+
+
+def test_forwarded_headers_ignored_by_default(srv: ServerProcess) -> None:
+    """No --forwarded-allow-ips: a client cannot pose as another address or as https."""
+    seen = client_seen(srv, *SPOOF)
+    assert seen["client"][0] == "127.0.0.1" and seen["client"][1] > 0
+    assert seen["scheme"] == "http"
+
+
+def test_forwarded_headers_from_a_trusted_proxy(server: ServerFactory) -> None:
+    srv = server("security_headers", "--forwarded-allow-ips", "127.0.0.1")
+    seen = client_seen(srv, *SPOOF)
+    assert seen == {"client": ["5.5.5.5", 0], "scheme": "https", "url": "https://example.com/client"}
+    # without the headers: the peer itself
+    assert client_seen(srv)["client"][0] == "127.0.0.1"
+
+
+def test_forwarded_headers_from_an_untrusted_peer(server: ServerFactory) -> None:
+    srv = server("security_headers", "--forwarded-allow-ips", "10.0.0.0/8, 192.168.0.1")
+    seen = client_seen(srv, *SPOOF)
+    assert seen["client"][0] == "127.0.0.1" and seen["scheme"] == "http"
+
+
+def test_forwarded_allow_ips_is_checked(server: ServerFactory) -> None:
+    from fastcore import FastCore
+    from fastcore._core import Server
+    with pytest.raises(ValueError, match="not an IP"):
+        Server(FastCore().core, "127.0.0.1", 0, 1, forwarded_allow_ips="localhost")

@@ -55,3 +55,8 @@ def boom():
 @app.get("/boom-async")
 async def boom_async():
     raise KeyError("/srv/app/internal/path")
+
+
+@app.get("/client")
+def client(request: fastcore.Request):
+    return {"client": list(request.client), "scheme": request.url.scheme, "url": str(request.url)}
