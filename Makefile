@@ -1,5 +1,5 @@
 # The two commands a new machine needs: `make demo` and `make test`.
-.PHONY: demo test setup bench bench-hello clean
+.PHONY: demo test setup bench bench-hello wheels wheels-test clean
 
 setup:
 	bash ci/setup.sh
@@ -11,6 +11,13 @@ demo:
 test:
 	bash ci/test.sh
 
+# Wheels for CPython 3.11, 3.12, 3.13, 3.13t and an sdist in dist/; then install and serve each.
+wheels:
+	bash ci/wheels.sh
+
+wheels-test: wheels
+	python3 ci/wheels_test.py
+
 bench:
 	bash bench/run.sh
 
@@ -18,4 +25,4 @@ bench-hello:
 	bash bench/hello.sh
 
 clean:
-	rm -rf target .venv-313t .venv-gil
+	rm -rf target dist .venv-313t .venv-gil

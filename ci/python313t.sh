@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Prints the path of a free-threaded CPython 3.13 interpreter, provisioning one if needed.
+# `python313t.sh --gil` does the same for an ordinary (GIL) CPython 3.13, which `make wheels`
+# builds a cp313 wheel with and tests it on (same source, cached beside it as cpython-3.13).
 #
 # Order of preference:
 #   1. python3.13t already on PATH;
 #   2. one provisioned earlier into the cache prefix ($FASTCORE_CACHE, default ~/.cache/fastcore);
+#      then one of pyenv's versions (pyenv ships GIL 3.13 builds, no 3.13t so far);
 #   3. `uv python install 3.13t` (needs the internet beyond package registries);
 #   4. build CPython 3.13 with --disable-gil from the upstream tarball carried by Debian's
 #      python3.13 source package (trixie deb-src, from the archive URI apt is already configured
@@ -12,11 +15,18 @@
 set -euo pipefail
 
 cache="${FASTCORE_CACHE:-$HOME/.cache/fastcore}"
-prefix="$cache/cpython-3.13t"
-log() { echo "[python313t] $*" >&2; }
+if [ "${1:-}" = "--gil" ]; then
+  shift
+  t="" gil_flag="" want_ft=False uv_name=3.13
+else
+  t=t gil_flag=--disable-gil want_ft=True uv_name=3.13t
+fi
+prefix="$cache/cpython-3.13$t"
+exe="python3.13$t"
+log() { echo "[python313$t] $*" >&2; }
 
-is_ft313() {
-  "$1" -c 'import sys, sysconfig; assert sys.version_info[:2] == (3, 13); assert sysconfig.get_config_var("Py_GIL_DISABLED")' >/dev/null 2>&1
+is_ft313() {  # the wanted build: free-threaded, or with --gil a GIL one
+  "$1" -c "import sys, sysconfig; assert sys.version_info[:2] == (3, 13); assert bool(sysconfig.get_config_var('Py_GIL_DISABLED')) is $want_ft" >/dev/null 2>&1
 }
 
 # The Debian archive URI this machine's apt already uses, so the build fetches the source from
@@ -63,23 +73,26 @@ if [ "${1:-}" = "--apt-uri" ]; then
   uri=$(apt_archive_uri); echo "${uri:-http://deb.debian.org/debian}"; exit 0
 fi
 
-if command -v python3.13t >/dev/null 2>&1 && is_ft313 "$(command -v python3.13t)"; then
-  command -v python3.13t; exit 0
+if command -v "$exe" >/dev/null 2>&1 && is_ft313 "$(command -v "$exe")"; then
+  command -v "$exe"; exit 0
 fi
-if [ -x "$prefix/bin/python3.13t" ] && is_ft313 "$prefix/bin/python3.13t"; then
-  echo "$prefix/bin/python3.13t"; exit 0
+if [ -x "$prefix/bin/$exe" ] && is_ft313 "$prefix/bin/$exe"; then
+  echo "$prefix/bin/$exe"; exit 0
 fi
+for py in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/"$exe"; do  # pyenv's, if it has one
+  if [ -x "$py" ] && is_ft313 "$py"; then echo "$py"; exit 0; fi
+done
 
 if command -v uv >/dev/null 2>&1; then
-  log "trying uv python install 3.13t"
-  if timeout 120 uv python install 3.13t >&2 2>&1; then
-    py=$(uv python find 3.13t 2>/dev/null || true)
+  log "trying uv python install $uv_name"
+  if timeout 120 uv python install "$uv_name" >&2 2>&1; then
+    py=$(uv python find "$uv_name" 2>/dev/null || true)
     if [ -n "$py" ] && is_ft313 "$py"; then echo "$py"; exit 0; fi
   fi
   log "uv could not provide 3.13t; building from source"
 fi
 
-log "building CPython 3.13 (free-threaded) into $prefix"
+log "building CPython 3.13 ${gil_flag:-(GIL)} into $prefix"
 export DEBIAN_FRONTEND=noninteractive
 if [ ! -f "$src_list" ]; then
   uri=$(apt_archive_uri)
@@ -111,10 +124,10 @@ tar xf "$tarball"
 srcdir=$(find . -maxdepth 1 -type d -name 'Python-3.13*' | head -1)
 [ -n "$srcdir" ] || { log "no Python-3.13 directory in $tarball"; exit 1; }
 cd "$srcdir"
-./configure --prefix="$prefix" --disable-gil --enable-shared --with-ensurepip=install \
+./configure --prefix="$prefix" $gil_flag --enable-shared --with-ensurepip=install \
   LDFLAGS="-Wl,-rpath,$prefix/lib" >"$work/configure.log" 2>&1 || { tail -50 "$work/configure.log" >&2; exit 1; }
 make -j"$(nproc)" >"$work/make.log" 2>&1 || { tail -50 "$work/make.log" >&2; exit 1; }
 make install >"$work/install.log" 2>&1 || { tail -50 "$work/install.log" >&2; exit 1; }
-is_ft313 "$prefix/bin/python3.13t" || { log "built interpreter is not free-threaded 3.13"; exit 1; }
+is_ft313 "$prefix/bin/$exe" || { log "built interpreter is not the wanted 3.13 build"; exit 1; }
 log "done"
-echo "$prefix/bin/python3.13t"
+echo "$prefix/bin/$exe"

@@ -32,9 +32,9 @@ ensure_rust
 for t in $targets; do
   case "$t" in
     313t) py313t=$(bash ci/python313t.sh)
-          make_venv "$py313t" .venv-313t "pydantic>=2.12,<2.13" ;;
+          make_venv "$py313t" .venv-313t "pydantic>=2.12,<2.12.4" ;;
     gil)  pygil=$(command -v python3.11 || command -v python3)
-          make_venv "$pygil" .venv-gil "pydantic>=2.12,<2.13"
+          make_venv "$pygil" .venv-gil "pydantic>=2.12,<2.12.4"
           # stubtest checks _core.pyi against the extension (tests/test_stub.py); mypy does
           # not build on 3.13t, so only here.
           .venv-gil/bin/python -m pip install -q "mypy>=1.13"

@@ -12,6 +12,10 @@ export FASTCORE_REQUIRE_SERVICES=1
 echo "== cargo test (router, JSON encoder) =="
 PYO3_PYTHON="$(bash ci/python313t.sh)" cargo test --no-default-features --quiet
 
+echo "== wheel check (make wheels-test's short variant: cp311 and cp313t wheels installed by plain pip, with and without [nogil], each serving a request) =="
+PYTHONS="311 313t" NO_SDIST=1 bash ci/wheels.sh
+python3 ci/wheels_test.py --pythons 311,313t --strict
+
 echo "== bench smoke check (QUICK=1: every server answers every scenario correctly; no speed judged) =="
 QUICK=1 bash bench/run.sh
 

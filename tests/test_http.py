@@ -14,6 +14,8 @@ import socket
 import httpx
 import pytest
 
+import fastcore
+
 from .conftest import RawResponse, ServerProcess, read_response
 
 IMF_FIXDATE = re.compile(r"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
@@ -115,7 +117,7 @@ def test_large_response_is_complete(routing: httpx.Client) -> None:
 def test_server_and_date_headers(routing: httpx.Client, method: str, path: str, status: int) -> None:
     r = routing.request(method, path)
     assert r.status_code == status
-    assert r.headers.get_list("server") == ["fastcore"]
+    assert r.headers.get_list("server") == [f"fastcore/{fastcore.__version__}"]
     dates = r.headers.get_list("date")
     assert len(dates) == 1 and IMF_FIXDATE.match(dates[0]), dates
     sent = email.utils.parsedate_to_datetime(dates[0])
@@ -147,7 +149,7 @@ def test_head_has_get_headers_and_no_body(routing_server: ServerProcess, path: s
     assert got.body, "the GET has a body, which the HEAD must leave out"
     assert head.header("content-length") == got.header("content-length") == str(len(got.body))
     assert head.header("content-type") == got.header("content-type")
-    assert head.header("server") == "fastcore"
+    assert head.header("server") == f"fastcore/{fastcore.__version__}"
 
 
 def test_head_sends_no_body_bytes_on_the_wire(routing_server: ServerProcess) -> None:

@@ -272,6 +272,9 @@ def test_compat_path_params(fa_params) -> None:
     assert fa_params.get("/path/uuid/nope").status_code == 422
     assert fa_params.get("/path/float/2.5").json() == {"x": 2.5}
     assert fa_params.get("/path/file/a/b/c.txt").json() == {"file_path": "a/b/c.txt"}
+    # Every parameter that does not convert is reported, in path order, as FastAPI does.
+    assert [e["loc"] for e in fa_params.get("/path/two/x/y").json()["detail"]] == [["path", "a"], ["path", "b"]]
+    assert fa_params.get("/path/two/1/y").json()["detail"][0]["input"] == "y"
 
 
 @pytest.mark.parametrize("query", [

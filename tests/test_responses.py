@@ -8,6 +8,8 @@ import re
 import httpx
 import pytest
 
+import fastcore
+
 from .apps import responses as cases_app
 from .apps import values as app
 from .conftest import ServerProcess
@@ -69,7 +71,7 @@ def test_response_with_status_headers_and_media_type(values: httpx.Client) -> No
     assert r.headers["content-type"] == "application/xml"
     assert r.headers["x-kind"] == "legacy"
     assert r.headers["content-length"] == "15"
-    assert r.headers["server"] == "fastcore"
+    assert r.headers["server"] == f"fastcore/{fastcore.__version__}"
 
 
 def test_text_media_type_gets_a_charset(values: httpx.Client) -> None:

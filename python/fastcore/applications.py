@@ -100,6 +100,12 @@ class FastCore:
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.handlers = ExceptionHandlers(exception_handlers)
         self.openapi_schema: dict[str, Any] | None = None
+        self.openapi_version = "3.1.0"
+        self.webhooks = APIRouter()
+        self.openapi_external_docs: dict[str, Any] | None = extra.pop("openapi_external_docs", None)
+        if openapi_url:
+            assert self.title, "A title must be provided for OpenAPI, e.g.: 'My API'"
+            assert self.version, "A version must be provided for OpenAPI, e.g.: '2.1.0'"
         self.core = Router(self._handle_error, redirect_slashes)
         self._route_errors_to_python()
         self.router = _AppRouter(
@@ -123,6 +129,29 @@ class FastCore:
         self.lifespan_state: dict[str, Any] = {}
         # Set by fastcore.testclient: unhandled exceptions are handed to the test as well.
         self.exception_sink: list[BaseException] | None = None
+        self.setup()
+
+    # -- OpenAPI and docs --------------------------------------------------------------------
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document, generated on first use from the routes' plans and kept in
+        `app.openapi_schema` (assign `app.openapi = custom` to change it, FastAPI's pattern)."""
+        if not self.openapi_schema:
+            from .openapi.utils import get_openapi
+
+            self.openapi_schema = get_openapi(
+                title=self.title, version=self.version, openapi_version=self.openapi_version,
+                summary=self.summary, description=self.description, terms_of_service=self.terms_of_service,
+                contact=self.contact, license_info=self.license_info, routes=self.routes,
+                webhooks=self.webhooks.routes, tags=self.openapi_tags, servers=self.servers,
+                separate_input_output_schemas=self.separate_input_output_schemas,
+                external_docs=self.openapi_external_docs)
+        return self.openapi_schema
+
+    def setup(self) -> None:
+        """Adds the `openapi_url`, `docs_url` and `redoc_url` routes (FastAPI adds them first)."""
+        from .openapi.routes import add_docs_routes
+
+        add_docs_routes(self)
 
     # -- routes ------------------------------------------------------------------------------
     @property

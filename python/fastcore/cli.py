@@ -54,7 +54,10 @@ def positive_float(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="fastcore")
+    parser.add_argument("--version", action="version", version=f"fastcore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="serve an app")
     run.add_argument("app", help="the app, as MODULE:ATTRIBUTE")

@@ -86,9 +86,7 @@ class APIRoute:
         openapi_extra: dict[str, Any] | None = None,
         generate_unique_id_function: Callable[["APIRoute"], str] | DefaultPlaceholder = Default(generate_unique_id),
     ) -> None:
-        if not path.startswith("/"):
-            raise AssertionError("Routed paths must start with '/'")
-        self.path = path
+        self.path = path  # callbacks and webhooks may name any path ("{$callback_url}/events")
         self.endpoint = endpoint
         self.name = name if name is not None else getattr(endpoint, "__name__", type(endpoint).__name__)
         self.methods = {m.upper() for m in (methods or ("GET",))}
@@ -121,6 +119,8 @@ class APIRoute:
 
     def compile(self, app: Any) -> Any:
         """Builds the endpoint the core calls (the plan, the solver, the finisher), once."""
+        if not self.path.startswith("/"):
+            raise AssertionError("Routed paths must start with '/'")
         self.compiled = compile_endpoint(
             self.endpoint,
             self.path,

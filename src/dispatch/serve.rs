@@ -213,7 +213,7 @@ fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Han
 enum RouteError {
     NotFound,
     MethodNotAllowed(String),
-    BadParam(ConversionError),
+    BadParam(Vec<ConversionError>),
 }
 
 /// Rust answers the router's own errors, FastAPI's way, unless the app has its own handler for
@@ -270,15 +270,19 @@ fn route_error_in_python(
     }
 }
 
-/// The error list of a path parameter's 422, as pydantic would report it.
-fn bad_param_errors<'py>(py: Python<'py>, e: &ConversionError) -> PyResult<Bound<'py, PyList>> {
-    let (kind, msg) = response::bad_param_error(e);
-    let item = PyDict::new(py);
-    item.set_item("type", kind)?;
-    item.set_item("loc", PyList::new(py, ["path", e.name.as_str()])?)?;
-    item.set_item("msg", msg)?;
-    item.set_item("input", e.input.as_str())?;
-    PyList::new(py, [item])
+/// The error list of a path-parameter 422, as pydantic would report it.
+fn bad_param_errors<'py>(py: Python<'py>, errors: &[ConversionError]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for e in errors {
+        let (kind, msg) = response::bad_param_error(e);
+        let item = PyDict::new(py);
+        item.set_item("type", kind)?;
+        item.set_item("loc", PyList::new(py, ["path", e.name.as_str()])?)?;
+        item.set_item("msg", msg)?;
+        item.set_item("input", e.input.as_str())?;
+        list.append(item)?;
+    }
+    Ok(list)
 }
 
 /// A response made without running Python: gives stop-the-world pauses their safe point.

@@ -22,7 +22,9 @@ use crate::routing::{ConversionError, Converter};
 
 pub(crate) type HttpResponse = hyper::Response<Body>;
 
-static SERVER_NAME: HeaderValue = HeaderValue::from_static("fastcore");
+/// `fastcore/<version>`: the version is Cargo.toml's, the one place it is written (also
+/// `fastcore.__version__`, `fastcore --version` and the wheel's metadata).
+static SERVER_NAME: HeaderValue = HeaderValue::from_static(concat!("fastcore/", env!("CARGO_PKG_VERSION")));
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 static OCTETS: HeaderValue = HeaderValue::from_static("application/octet-stream");
 static PLAIN_TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
@@ -90,19 +92,26 @@ pub(crate) fn bad_param_error(err: &ConversionError) -> (&'static str, &'static 
     }
 }
 
-/// The 422 FastAPI sends when a path parameter does not parse as its declared type.
-pub(crate) fn bad_param(err: &ConversionError) -> HttpResponse {
-    let (kind, msg) = bad_param_error(err);
-    let mut body = Vec::with_capacity(160);
-    body.extend_from_slice(b"{\"detail\":[{\"type\":");
-    write_str(kind, &mut body);
-    body.extend_from_slice(b",\"loc\":[\"path\",");
-    write_str(&err.name, &mut body);
-    body.extend_from_slice(b"],\"msg\":");
-    write_str(msg, &mut body);
-    body.extend_from_slice(b",\"input\":");
-    write_str(&err.input, &mut body);
-    body.extend_from_slice(b"}]}");
+/// The 422 FastAPI sends when path parameters do not parse as their declared types.
+pub(crate) fn bad_param(errors: &[ConversionError]) -> HttpResponse {
+    let mut body = Vec::with_capacity(160 * errors.len());
+    body.extend_from_slice(b"{\"detail\":[");
+    for (i, err) in errors.iter().enumerate() {
+        let (kind, msg) = bad_param_error(err);
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(b"{\"type\":");
+        write_str(kind, &mut body);
+        body.extend_from_slice(b",\"loc\":[\"path\",");
+        write_str(&err.name, &mut body);
+        body.extend_from_slice(b"],\"msg\":");
+        write_str(msg, &mut body);
+        body.extend_from_slice(b",\"input\":");
+        write_str(&err.input, &mut body);
+        body.push(b'}');
+    }
+    body.extend_from_slice(b"]}");
     with_body(StatusCode::UNPROCESSABLE_ENTITY, &JSON, body)
 }
 

@@ -153,25 +153,28 @@ impl Pattern {
 type Captures<'p> = SmallVec<[(Converter, &'p str); 4]>;
 
 /// Converts captured segments; the first failure names the parameter.
-fn convert(pattern: &Pattern, caps: &Captures<'_>) -> Result<Params, ConversionError> {
+/// Converts every captured parameter; on failure, every parameter that failed (FastAPI reports
+/// them all, in path order).
+fn convert(pattern: &Pattern, caps: &Captures<'_>) -> Result<Params, Vec<ConversionError>> {
     let mut out = Params::new();
+    let mut failed = Vec::new();
     for ((conv, raw), name) in caps.iter().zip(pattern.param_names()) {
         let text = percent_decode_str(raw).decode_utf8_lossy();
-        let fail = || ConversionError { name: name.to_owned(), input: text.to_string(), converter: *conv };
         let value = match conv {
-            Converter::Str | Converter::Path => ParamValue::Str(text.to_string()),
-            Converter::Int => ParamValue::Int(text.parse().map_err(|_| fail())?),
-            Converter::Float => {
-                let v: f64 = text.parse().map_err(|_| fail())?;
-                if !v.is_finite() {
-                    return Err(fail());
-                }
-                ParamValue::Float(v)
-            }
+            Converter::Str | Converter::Path => Some(ParamValue::Str(text.to_string())),
+            Converter::Int => text.parse().ok().map(ParamValue::Int),
+            Converter::Float => text.parse::<f64>().ok().filter(|v| v.is_finite()).map(ParamValue::Float),
         };
-        out.push((name.to_owned(), value));
+        match value {
+            Some(value) => out.push((name.to_owned(), value)),
+            None => failed.push(ConversionError { name: name.to_owned(), input: text.to_string(), converter: *conv }),
+        }
     }
-    Ok(out)
+    if failed.is_empty() {
+        Ok(out)
+    } else {
+        Err(failed)
+    }
 }
 
 pub(crate) type Params = SmallVec<[(String, ParamValue); 4]>;
@@ -180,7 +183,7 @@ pub(crate) type Params = SmallVec<[(String, ParamValue); 4]>;
 #[derive(Debug)]
 pub(crate) enum Lookup<'t, T> {
     Found { handler: &'t Arc<T>, params: Params, route: &'t str },
-    BadParam(ConversionError),
+    BadParam(Vec<ConversionError>),
     MethodNotAllowed { allow: String },
     NotFound,
 }
@@ -324,7 +327,9 @@ mod tests {
         assert_eq!(found(&r, "GET", "/price/2.5").1, vec![("p".into(), ParamValue::Float(2.5))]);
         assert_eq!(found(&r, "GET", "/name/a%20b").1, vec![("n".into(), ParamValue::Str("a b".into()))]);
         match r.lookup("GET", "/users/abc") {
-            Lookup::BadParam(e) => {
+            Lookup::BadParam(errors) => {
+                let e = &errors[0];
+                assert_eq!(errors.len(), 1);
                 assert_eq!((e.name.as_str(), e.input.as_str(), e.converter), ("user_id", "abc", Converter::Int));
             }
             other => panic!("expected BadParam, got {other:?}"),

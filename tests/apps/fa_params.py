@@ -87,6 +87,11 @@ def path_float(x: float):
     return {"x": x}
 
 
+@app.get("/path/two/{a}/{b}")
+def path_two(a: int, b: float):
+    return {"a": a, "b": b}
+
+
 @app.get("/path/file/{file_path:path}")
 def path_path(file_path: str):
     return {"file_path": file_path}
