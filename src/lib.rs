@@ -31,6 +31,8 @@ mod routing;
 mod runtime;
 mod server;
 mod util;
+#[cfg(test)]
+mod proptests;
 
 /// `fastcore._core`: declared GIL-free, so importing it on 3.13t keeps the GIL off.
 #[pymodule(gil_used = false)]

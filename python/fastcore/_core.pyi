@@ -75,6 +75,7 @@ class RawRequest:
     query_string: str
     query_pairs: list[tuple[str, str]]
     http_version: str
+    scheme: str
     headers: list[tuple[str, str]]
     client: tuple[str, int]
     body: bytes
@@ -118,6 +119,7 @@ class Server:
         body_timeout: float = 60.0,
         handler_timeout: float | None = None,
         max_connections: int | None = None,
+        forwarded_allow_ips: str | None = None,
     ) -> Server: ...
     def start(self) -> tuple[str, int]: ...
     def stop(self) -> None: ...

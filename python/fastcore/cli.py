@@ -88,6 +88,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="seconds an async handler may run before it is cancelled with a 504 (default: none)")
     limits.add_argument("--max-connections", type=positive_int, default=None,
                         help="most open connections per process; more wait in the listen backlog (default: none)")
+    run.add_argument("--forwarded-allow-ips", default=os.environ.get("FORWARDED_ALLOW_IPS"),
+                     help="proxies (addresses, networks, or '*') whose X-Forwarded-For/-Proto are believed; "
+                          "default $FORWARDED_ALLOW_IPS, else none")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s",
@@ -98,4 +101,5 @@ def main(argv: Sequence[str] | None = None) -> None:
           access_log=args.access_log, drain_timeout=args.drain_timeout, max_body=args.max_body,
           max_header_size=args.max_header_size, max_headers=args.max_headers, max_uri=args.max_uri,
           header_timeout=args.header_timeout, body_timeout=args.body_timeout,
-          handler_timeout=args.handler_timeout, max_connections=args.max_connections)
+          handler_timeout=args.handler_timeout, max_connections=args.max_connections,
+          forwarded_allow_ips=args.forwarded_allow_ips)

@@ -63,7 +63,7 @@ class Request:
             return self._url
         except AttributeError:
             host = self.headers.get("host") or "localhost"
-            self._url = URL("http", host, self._raw.raw_path, self._raw.query_string)
+            self._url = URL(self._raw.scheme, host, self._raw.raw_path, self._raw.query_string)
             return self._url
 
     @property

@@ -48,6 +48,9 @@ LIMITS: dict[str, Any] = {
     # Open connections across all worker threads of a process (None: no cap). At the cap new
     # connections wait in the listen backlog until one closes.
     "max_connections": None,
+    # Proxies whose X-Forwarded-For/-Proto are believed, as "10.0.0.0/8,::1" or "*" (uvicorn's
+    # --forwarded-allow-ips). None: nobody's, so request.client is always the peer.
+    "forwarded_allow_ips": None,
 }
 
 

@@ -17,8 +17,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
 use crate::dispatch::access_log::AccessLine;
+use crate::dispatch::forwarded::Proxies;
 use crate::dispatch::redirect;
-use crate::request::{self, BodyError, BodySlot, RawRequest, Source};
+use crate::request::{self, BodyError, BodySlot, ForwardedHttps, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
 use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Routes};
 use crate::runtime::{self, attach, Begun, Driver, Task};
@@ -35,11 +36,23 @@ pub(crate) struct Config {
     pub(crate) handler_timeout: Option<Duration>,
     /// `access_log(client, method, target, http_version, status)`, or None when off.
     pub(crate) access_log: Option<Py<PyAny>>,
+    /// Proxies whose `X-Forwarded-For`/`-Proto` are believed; None: nobody's.
+    pub(crate) proxies: Option<Proxies>,
 }
 
 /// Serves one request. A panic anywhere below becomes a 500 for this request alone (and is
 /// still access-logged); the connection and the worker carry on.
-pub(crate) async fn serve(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+    let peer = match &cfg.proxies {
+        None => peer,
+        Some(proxies) => {
+            let (client, https) = proxies.resolve(req.headers(), peer);
+            if https {
+                req.extensions_mut().insert(ForwardedHttps);
+            }
+            client
+        }
+    };
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&req, peer));
     let served = AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await;
     let resp = served.unwrap_or_else(|_| response::internal_error());

@@ -19,7 +19,11 @@ mod raw;
 
 pub(crate) use body::{collect, BodyError, BodySlot, Source};
 pub(crate) use leftover::{closing, settle};
-pub(crate) use raw::RawRequest;
+#[cfg(test)]
+pub(crate) mod multipart_api {
+    pub(crate) use super::multipart::{parse_all, Limits};
+}
+pub(crate) use raw::{ForwardedHttps, RawRequest};
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RawRequest>()?;

@@ -185,11 +185,12 @@ impl Parser {
                 State::End => return Ok(data.len()),
                 State::Start => {
                     let Some(&c) = avail.first() else { return Ok(i) };
+                    // Leading CR/LF before the first delimiter are skipped, one by one, as
+                    // python-multipart does; anything else must be the delimiter. (Skipping to
+                    // the next '-' made the answer depend on how the body was chunked.)
                     if c == CR || c == LF {
-                        match memchr::memchr(b'-', avail) {
-                            Some(p) => i += p,
-                            None => return Ok(data.len()),
-                        }
+                        i += 1;
+                        continue;
                     }
                     self.state = State::StartBoundary;
                 }
@@ -486,6 +487,30 @@ fn replace(s: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Parses `body` fed in chunks of `split` bytes: each part as (name, text or file content), or
+/// the error's message. For the property tests (`src/proptests.rs`).
+#[cfg(test)]
+pub(crate) fn parse_all(
+    boundary: &[u8],
+    body: &[u8],
+    split: usize,
+    limits: Limits,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, String> {
+    let mut parser = Parser::new(boundary, limits).map_err(|e| e.message())?;
+    for chunk in body.chunks(split.max(1)) {
+        parser.feed(chunk).map_err(|e| e.message())?;
+    }
+    Ok(parser
+        .finish()
+        .into_iter()
+        .map(|item| match item.value {
+            Value::Text(text) => (item.name, text),
+            Value::File { content: Content::Memory(m), .. } => (item.name, m.to_vec()),
+            Value::File { .. } => (item.name, b"<spilled>".to_vec()),
+        })
+        .collect())
 }
 
 #[cfg(test)]

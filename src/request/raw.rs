@@ -23,12 +23,19 @@ pub(crate) struct RawRequest {
     path: String,
     query_string: String,
     http_version: &'static str,
+    /// The scheme is https: told by a trusted proxy.
+    https: bool,
     headers: HeaderMap,
     client: SocketAddr,
     body: BodySlot,
     route: String,
     path_params: Py<PyDict>,
 }
+
+/// Marks a request that reached a trusted proxy over https (`X-Forwarded-Proto`), set in its
+/// extensions by the dispatcher.
+#[derive(Clone, Copy)]
+pub(crate) struct ForwardedHttps;
 
 impl RawRequest {
     pub(crate) fn new(parts: Parts, client: SocketAddr, body: BodySlot, route: &str, path_params: Py<PyDict>) -> Self {
@@ -42,6 +49,7 @@ impl RawRequest {
             path: parts.uri.path().to_owned(),
             query_string: parts.uri.query().unwrap_or("").to_owned(),
             http_version,
+            https: parts.extensions.get::<ForwardedHttps>().is_some(),
             headers: parts.headers,
             client,
             body,
@@ -98,6 +106,16 @@ impl RawRequest {
             list.append(PyTuple::new(py, [PyString::new(py, name.as_str()), PyString::new(py, &value)])?)?;
         }
         Ok(list)
+    }
+
+    /// "http", or "https" when a trusted proxy says so (`X-Forwarded-Proto`).
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        if self.https {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     #[getter]

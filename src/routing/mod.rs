@@ -14,3 +14,8 @@ pub(crate) use table::{Endpoint, PyRouter, Routes};
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRouter>()
 }
+
+#[cfg(test)]
+pub(crate) mod matcher_api {
+    pub(crate) use super::matcher::{Lookup, ParamValue, Router};
+}

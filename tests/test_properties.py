@@ -1,0 +1,110 @@
+"""Property tests (hypothesis) of the Rust parsers and the encoder through their Python
+bindings: `encode_json` (src/response/json.rs), `parse_urlencoded` and `parse_options_header`
+(src/request/form.rs), `parse_multipart` (src/request/multipart.rs). The Rust-side properties
+(router matching, multipart chunking) are in src/proptests.rs. Each property runs 300 examples
+here; FASTCORE_FUZZ_EXAMPLES raises that for a longer run."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import urllib.parse
+
+import pytest
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from fastcore._core import encode_json, parse_multipart, parse_options_header, parse_urlencoded  # noqa: E402
+from fastcore.exceptions import HTTPException  # noqa: E402
+
+EXAMPLES = int(os.environ.get("FASTCORE_FUZZ_EXAMPLES", "300"))
+fuzz = settings(max_examples=EXAMPLES, deadline=None)
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**63), max_value=2**64)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda children: st.lists(children, max_size=5) | st.tuples(children, children)
+    | st.dictionaries(st.text(max_size=8), children, max_size=5),
+    max_leaves=30,
+)
+
+
+def plain(value):
+    """What JSON gives back for `value` (tuples become lists)."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+@fuzz
+@given(json_values)
+def test_encode_json_round_trips_and_matches_json_dumps(value) -> None:
+    encoded = encode_json(value)
+    assert json.loads(encoded) == plain(value)
+    assert json.loads(encoded) == json.loads(json.dumps(value))
+
+
+@fuzz
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_encode_json_floats_as_python_spells_them(f: float) -> None:
+    assert encode_json(f) == json.dumps(f).encode()
+    assert math.isclose(json.loads(encode_json([f]))[0], f) or f == 0
+
+
+@fuzz
+@given(st.lists(st.tuples(st.text(), st.text()), max_size=10))
+def test_urlencoded_round_trips(pairs: list[tuple[str, str]]) -> None:
+    body = urllib.parse.urlencode(pairs).encode()
+    parsed = parse_urlencoded(body, 1000, 1 << 20)
+    assert parsed == [(k, v) for k, v in pairs if k or v] or parsed == pairs
+
+
+@fuzz
+@given(st.binary(max_size=200))
+def test_urlencoded_arbitrary_bytes(body: bytes) -> None:
+    """Any bytes: a list of str pairs or a 400, nothing else; the same as parse_qsl where both
+    read plain ASCII."""
+    try:
+        parsed = parse_urlencoded(body, 1000, 1 << 20)
+    except HTTPException as exc:
+        assert exc.status_code == 400
+        return
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in parsed)
+
+
+@fuzz
+@given(st.text(max_size=120))
+def test_options_header_never_fails(value: str) -> None:
+    main, params = parse_options_header(value)
+    assert isinstance(main, str) and all(isinstance(k, str) and isinstance(v, str) for k, v in params)
+
+
+def form(fields: list[tuple[str, bytes]], boundary: bytes = b"xyz") -> bytes:
+    out = b""
+    for name, value in fields:
+        out += b"--" + boundary + b'\r\nContent-Disposition: form-data; name="' + name.encode() + b'"\r\n\r\n'
+        out += value + b"\r\n"
+    return out + b"--" + boundary + b"--\r\n"
+
+
+names = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789", min_size=1, max_size=10)
+
+
+@fuzz
+@given(st.lists(st.tuples(names, st.binary(max_size=100).filter(lambda b: b"--xyz" not in b)), max_size=6))
+def test_multipart_round_trips(fields: list[tuple[str, bytes]]) -> None:
+    parsed = parse_multipart(form(fields), b"xyz", "latin-1", 1000, 1000, 1 << 20, 1 << 20)
+    assert [(n, v) for n, v in parsed] == [(n, v.decode("latin-1")) for n, v in fields]
+
+
+@fuzz
+@given(st.binary(max_size=300), st.sampled_from([b"xyz", b"-", b"a" * 70]))
+def test_multipart_arbitrary_bytes(body: bytes, boundary: bytes) -> None:
+    """Any body: parts, or an HTTPException with a 4xx; never another error."""
+    try:
+        parse_multipart(body, boundary, "utf-8", 10, 10, 1000, 1 << 20)
+    except HTTPException as exc:
+        assert 400 <= exc.status_code < 500
