@@ -19,7 +19,8 @@ from fastcore.testclient import TestClient
 from .compat import Pair, serve_pair
 from .conftest import ServerFactory
 
-APPS = ["porting", "fa_params", "fa_deps", "fa_security", "fa_forms", "application", "fa_openapi"]
+APPS = ["porting", "fa_params", "fa_deps", "fa_security", "fa_forms", "fa_responses", "application", "redirects",
+        "fa_openapi"]
 
 
 def validate(document: dict[str, Any]) -> None:
