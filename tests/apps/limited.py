@@ -1,4 +1,5 @@
-"""An app served through `fastcore.serve(..., max_body=...)`: the CLI has no body-limit flag.
+"""An app served through `fastcore.serve(..., max_body=...)`, the body limit set from Python (the CLI's
+`--max-body` is tested in tests/test_limits.py).
 
     python -m tests.apps.limited PORT MAX_BODY
 """
