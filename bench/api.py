@@ -25,8 +25,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import (APPS, BASELINE, BENCH, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, ServerFailed,  # noqa: E402
-                     cpu_ticks, free_port, parse_wrk, request, run_pinned, tree_ticks, wait_ready)
+from harness import (APPS, BASELINE, BENCH, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, Proc, ServerFailed, cpu_ticks,  # noqa: E402
+                     fastcore_cmd, free_port, parse_wrk, request, run_pinned, tree_ticks, uvicorn_cmd,
+                     wait_ready)
 
 sys.path.insert(0, str(APPS))
 import api_common as A  # noqa: E402
@@ -34,20 +35,12 @@ import api_common as A  # noqa: E402
 log = harness.log
 
 
-def _fastcore(venv: str):
-    py = ROOT / venv / "bin" / "python"
-    return lambda port: [str(py), "-m", "fastcore", "run", "api_fastcore:app", "--host", "127.0.0.1",
-                         "--port", str(port), "--threads", "1", "--log-level", "warning"]
-
-
 SERVERS = {
     "hyper": ("raw hyper (Rust)", lambda port: [str(BASELINE), "--port", str(port)]),
-    "fastcore-313t": ("fastcore 3.13t", _fastcore(".venv-313t")),
-    "fastcore-gil": ("fastcore 3.11", _fastcore(".venv-gil")),
+    "fastcore-313t": ("fastcore 3.13t", fastcore_cmd(".venv-313t", "api_fastcore:app")),
+    "fastcore-gil": ("fastcore 3.11", fastcore_cmd(".venv-gil", "api_fastcore:app")),
     "fastapi-uvicorn": ("FastAPI + uvicorn (uvloop, httptools) 3.11",
-                        lambda port: [str(VENVS / "eco-311/bin/uvicorn"), "api_fastapi:app", "--app-dir", str(APPS),
-                                      "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http",
-                                      "httptools", "--no-access-log", "--log-level", "warning"]),
+                        uvicorn_cmd("eco-311", "api_fastapi:app")),
 }
 
 

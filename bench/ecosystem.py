@@ -40,8 +40,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
-from harness import (APPS, BASELINE, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, ServerFailed,  # noqa: E402
-                     busy_pct, cpu_ticks, free_port, parse_wrk, request, run_pinned, tree_ticks, wait_ready)
+from harness import (APPS, BASELINE, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, ServerFailed, busy_pct,  # noqa: E402
+                     cpu_ticks, fastcore_cmd, free_port, parse_wrk, request, run_pinned, tree_ticks,
+                     uvicorn_cmd, wait_ready)
 
 sys.path.insert(0, str(APPS))
 import ecosystem_common as C  # noqa: E402
@@ -55,20 +56,13 @@ PG_ROWS = C.PG_ROWS
 
 # --- servers under test ---------------------------------------------------------------------------
 
-def _fastcore(venv: str):
-    py = ROOT / venv / "bin" / "python"
-    return lambda port: [str(py), "-m", "fastcore", "run", "ecosystem_fastcore:app", "--host", "127.0.0.1",
-                         "--port", str(port), "--threads", "1", "--log-level", "warning"]
-
-
 SERVERS = {
     "hyper": ("raw hyper (Rust)", None, lambda port: [str(BASELINE), "--port", str(port)]),
-    "fastcore-313t": ("fastcore 3.13t", ROOT / ".venv-313t/bin/python", _fastcore(".venv-313t")),
-    "fastcore-gil": ("fastcore 3.11", ROOT / ".venv-gil/bin/python", _fastcore(".venv-gil")),
+    "fastcore-313t": ("fastcore 3.13t", ROOT / ".venv-313t/bin/python",
+                      fastcore_cmd(".venv-313t", "ecosystem_fastcore:app")),
+    "fastcore-gil": ("fastcore 3.11", ROOT / ".venv-gil/bin/python", fastcore_cmd(".venv-gil", "ecosystem_fastcore:app")),
     "fastapi-uvicorn": ("FastAPI + uvicorn 3.11", VENVS / "eco-311/bin/python",
-                        lambda port: [str(VENVS / "eco-311/bin/uvicorn"), "ecosystem_fastapi:app", "--app-dir",
-                                      str(APPS), "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
-                                      "--http", "httptools", "--no-access-log", "--log-level", "warning"]),
+                        uvicorn_cmd("eco-311", "ecosystem_fastapi:app")),
 }
 PACKAGES = {
     "fastcore-313t": ("fastcore", "redis", "psycopg", "psycopg-pool", "httpx"),

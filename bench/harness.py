@@ -81,10 +81,18 @@ class ServerDef:
         return None
 
 
-def _fastcore(venv: str) -> Callable[[int], list[str]]:
+def fastcore_cmd(venv: str, target: str = "fastcore_app:app") -> Callable[[int], list[str]]:
+    """`fastcore run TARGET` from ROOT/venv, one worker thread, on the given port (cwd: APPS)."""
     py = ROOT / venv / "bin" / "python"
-    return lambda port: [str(py), "-m", "fastcore", "run", "fastcore_app:app", "--host", "127.0.0.1",
+    return lambda port: [str(py), "-m", "fastcore", "run", target, "--host", "127.0.0.1",
                          "--port", str(port), "--threads", "1", "--log-level", "warning"]
+
+
+def uvicorn_cmd(venv: str, target: str) -> Callable[[int], list[str]]:
+    """uvicorn from bench/.venvs/venv serving TARGET from APPS: uvloop, httptools, no access log."""
+    return lambda port: [str(VENVS / venv / "bin/uvicorn"), target, "--app-dir", str(APPS), "--host", "127.0.0.1",
+                         "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+                         "--log-level", "warning"]
 
 
 def _granian(venv: str, interface: str, target: str, loop: str) -> Callable[[int], list[str]]:
@@ -98,9 +106,9 @@ SERVERS: list[ServerDef] = [
     ServerDef("hyper", "raw hyper (Rust)", "baseline", None,
               lambda port: [str(BASELINE), "--port", str(port), "--upstream", UPSTREAM_URL],
               "bench/hyper_baseline: hyper 1.x http1, one current_thread Tokio runtime, no Python"),
-    ServerDef("fastcore-313t", "fastcore 3.13t", "fastcore", ROOT / ".venv-313t/bin/python", _fastcore(".venv-313t"),
+    ServerDef("fastcore-313t", "fastcore 3.13t", "fastcore", ROOT / ".venv-313t/bin/python", fastcore_cmd(".venv-313t"),
               "fastcore run --threads 1, free-threaded CPython 3.13t", packages=("pydantic",)),
-    ServerDef("fastcore-gil", "fastcore 3.11", "fastcore", ROOT / ".venv-gil/bin/python", _fastcore(".venv-gil"),
+    ServerDef("fastcore-gil", "fastcore 3.11", "fastcore", ROOT / ".venv-gil/bin/python", fastcore_cmd(".venv-gil"),
               "fastcore run --threads 1, GIL CPython 3.11", packages=("pydantic",)),
     ServerDef("granian-rsgi", "Granian RSGI 3.13t", "peer", VENVS / "peers-313t/bin/python",
               _granian("peers-313t", "rsgi", "rsgi_app:app", "asyncio"),
@@ -112,9 +120,7 @@ SERVERS: list[ServerDef] = [
               "granian --interface asgi, same settings, bare ASGI app, 3.13t",
               venv="peers-313t", packages=("granian", "pydantic", "httpx")),
     ServerDef("fastapi-uvicorn", "FastAPI + uvicorn", "peer", VENVS / "peers-311/bin/python",
-              lambda port: [str(VENVS / "peers-311/bin/uvicorn"), "fastapi_app:app", "--app-dir", str(APPS),
-                            "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
-                            "--no-access-log", "--log-level", "warning"],
+              uvicorn_cmd("peers-311", "fastapi_app:app"),
               "uvicorn --loop uvloop --http httptools, one process, no access log, CPython 3.11",
               venv="peers-311", packages=("fastapi", "starlette", "uvicorn", "uvloop", "httptools", "pydantic", "httpx")),
     ServerDef("fastapi-granian", "FastAPI + Granian", "peer", VENVS / "peers-311/bin/python",

@@ -7,7 +7,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..exceptions import HTTPException
+from ..requests import Request
+
 
 class SecurityBase:
     model: Any
     scheme_name: str
+
+
+class AuthorizationHeader(SecurityBase):
+    """A scheme whose credential is the `Authorization` header as sent (OAuth2, OpenID Connect):
+    its value, or 401 `WWW-Authenticate: Bearer` ("Not authenticated"), or None with
+    `auto_error=False`."""
+
+    auto_error: bool
+
+    def make_not_authenticated_error(self) -> HTTPException:
+        return HTTPException(status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"})
+
+    async def __call__(self, request: Request) -> str | None:
+        authorization = request.headers.get("Authorization")
+        if not authorization:
+            if self.auto_error:
+                raise self.make_not_authenticated_error()
+            return None
+        return authorization

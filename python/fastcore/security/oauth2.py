@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from ..exceptions import HTTPException
 from ..param_functions import Form
 from ..requests import Request
-from .base import SecurityBase
+from .base import AuthorizationHeader
 from .utils import get_authorization_scheme_param
 
 
@@ -63,23 +62,12 @@ class OAuth2PasswordRequestFormStrict(OAuth2PasswordRequestForm):
                          client_id=client_id, client_secret=client_secret)
 
 
-class OAuth2(SecurityBase):
+class OAuth2(AuthorizationHeader):
     def __init__(self, *, flows: dict[str, Any] | None = None, scheme_name: str | None = None,
                  description: str | None = None, auto_error: bool = True) -> None:
         self.model = {"type": "oauth2", "flows": dict(flows or {}), "description": description}
         self.scheme_name = scheme_name or type(self).__name__
         self.auto_error = auto_error
-
-    def make_not_authenticated_error(self) -> HTTPException:
-        return HTTPException(status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"})
-
-    async def __call__(self, request: Request) -> str | None:
-        authorization = request.headers.get("Authorization")
-        if not authorization:
-            if self.auto_error:
-                raise self.make_not_authenticated_error()
-            return None
-        return authorization
 
 
 class OAuth2PasswordBearer(OAuth2):
