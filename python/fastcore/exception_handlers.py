@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .exceptions import RequestValidationError, StarletteHTTPException, WebSocketRequestValidationError
+from .exceptions import RequestValidationError, StarletteHTTPException
 from .responses import JSONResponse, PlainTextResponse, Response
 
 if TYPE_CHECKING:
@@ -33,10 +33,6 @@ def http_exception_handler(request: "Request", exc: StarletteHTTPException) -> R
 
 def request_validation_exception_handler(request: "Request", exc: RequestValidationError) -> Response:
     return JSONResponse({"detail": exc.errors()}, status_code=422)
-
-
-def websocket_request_validation_exception_handler(websocket: Any, exc: WebSocketRequestValidationError) -> None:
-    raise NotImplementedError("WebSocket routes arrive with the protocols issue")
 
 
 def server_error(request: "Request", exc: BaseException) -> Response:

@@ -246,15 +246,23 @@ async def _call(node: _Node, values: dict[str, Any], state: State) -> Any:
         return node.call(**values)
     if kind == "async":
         return await node.call(**values)
+    return await _enter(node, values, _exit_stack(node, state))
+
+
+def _exit_stack(node: _Node, state: State) -> AsyncExitStack:
+    """The stack a yield dependency exits with: the handler's (scope "function") or the
+    request's (after the response)."""
     if node.dep.scope == "function":
         if state.fstack is None:
             state.fstack = AsyncExitStack()
-        stack = state.fstack
-    else:
-        if state.stack is None:
-            state.stack = AsyncExitStack()
-        stack = state.stack
-    if kind == "gen":
+        return state.fstack
+    if state.stack is None:
+        state.stack = AsyncExitStack()
+    return state.stack
+
+
+async def _enter(node: _Node, values: dict[str, Any], stack: AsyncExitStack) -> Any:
+    if node.dep.kind == "gen":
         return stack.enter_context(node.call(**values))
     return await stack.enter_async_context(node.call(**values))
 
@@ -267,19 +275,10 @@ async def _call_limited(node: _Node, values: dict[str, Any], state: State, limit
         async with limiter:
             result = node.call(**values)
             return await result if kind == "async" else result
-    if node.dep.scope == "function":
-        if state.fstack is None:
-            state.fstack = AsyncExitStack()
-        stack = state.fstack
-    else:
-        if state.stack is None:
-            state.stack = AsyncExitStack()
-        stack = state.stack
+    stack = _exit_stack(node, state)
     await limiter.acquire()
     stack.callback(limiter.release)  # after the dependency's own exit, which is pushed next
-    if kind == "gen":
-        return stack.enter_context(node.call(**values))
-    return await stack.enter_async_context(node.call(**values))
+    return await _enter(node, values, stack)
 
 
 # -- parameters ---------------------------------------------------------------------------------
