@@ -19,7 +19,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::dispatch::access_log::AccessLine;
 use crate::dispatch::forwarded::Proxies;
 use crate::dispatch::redirect;
-use crate::request::{self, BodyError, BodySlot, ForwardedHttps, RawRequest, Source};
+use crate::request::{self, BodyError, BodySlot, Https, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
 use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Routes};
 use crate::runtime::{self, attach, Begun, Driver, Task};
@@ -48,7 +48,7 @@ pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer:
         Some(proxies) => {
             let (client, https) = proxies.resolve(req.headers(), peer);
             if https {
-                req.extensions_mut().insert(ForwardedHttps);
+                req.extensions_mut().insert(Https);
             }
             client
         }

@@ -3,6 +3,9 @@
 //! - `control`: `Server` (bind one listening socket, start N workers, stop, wait);
 //! - `limits`: per-connection limits (head size, header count, header-read timeout) and the
 //!   cap on open connections, with backpressure at accept;
+//! - `protocol`: HTTP/1.1 and HTTP/2 (`http="1"|"2"|"auto"`, ALPN over TLS, h2c by prior
+//!   knowledge) and serving one connection with them; the HTTP/2 limits;
+//! - `tls`: the rustls configuration from the certificate and key files (errors at start-up);
 //! - `worker`: one thread = one current-thread Tokio runtime accepting HTTP/1 connections and
 //!   handing each request to [`crate::dispatch`]; shutdown drains, then cancels coroutines.
 
@@ -10,6 +13,8 @@ use pyo3::prelude::*;
 
 mod control;
 mod limits;
+mod protocol;
+mod tls;
 mod worker;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

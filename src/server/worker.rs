@@ -25,6 +25,7 @@ use crate::runtime::attach::park;
 use crate::runtime::attach::{safe_point, ThreadState};
 use crate::runtime::{self, live};
 use crate::server::limits::ConnLimits;
+use crate::server::protocol::Protocols;
 use crate::util::lock;
 
 /// Threads each worker may start for `to_thread`; more calls queue.
@@ -77,6 +78,7 @@ pub(crate) struct Worker {
     pub(crate) listener: std::net::TcpListener,
     pub(crate) config: Arc<Config>,
     pub(crate) limits: Arc<ConnLimits>,
+    pub(crate) protocols: Arc<Protocols>,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) drain: Duration,
     pub(crate) liveness: Arc<Liveness>,
@@ -119,8 +121,8 @@ impl Worker {
             Python::attach(|py| e.print(py));
             return;
         }
-        let Worker { index, load, listener, config, limits, shutdown, drain, .. } = self;
-        runtime.block_on(accept_loop(Balance { index, load }, listener, config, &limits, shutdown, drain));
+        let Worker { index, load, listener, config, limits, protocols, shutdown, drain, .. } = self;
+        runtime.block_on(accept_loop(Balance { index, load }, listener, config, &limits, protocols, shutdown, drain));
         // Coroutines still suspended get `CancelledError` and a short grace to run their
         // `finally` blocks, in their own context, before the runtime goes.
         live::cancel_all();
@@ -187,6 +189,7 @@ async fn accept_loop(
     listener: std::net::TcpListener,
     config: Arc<Config>,
     limits: &ConnLimits,
+    protocols: Arc<Protocols>,
     mut shutdown: watch::Receiver<bool>,
     drain: Duration,
 ) {
@@ -198,7 +201,9 @@ async fn accept_loop(
         }
     };
     let graceful = GracefulShutdown::new();
-    let http = limits.http();
+    // Cleartext HTTP/1.1 (the default) is served right here, hyper straight on the socket;
+    // TLS and HTTP/2 go through `Protocols`.
+    let plain = protocols.plain_http1().cloned();
     loop {
         if balance.ahead() {
             tokio::select! {
@@ -222,13 +227,21 @@ async fn accept_loop(
                     // A flood of connections answered by hyper alone (400, 431) runs no Python.
                     safe_point();
                     let _ = stream.set_nodelay(true);
-                    let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
-                    let conn = graceful.watch(conn);
                     let counted = balance.opened();
-                    tokio::spawn(async move {
-                        let _ = conn.await;
-                        drop((counted, permit));
-                    });
+                    if let Some(http) = &plain {
+                        let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
+                        let conn = graceful.watch(conn);
+                        tokio::spawn(async move {
+                            let _ = conn.await;
+                            drop((counted, permit));
+                        });
+                    } else {
+                        let (protocols, config, watcher) = (Arc::clone(&protocols), Arc::clone(&config), graceful.watcher());
+                        tokio::spawn(async move {
+                            protocols.serve(stream, config, peer, watcher).await;
+                            drop((counted, permit));
+                        });
+                    }
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
