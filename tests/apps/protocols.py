@@ -16,7 +16,7 @@ lock = threading.Lock()
 @app.get("/info")
 def info(request: Request):
     return {"scheme": request.url.scheme, "http_version": request.http_version, "url": str(request.url),
-            "host": request.headers.get("host"), "client": request.client.host}
+            "host": request.headers.get("host"), "client": request.client.host, "port": request.client.port}
 
 
 @app.get("/hello")
@@ -66,7 +66,35 @@ def ran_tasks():
         return {"ran": list(ran)}
 
 
+arrived: dict[str, int] = {}
+
+
+@app.get("/gather/{group}/{count}")
+async def gather(group: str, count: int):
+    """Answers once `count` requests of `group` are in flight at the same time (or after 10 s,
+    with met=False): proves that requests run concurrently without timing anything."""
+    with lock:
+        arrived[group] = arrived.get(group, 0) + 1
+    for _ in range(1000):
+        with lock:
+            if arrived[group] >= count:
+                return {"met": True}
+        await fastcore.sleep(0.01)
+    return {"met": False}
+
+
+sleeping = [0]
+
+
 @app.get("/sleep/{seconds}")
 async def sleep(seconds: float):
+    with lock:
+        sleeping[0] += 1
     await fastcore.sleep(seconds)
     return {"slept": seconds}
+
+
+@app.get("/sleeping")
+def sleepers():
+    """How many /sleep requests have started."""
+    return {"started": sleeping[0]}
