@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Iterator
 
 import httpx
 import pytest
 
+from .browser import Browser, chromium
 from .conftest import ServerFactory, ServerProcess, fastcore_argv
+from .services import REQUIRED
 
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 KEY = {"x-api-key": "demo-key"}
 OTHER = {"x-api-key": "other-key"}
 KEYS = "demo-key:demo,other-key:other"
@@ -241,3 +245,42 @@ def test_docs_describe_the_api(client: httpx.Client) -> None:
         "description": "`demo-key` unless NOTES_API_KEYS says otherwise"}
     assert set(doc["paths"]["/api/notes"]) == {"get", "post"}
     assert "Note" in doc["components"]["schemas"] and "NoteIn" in doc["components"]["schemas"]
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    b = chromium()
+    if b is None:
+        why = "Debian's chromium is not installed (ci/services.sh installs it)"
+        pytest.fail(why) if REQUIRED else pytest.skip(why)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+def test_page_works_in_a_browser(demo: ServerProcess, client: httpx.Client, browser: Browser) -> None:
+    """The page's own JavaScript in headless chromium: it goes live on the event stream, adds a
+    note through the form, lists it, hears of it, and shows the fan-out's answer."""
+    browser.open(f"{demo.base_url}/")
+    browser.wait_for("document.querySelector('#live')?.textContent === 'live'")
+    title = "from the browser"
+    browser.evaluate(f"""(() => {{
+        const form = document.querySelector('#new');
+        form.title.value = {json.dumps(title)}; form.tags.value = 'ui, test';
+        form.requestSubmit();
+    }})()""")
+    browser.wait_for(f"[...document.querySelectorAll('#notes .title')].some(e => e.textContent === {json.dumps(title)})")
+    browser.wait_for(f"document.querySelector('#events').textContent.includes({json.dumps(title)})")
+    note = next(n for n in client.get("/api/notes", headers=KEY).json() if n["title"] == title)
+    assert note["tags"] == ["ui", "test"]
+
+    client.delete(f"/api/notes/{note['id']}", headers=KEY)  # another client's change reaches the page
+    browser.wait_for(f"!document.querySelector('#notes li[data-id=\"{note['id']}\"]')")
+
+    browser.evaluate("document.querySelector('#refresh').click()")
+    overview = json.loads(browser.wait_for("document.querySelector('#overview').textContent"))
+    assert overview["owner"] == "demo" and all(s["ok"] for s in overview["sources"].values())
+    assert browser.evaluate("document.querySelector('#error').hidden") is True
+    ARTIFACTS.mkdir(exist_ok=True)
+    browser.screenshot(str(ARTIFACTS / "demo.png"))
