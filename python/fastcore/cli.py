@@ -69,6 +69,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                      help="worker threads per process (default: CPU count when the GIL is off, else 1)")
     run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     run.add_argument("--access-log", action="store_true", help="log one line per request")
+    run.add_argument("--root-path", default="",
+                     help="the path a proxy serves the app under (uvicorn's --root-path): request URLs, url_for "
+                          "and the OpenAPI servers carry it; routes match the path as the proxy sends it")
     run.add_argument("--drain-timeout", type=float, default=10.0,
                      help="seconds in-flight requests get to finish on shutdown")
     limits = run.add_argument_group("limits", "what a client may send, and how long it may take")
@@ -118,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               handler_timeout=args.handler_timeout, max_connections=args.max_connections,
               forwarded_allow_ips=args.forwarded_allow_ips, h2_max_concurrent_streams=args.h2_max_concurrent_streams,
               ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
-              ssl_keyfile_password=args.ssl_keyfile_password, http=args.http)
+              ssl_keyfile_password=args.ssl_keyfile_password, http=args.http, root_path=args.root_path)
     except (OSError, ValueError) as exc:
         # What the server refused at start-up (a certificate or key file, a port in use): one
         # line, no traceback. The app's own start-up failures are reported by serve().
