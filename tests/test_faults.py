@@ -269,3 +269,72 @@ def test_connection_reset_mid_request_spares_the_workers(srv: ServerProcess,
             sock.close()
     wait_until(lambda: srv.log().count("blocking 0.3 s") >= 1, 10, "a blocked request", srv.describe)
     assert_all_workers_serve(workers, srv)
+
+
+# -- FastAPI(debug=True) -----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def debug_pair(tmp_path_factory: pytest.TempPathFactory):
+    from .compat import serve_pair
+
+    yield from serve_pair(ServerFactory(tmp_path_factory.mktemp("fa_debug")), "fa_debug", "--threads", "2")
+
+
+@pytest.fixture(scope="module")
+def debug_reference() -> Iterator[Any]:
+    try:
+        from fastapi.testclient import TestClient
+    except ImportError:
+        yield None
+        return
+    module = importlib.import_module("tests.apps.fa_debug")
+    with TestClient(module.app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path", ["/boom", "/boom-async"])
+def test_debug_mode_answers_with_the_traceback_as_text(debug_pair: Any, debug_reference: Any, path: str) -> None:
+    m = marker()
+    r = debug_pair.client.get(f"{path}/{m}")
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.text.startswith("Traceback (most recent call last):\n")
+    assert r.text.endswith(f"RuntimeError: debug <boom> {m}\n")
+    assert "in inner" in r.text and 'raise RuntimeError(f"debug <boom> {marker}")' in r.text
+    if debug_reference is not None:
+        theirs = debug_reference.get(f"{path}/{m}")
+        assert (theirs.status_code, theirs.headers["content-type"]) == (500, r.headers["content-type"])
+        assert theirs.text.startswith("Traceback (most recent call last):\n")
+        assert theirs.text.splitlines()[-1] == r.text.splitlines()[-1]
+
+
+@pytest.mark.parametrize("path", ["/boom", "/boom-async"])
+def test_debug_mode_answers_a_browser_with_an_html_page(debug_pair: Any, debug_reference: Any, path: str) -> None:
+    m = marker()
+    accept = "text/html,application/xhtml+xml,*/*;q=0.8"
+    r = debug_pair.client.get(f"{path}/{m}", headers={"accept": accept})
+    assert r.status_code == 500
+    assert r.headers["content-type"] == "text/html; charset=utf-8"
+    assert r.text.lstrip().lower().startswith("<!doctype html>")
+    assert f"RuntimeError: debug &lt;boom&gt; {m}" in r.text  # escaped, never raw markup
+    assert f"<boom> {m}" not in r.text
+    assert "in inner" in r.text
+    if debug_reference is not None:
+        theirs = debug_reference.get(f"{path}/{m}", headers={"accept": accept})
+        assert (theirs.status_code, theirs.headers["content-type"]) == (500, r.headers["content-type"])
+        assert f"debug &lt;boom&gt; {m}" in theirs.text
+
+
+@pytest.mark.parametrize("path", ["/handled", "/teapot"])
+def test_debug_mode_leaves_handled_exceptions_alone(debug_pair: Any, path: str) -> None:
+    debug_pair.get(path)  # compared with FastAPI's answer
+    debug_pair.get(path, headers={"accept": "text/html"})
+
+
+def test_debug_mode_is_off_by_default(srv: ServerProcess) -> None:
+    from fastcore import FastCore
+
+    assert FastCore().debug is False
+    with srv.client() as c:
+        r = c.get("/handler/sync", headers={"accept": "text/html"})
+        assert (r.status_code, r.content) == (500, INTERNAL_ERROR)
