@@ -233,17 +233,20 @@ def panics(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("path", ["/panic-awaitable", "/panic-awaitable-in-gather", "/panic-awaitable-in-task"])
-def test_panic_inside_an_awaitable_is_a_500_and_the_process_lives(panics: ServerProcess, path: str) -> None:
-    """A Rust future that panics while the stepper polls it: `panic = "unwind"` turns it into
-    this request's 500; the process does not abort, both workers carry on."""
+PANIC_PATHS = ["/panic-awaitable", "/panic-awaitable-in-gather", "/panic-awaitable-in-task"]
+
+
+def test_panic_inside_an_awaitable_is_a_500_and_the_process_lives(panics: ServerProcess) -> None:
+    """A Rust future that panics while the stepper polls it (awaited directly, as a gather
+    child, inside an asyncio task): `panic = "unwind"` turns it into this request's 500; the
+    process does not abort, both workers carry on, on the same connections."""
     with clients_on_each_worker(panics, per_worker=1, route="/thread") as by_worker:
         before = panics.log().count("PanicProbe.panic_awaitable() polled")
-        for clients in by_worker.values():
-            for _ in range(3):
+        for path in PANIC_PATHS:
+            for clients in by_worker.values():
                 r = clients[0].get(path)
-                assert (r.status_code, r.content) == (500, INTERNAL_ERROR)
-        panics.wait_for_log("PanicProbe.panic_awaitable() polled", count=before + 3 * len(by_worker))
+                assert (r.status_code, r.content) == (500, INTERNAL_ERROR), path
+        panics.wait_for_log("PanicProbe.panic_awaitable() polled", count=before + len(PANIC_PATHS) * len(by_worker))
         for thread, clients in by_worker.items():
             assert clients[0].get("/thread").json() == {"thread": thread}
     assert panics.running
