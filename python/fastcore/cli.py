@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                      help="worker threads per process (default: CPU count when the GIL is off, else 1)")
     run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     run.add_argument("--access-log", action="store_true", help="log one line per request")
+    run.add_argument("--root-path", default="",
+                     help="the path a proxy serves the app under (uvicorn's --root-path): request URLs, url_for "
+                          "and the OpenAPI servers carry it; routes match the path as the proxy sends it")
     run.add_argument("--timeout-graceful-shutdown", "--drain-timeout", type=float, default=10.0,
                      dest="drain_timeout",
                      help="seconds in-flight requests get to finish on shutdown (default 10)")
@@ -106,4 +109,4 @@ def main(argv: Sequence[str] | None = None) -> None:
           header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive_timeout,
           body_timeout=args.body_timeout,
           handler_timeout=args.handler_timeout, max_connections=args.max_connections,
-          forwarded_allow_ips=args.forwarded_allow_ips)
+          forwarded_allow_ips=args.forwarded_allow_ips, root_path=args.root_path)
