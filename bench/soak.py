@@ -144,13 +144,15 @@ def main() -> int:
         baseline = None
         try:
             # Short rounds until the warm-up count, then the measured rounds.
-            while done < args.requests:
+            measured_from = 0
+            while baseline is None or done - measured_from < args.requests - warmup:
                 if baseline is None and done >= warmup:
                     base_fds = settle(proc.pid)
                     baseline = (rss_kib(proc.pid), base_fds)
+                    measured_from = done
                     print(f"soak: baseline after {done} requests: RSS {baseline[0] / 1024:.1f} MiB, {base_fds} fds",
                           flush=True)
-                left = args.requests - done
+                left = args.requests - warmup - (done - measured_from)
                 # Rounds sized from the rate so far, so the run ends near the count asked for.
                 rate = done / (time.monotonic() - started) if done else 5000
                 target = warmup - done if baseline is None else left
@@ -161,12 +163,10 @@ def main() -> int:
                     statuses[s] = statuses.get(s, 0) + k
                 errors = [a + b for a, b in zip(errors, err)]
             elapsed = time.monotonic() - started
-            if baseline is None:
-                raise SystemExit("soak: fewer requests than the warm-up")
             end_fds = settle(proc.pid, at_most=baseline[1])
             end_rss = rss_kib(proc.pid)
             growth = (end_rss - baseline[0]) / baseline[0]
-            print(f"soak: {done} requests in {elapsed:.0f} s ({done / elapsed:.0f}/s) on {describe(args.python)}, "
+            print(f"soak: {done} requests (warm-up included) in {elapsed:.0f} s ({done / elapsed:.0f}/s) on {describe(args.python)}, "
                   f"{args.threads} worker threads")
             print(f"soak: statuses {dict(sorted(statuses.items()))}; wrk socket errors "
                   f"connect/read/write/timeout {errors[0]}/{errors[1]}/{errors[2]}/{errors[4]}")
