@@ -57,9 +57,9 @@ impl Server {
     #[pyo3(signature = (
         router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None,
         reuse_port = false, max_header_size = 16 * 1024, max_headers = 100, max_uri = 8 * 1024,
-        header_timeout = 30.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
-        forwarded_allow_ips = None, ssl_certfile = None, ssl_keyfile = None, ssl_keyfile_password = None,
-        http = None, h2_max_concurrent_streams = 100,
+        header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None,
+        max_connections = None, forwarded_allow_ips = None, ssl_certfile = None, ssl_keyfile = None,
+        ssl_keyfile_password = None, http = None, h2_max_concurrent_streams = 100,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
@@ -75,6 +75,7 @@ impl Server {
         max_headers: usize,
         max_uri: usize,
         header_timeout: f64,
+        keep_alive_timeout: f64,
         body_timeout: f64,
         handler_timeout: Option<f64>,
         max_connections: Option<usize>,
@@ -99,6 +100,7 @@ impl Server {
             max_header_size,
             max_headers,
             header_timeout: positive("header_timeout", header_timeout)?,
+            keep_alive_timeout: positive("keep_alive_timeout", keep_alive_timeout)?,
             connections: max_connections.map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
         };
         if h2_max_concurrent_streams == 0 {
@@ -107,24 +109,20 @@ impl Server {
         let versions = HttpVersions::parse(http, ssl_certfile.is_some()).map_err(PyValueError::new_err)?;
         let tls = match (&ssl_certfile, &ssl_keyfile) {
             (None, None) if ssl_keyfile_password.is_none() => None,
-            (Some(cert), Some(key)) => Some(tls::server_config(cert, key, ssl_keyfile_password, versions).map_err(
-                |e| match e {
+            (Some(cert), Some(key)) => {
+                Some(tls::server_config(cert, key, ssl_keyfile_password, versions).map_err(|e| match e {
                     TlsError::Io(msg) => PyOSError::new_err(msg),
                     TlsError::Invalid(msg) => PyValueError::new_err(msg),
-                },
-            )?),
+                })?)
+            }
             _ => {
                 return Err(PyValueError::new_err(
                     "TLS needs both ssl_certfile and ssl_keyfile (ssl_keyfile_password only with them)",
                 ))
             }
         };
-        let protocols = Protocols::new(
-            versions,
-            tls,
-            &limits,
-            &Http2Limits { max_concurrent_streams: h2_max_concurrent_streams },
-        );
+        let protocols =
+            Protocols::new(versions, tls, &limits, &Http2Limits { max_concurrent_streams: h2_max_concurrent_streams });
         let handler_timeout = handler_timeout.map(|t| positive("handler_timeout", t)).transpose()?;
         let table = Arc::clone(&router.get().routes);
         Ok(Self {

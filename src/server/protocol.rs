@@ -28,14 +28,15 @@ use hyper::server::conn::{http1, http2};
 use hyper::service::service_fn;
 use hyper::StatusCode;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::graceful::Watcher;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::dispatch::{self, Config};
 use crate::request::Https;
-use crate::response::{self, HttpResponse};
+use crate::response;
+use crate::server::keepalive::{run_connection, Activity, Counted, Tracked};
 use crate::server::limits::ConnLimits;
 
 /// The HTTP versions a server speaks (`http=` / `--http`).
@@ -73,6 +74,7 @@ pub(crate) struct Protocols {
     http1: http1::Builder,
     http2: http2::Builder<TokioExecutor>,
     handshake_timeout: Duration,
+    keep_alive_timeout: Duration,
     max_headers: usize,
 }
 
@@ -97,6 +99,7 @@ impl Protocols {
             http1: limits.http(),
             http2,
             handshake_timeout: limits.header_timeout,
+            keep_alive_timeout: limits.keep_alive_timeout,
             max_headers: limits.max_headers,
         }
     }
@@ -107,46 +110,80 @@ impl Protocols {
         (self.tls.is_none() && self.versions == HttpVersions::One).then_some(&self.http1)
     }
 
-    /// Serves one connection (not the plain HTTP/1.1 one) to its end; `watcher` tells it to
-    /// finish gracefully at shutdown.
-    pub(crate) async fn serve(&self, stream: TcpStream, config: Arc<Config>, peer: SocketAddr, watcher: Watcher) {
+    /// Serves one connection (not the plain HTTP/1.1 one) to its end, under the same
+    /// keep-alive idle timeout and graceful shutdown as the plain one (`keepalive`); a stream in
+    /// flight keeps an HTTP/2 connection busy as a request does an HTTP/1.1 one.
+    pub(crate) async fn serve(
+        &self,
+        stream: TcpStream,
+        config: Arc<Config>,
+        peer: SocketAddr,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let activity = Arc::new(Activity::default());
         let Some(acceptor) = &self.tls else {
             let h2 = match self.versions {
                 HttpVersions::One => false,
                 HttpVersions::Two => true,
-                HttpVersions::Auto => match sniff_preface(&stream, self.handshake_timeout).await {
-                    Some(h2) => h2,
-                    None => return,
-                },
+                HttpVersions::Auto => {
+                    match until_shutdown(&mut shutdown, sniff_preface(&stream, self.handshake_timeout)).await {
+                        Some(Some(h2)) => h2,
+                        _ => return,
+                    }
+                }
             };
-            self.serve_io(TokioIo::new(stream), h2, service(config, peer, false, self.max_headers), watcher).await;
+            let service = service(config, peer, false, self.max_headers, Arc::clone(&activity));
+            let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
+            self.serve_io(io, h2, service, &activity, shutdown).await;
             return;
         };
         // A client that never finishes its handshake is closed like one that never sends a
         // request head; a failed handshake (bad client hello, no common ALPN) just closes.
-        let Ok(Ok(stream)) = tokio::time::timeout(self.handshake_timeout, acceptor.accept(stream)).await else {
+        let handshake = tokio::time::timeout(self.handshake_timeout, acceptor.accept(stream));
+        let Some(Ok(Ok(stream))) = until_shutdown(&mut shutdown, handshake).await else {
             return;
         };
-        let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2")
-            || (self.versions == HttpVersions::Two && stream.get_ref().1.alpn_protocol().is_none());
-        self.serve_io(TokioIo::new(stream), h2, service(config, peer, true, self.max_headers), watcher).await;
+        let alpn = stream.get_ref().1.alpn_protocol();
+        let h2 = alpn == Some(b"h2") || (self.versions == HttpVersions::Two && alpn.is_none());
+        let service = service(config, peer, true, self.max_headers, Arc::clone(&activity));
+        let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
+        self.serve_io(io, h2, service, &activity, shutdown).await;
     }
 
-    /// HTTP/1.1 or HTTP/2 over any byte stream (TLS here; kept generic for other transports).
-    async fn serve_io<I, S>(&self, io: TokioIo<I>, h2: bool, service: S, watcher: Watcher)
-    where
+    /// HTTP/1.1 or HTTP/2 over any byte stream (TLS or TCP here; generic for other transports).
+    async fn serve_io<I, S>(
+        &self,
+        io: TokioIo<I>,
+        h2: bool,
+        service: S,
+        activity: &Activity,
+        shutdown: watch::Receiver<bool>,
+    ) where
         I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-        S: hyper::service::Service<hyper::Request<hyper::body::Incoming>, Response = HttpResponse, Error = Infallible>
-            + Clone
+        S: hyper::service::Service<
+                hyper::Request<hyper::body::Incoming>,
+                Response = hyper::Response<Tracked>,
+                Error = Infallible,
+            > + Clone
             + Send
             + 'static,
         S::Future: Send + 'static,
     {
-        let _ = if h2 {
-            watcher.watch(self.http2.serve_connection(io, service)).await.map_err(drop)
+        let keep_alive = self.keep_alive_timeout;
+        if h2 {
+            run_connection(self.http2.serve_connection(io, service), activity, keep_alive, shutdown).await;
         } else {
-            watcher.watch(self.http1.serve_connection(io, service)).await.map_err(drop)
-        };
+            run_connection(self.http1.serve_connection(io, service), activity, keep_alive, shutdown).await;
+        }
+    }
+}
+
+/// `work`'s output, or None if the server starts shutting down first.
+async fn until_shutdown<F: std::future::Future>(shutdown: &mut watch::Receiver<bool>, work: F) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        out = work => Some(out),
+        _ = shutdown.wait_for(|stopping| *stopping) => None,
     }
 }
 
@@ -193,25 +230,28 @@ fn service(
     peer: SocketAddr,
     https: bool,
     max_headers: usize,
+    activity: Arc<Activity>,
 ) -> impl hyper::service::Service<
     hyper::Request<hyper::body::Incoming>,
-    Response = HttpResponse,
+    Response = hyper::Response<Tracked>,
     Error = Infallible,
-    Future = impl std::future::Future<Output = Result<HttpResponse, Infallible>> + Send,
+    Future = impl std::future::Future<Output = Result<hyper::Response<Tracked>, Infallible>> + Send,
 > + Clone
        + Send {
     service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
         let config = Arc::clone(&config);
+        let busy = activity.begin();
         async move {
+            let tracked = |resp: hyper::Response<response::Body>| resp.map(|body| Tracked::new(body, busy));
             if https {
                 req.extensions_mut().insert(Https);
             }
             if req.version() == hyper::Version::HTTP_2 {
                 if req.headers().len() > max_headers {
-                    return Ok(response::detail(
+                    return Ok(tracked(response::detail(
                         StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
                         "Request Header Fields Too Large",
-                    ));
+                    )));
                 }
                 if !req.headers().contains_key(hyper::header::HOST) {
                     if let Some(host) = req.uri().authority().and_then(|a| a.as_str().parse().ok()) {
@@ -219,7 +259,7 @@ fn service(
                     }
                 }
             }
-            Ok(dispatch::serve(req, &config, peer).await)
+            Ok(tracked(dispatch::serve(req, &config, peer).await))
         }
     })
 }

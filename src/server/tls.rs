@@ -124,8 +124,9 @@ fn decrypt(path: &Path, text: &str, password: &str) -> Result<PrivateKeyDer<'sta
         .ok_or_else(|| TlsError::Invalid(format!("ssl_keyfile {} is not valid PEM", path.display())))?;
     let (_, document) = pkcs8::Document::from_pem(block)
         .map_err(|e| TlsError::Invalid(format!("ssl_keyfile {} is not valid PEM: {e}", path.display())))?;
-    let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes())
-        .map_err(|e| TlsError::Invalid(format!("ssl_keyfile {} is not an encrypted PKCS#8 key: {e}", path.display())))?;
+    let encrypted = pkcs8::EncryptedPrivateKeyInfo::try_from(document.as_bytes()).map_err(|e| {
+        TlsError::Invalid(format!("ssl_keyfile {} is not an encrypted PKCS#8 key: {e}", path.display()))
+    })?;
     let plain = encrypted.decrypt(password).map_err(|_| {
         TlsError::Invalid(format!(
             "cannot decrypt ssl_keyfile {}: wrong password, or an encryption scheme that is not supported",

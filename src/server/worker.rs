@@ -14,16 +14,15 @@ use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use pyo3::prelude::*;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::dispatch::{self, Config};
-use crate::response::HttpResponse;
 #[cfg(Py_GIL_DISABLED)]
 use crate::runtime::attach::park;
 use crate::runtime::attach::{safe_point, ThreadState};
 use crate::runtime::{self, live};
+use crate::server::keepalive::{run_connection, Activity, Counted, Tracked};
 use crate::server::limits::ConnLimits;
 use crate::server::protocol::Protocols;
 use crate::util::lock;
@@ -200,7 +199,8 @@ async fn accept_loop(
             return;
         }
     };
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a sender; the drain waits until all are gone.
+    let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
     // Cleartext HTTP/1.1 (the default) is served right here, hyper straight on the socket;
     // TLS and HTTP/2 go through `Protocols`.
     let plain = protocols.plain_http1().cloned();
@@ -228,18 +228,22 @@ async fn accept_loop(
                     safe_point();
                     let _ = stream.set_nodelay(true);
                     let counted = balance.opened();
+                    let open = open_tx.clone();
+                    let shutdown = shutdown.clone();
                     if let Some(http) = &plain {
-                        let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
-                        let conn = graceful.watch(conn);
+                        let activity = Arc::new(Activity::default());
+                        let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
+                        let conn = http.serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity)));
+                        let keep_alive = limits.keep_alive_timeout;
                         tokio::spawn(async move {
-                            let _ = conn.await;
-                            drop((counted, permit));
+                            run_connection(conn, &activity, keep_alive, shutdown).await;
+                            drop((counted, permit, open));
                         });
                     } else {
-                        let (protocols, config, watcher) = (Arc::clone(&protocols), Arc::clone(&config), graceful.watcher());
+                        let (protocols, config) = (Arc::clone(&protocols), Arc::clone(&config));
                         tokio::spawn(async move {
-                            protocols.serve(stream, config, peer, watcher).await;
-                            drop((counted, permit));
+                            protocols.serve(stream, config, peer, shutdown).await;
+                            drop((counted, permit, open));
                         });
                     }
                 }
@@ -249,22 +253,26 @@ async fn accept_loop(
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+    drop(open_tx);
+    let _ = tokio::time::timeout(drain, open_rx.recv()).await;
 }
 
-/// The per-connection hyper service.
+/// The per-connection hyper service. Each request counts as in flight on the connection
+/// (for the keep-alive timeout) until hyper drops its response body.
 fn service(
     config: Arc<Config>,
     peer: SocketAddr,
+    activity: Arc<Activity>,
 ) -> impl hyper::service::Service<
     hyper::Request<hyper::body::Incoming>,
-    Response = HttpResponse,
+    Response = hyper::Response<Tracked>,
     Error = Infallible,
-    Future = impl std::future::Future<Output = Result<HttpResponse, Infallible>> + Send,
+    Future = impl std::future::Future<Output = Result<hyper::Response<Tracked>, Infallible>> + Send,
 > + Clone {
     service_fn(move |req| {
         let config = Arc::clone(&config);
-        async move { Ok(dispatch::serve(req, &config, peer).await) }
+        let busy = activity.begin();
+        async move { Ok(dispatch::serve(req, &config, peer).await.map(|body| Tracked::new(body, busy))) }
     })
 }
 
