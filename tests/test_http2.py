@@ -16,7 +16,7 @@ from typing import Iterator
 import httpx
 import pytest
 from hpack import Decoder, Encoder
-from hyperframe.frame import DataFrame, Frame, HeadersFrame, RstStreamFrame, SettingsFrame
+from hyperframe.frame import DataFrame, Frame, HeadersFrame, PingFrame, RstStreamFrame, SettingsFrame
 
 from tests.certs import Certs, make_certs
 from tests.conftest import ServerFactory, ServerProcess, wait_until
@@ -219,6 +219,8 @@ class RawH2:
         frame.parse_body(memoryview(self._read(length)))
         if isinstance(frame, SettingsFrame) and "ACK" not in frame.flags:
             self.sock.sendall(SettingsFrame(0, flags=["ACK"]).serialize())
+        if isinstance(frame, PingFrame) and "ACK" not in frame.flags:
+            self.sock.sendall(PingFrame(0, frame.opaque_data, flags=["ACK"]).serialize())
         return frame
 
     def close(self) -> None:
@@ -285,3 +287,36 @@ def test_graceful_shutdown_finishes_streams_in_flight(server: ServerFactory) -> 
     finally:
         h2.close()
     assert srv.wait_exit() == 0
+
+
+def test_idle_connection_closes_after_the_keep_alive_timeout(server: ServerFactory, certs: Certs) -> None:
+    # The keep-alive idle timeout covers HTTP/2 (GOAWAY, then close) and HTTP/1.1 over TLS.
+    srv = server("protocols", "--threads", "1", "--http", "2", "--timeout-keep-alive", "1")
+    h2 = RawH2(srv)
+    try:
+        h2.request(1, "/hello")
+        kinds = []
+        while "GoAwayFrame" not in kinds:
+            kinds.append(type(h2.frame()).__name__)
+        assert "HeadersFrame" in kinds and "DataFrame" in kinds
+        while True:  # hyper's graceful close: GOAWAY, a PING (answered), the final GOAWAY, EOF
+            try:
+                h2.frame()
+            except AssertionError as closed:
+                assert "connection closed" in str(closed)
+                break
+    finally:
+        h2.close()
+    secure = server("protocols", "--threads", "1", "--timeout-keep-alive", "1", *tls(certs))
+    ctx = verify(certs)
+    with socket.create_connection((secure.host, secure.port), timeout=15) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as conn:
+            conn.sendall(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            data = b""
+            while not data.endswith(b'{"message":"Hello, World!"}'):
+                data += conn.recv(65536)
+            assert data.startswith(b"HTTP/1.1 200 OK")
+            try:
+                assert conn.recv(65536) == b""  # closed once idle, not by the 15 s socket timeout
+            except ssl.SSLEOFError:
+                pass  # closed without close_notify: closed all the same
