@@ -163,3 +163,62 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Whether the watchdog fires within `within`, with time paused (auto-advanced).
+    async fn fires_within(activity: &Activity, within: Duration) -> bool {
+        tokio::time::timeout(within, activity.idle_expired(TIMEOUT)).await.is_ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_connection_expires_after_the_timeout() {
+        let activity = Activity::default();
+        assert!(!fires_within(&activity, TIMEOUT - Duration::from_millis(1)).await);
+        assert!(fires_within(&Activity::default(), TIMEOUT + Duration::from_millis(1)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn busy_connection_never_expires() {
+        let activity = Arc::new(Activity::default());
+        let busy = activity.begin();
+        assert!(!fires_within(&activity, TIMEOUT * 10).await);
+        drop(busy);
+        assert!(fires_within(&activity, TIMEOUT + Duration::from_millis(1)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_time_counts_from_the_last_response() {
+        let activity = Arc::new(Activity::default());
+        let watchdog = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                let started = tokio::time::Instant::now();
+                activity.idle_expired(TIMEOUT).await;
+                started.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(activity.begin()); // a request that came and went 3 s in
+        let fired_after = watchdog.await.unwrap();
+        assert_eq!(fired_after, Duration::from_secs(3) + TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bytes_read_defer_expiry() {
+        let activity = Arc::new(Activity::default());
+        let reader = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                activity.read.fetch_add(10, Ordering::Relaxed); // part of a head, 4 s in
+            })
+        };
+        assert!(!fires_within(&activity, TIMEOUT + Duration::from_secs(1)).await);
+        reader.await.unwrap();
+    }
+}
