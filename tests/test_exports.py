@@ -33,6 +33,11 @@ PUBLIC = {
     "datastructures": ["UploadFile", "Default", "DefaultPlaceholder", "URL", "Address", "FormData", "Headers",
                        "QueryParams", "State"],
     "requests": ["Request"],
+    "middleware": ["Middleware"],
+    "middleware.cors": ["CORSMiddleware"],
+    "middleware.gzip": ["GZipMiddleware"],
+    "middleware.trustedhost": ["TrustedHostMiddleware"],
+    "middleware.httpsredirect": ["HTTPSRedirectMiddleware"],
     "status": ["HTTP_200_OK", "HTTP_201_CREATED", "HTTP_204_NO_CONTENT", "HTTP_404_NOT_FOUND",
                "HTTP_422_UNPROCESSABLE_ENTITY", "HTTP_422_UNPROCESSABLE_CONTENT", "WS_1008_POLICY_VIOLATION"],
 }

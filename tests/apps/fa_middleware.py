@@ -3,7 +3,11 @@
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.middleware import Middleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
-from starlette.middleware.base import BaseHTTPMiddleware
+
+try:  # what FastAPI's docs import; fastcore runs Starlette's own class too
+    from starlette.middleware.base import BaseHTTPMiddleware
+except ImportError:  # the free-threaded venv, where Starlette is not installed
+    from fastcore.middleware.base import BaseHTTPMiddleware  # type: ignore[no-redef]
 
 
 class Teapot(Exception):
