@@ -246,7 +246,9 @@ fn through_python(
                     (0u16, handler.func.clone_ref(py), handler.takes_request, handler.is_async, route, pp)
                 }
                 Lookup::NotFound => match redirect {
-                    Some(location) => (307, location.into_pyobject(py)?.into_any().unbind(), false, false, "", PyDict::new(py)),
+                    Some(location) => {
+                        (307, location.into_pyobject(py)?.into_any().unbind(), false, false, "", PyDict::new(py))
+                    }
                     None => (404, none(), false, false, "", PyDict::new(py)),
                 },
                 Lookup::MethodNotAllowed { allow } => {
@@ -264,7 +266,9 @@ fn through_python(
             Ok((raw, result)) => {
                 let mut context = None;
                 match first_step(py, result, &mut context) {
-                    Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, cfg, peer),
+                    Started::Done(result) => {
+                        respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, cfg, peer)
+                    }
                     Started::Suspended(driver) => {
                         let pending = Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context };
                         Handled::Suspended(Box::new(pending))

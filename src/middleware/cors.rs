@@ -22,6 +22,7 @@ const REQUEST_PRIVATE_NETWORK: HeaderName = HeaderName::from_static("access-cont
 
 type Headers = Vec<(HeaderName, HeaderValue)>;
 
+#[allow(clippy::struct_excessive_bools)] // Starlette's settings, one to one
 pub(crate) struct Cors {
     allow_all_origins: bool,
     allow_origins: Vec<String>,
@@ -84,9 +85,8 @@ impl Cors {
             return true;
         }
         if let Some(regex) = &self.origin_regex {
-            let matched = Python::attach(|py| {
-                regex.bind(py).call_method1("fullmatch", (origin,)).map(|m| !m.is_none()).unwrap_or(false)
-            });
+            let matched =
+                Python::attach(|py| regex.bind(py).call_method1("fullmatch", (origin,)).is_ok_and(|m| !m.is_none()));
             if matched {
                 return true;
             }
@@ -108,7 +108,7 @@ impl Cors {
             failures.push("origin");
         }
         let method = request.get(REQUEST_METHOD).map(latin1).unwrap_or_default();
-        if !self.allow_methods.iter().any(|m| *m == method) {
+        if !self.allow_methods.contains(&method) {
             failures.push("method");
         }
         if let Some(requested) = request.get(REQUEST_HEADERS) {
@@ -149,11 +149,8 @@ impl Cors {
             for (name, value) in &self.simple_headers {
                 headers.insert(name.clone(), value.clone());
             }
-            let explicit = if self.allow_all_origins {
-                self.allow_credentials
-            } else {
-                self.is_allowed_origin(&latin1(origin))
-            };
+            let explicit =
+                if self.allow_all_origins { self.allow_credentials } else { self.is_allowed_origin(&latin1(origin)) };
             if explicit {
                 headers.insert(ALLOW_ORIGIN, origin.clone());
             }

@@ -25,6 +25,13 @@ use crate::response::{Aborted, Body, HttpResponse};
 
 static GZIP: HeaderValue = HeaderValue::from_static("gzip");
 
+/// Starlette's test: "gzip" anywhere in the request's (first) `Accept-Encoding`.
+pub(crate) fn accepts(req: &Request) -> Note {
+    let accepts =
+        req.headers().get(ACCEPT_ENCODING).is_some_and(|v| memchr::memmem::find(v.as_bytes(), b"gzip").is_some());
+    Note::Gzip { accepts }
+}
+
 pub(crate) struct Gzip {
     minimum_size: usize,
     level: Compression,
@@ -40,11 +47,6 @@ impl Gzip {
             level: if (0..=9).contains(&level) { Compression::new(level as u32) } else { Compression::default() },
             excluded: spec.get_item(3)?.extract()?,
         })
-    }
-
-    pub(crate) fn request(&self, req: &Request) -> Note {
-        let accepts = req.headers().get(ACCEPT_ENCODING).is_some_and(|v| memchr::memmem::find(v.as_bytes(), b"gzip").is_some());
-        Note::Gzip { accepts }
     }
 
     fn excluded(&self, content_type: Option<&HeaderValue>) -> bool {

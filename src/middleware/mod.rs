@@ -51,7 +51,9 @@ enum Note {
     /// The request's `Origin`.
     Cors(Option<HeaderValue>),
     /// Whether the client accepts gzip.
-    Gzip { accepts: bool },
+    Gzip {
+        accepts: bool,
+    },
 }
 
 /// A layer's verdict on a request: answered here, or passed on with a note.
@@ -97,7 +99,7 @@ impl Plan {
         for layer in &self.layers {
             let step = match layer {
                 Layer::Cors(cors) => cors.request(&req),
-                Layer::Gzip(gzip) => Step::Next(gzip.request(&req)),
+                Layer::Gzip(_) => Step::Next(gzip::accepts(&req)),
                 Layer::TrustedHost(hosts) => hosts.request(&req),
                 Layer::HttpsRedirect => hosts::https_redirect(&req),
             };

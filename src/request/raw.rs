@@ -144,8 +144,8 @@ impl RawRequest {
         if let Some(state) = self.state.get() {
             return Ok(state.clone_ref(py));
         }
-        let made = make.call0()?.unbind();
-        Ok(self.state.get_or_init(|| made).clone_ref(py))
+        let fresh = make.call0()?.unbind();
+        Ok(self.state.get_or_init(|| fresh).clone_ref(py))
     }
 
     /// An awaitable for the whole body.
