@@ -210,7 +210,12 @@ fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Han
         }
         // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
         Lookup::NotFound => {
-            match cfg.routes.redirect_slashes.then(|| redirect::trailing_slash(&table, &parts, &cfg.routes.path_prefix())).flatten() {
+            match cfg
+                .routes
+                .redirect_slashes
+                .then(|| redirect::trailing_slash(&table, &parts, &cfg.routes.path_prefix()))
+                .flatten()
+            {
                 Some(redirect) => Handled::Now(rust_only(redirect)),
                 None => routing_error(RouteError::NotFound, parts, body, cfg, peer),
             }
@@ -233,8 +238,10 @@ fn through_python(
 ) -> Handled {
     let lookup = table.lookup(parts.method.as_str(), parts.uri.path());
     let redirect = match lookup {
-        Lookup::NotFound if cfg.routes.redirect_slashes => redirect::trailing_slash(table, &parts)
-            .and_then(|r| r.headers().get(hyper::header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned)),
+        Lookup::NotFound if cfg.routes.redirect_slashes => {
+            redirect::trailing_slash(table, &parts, &cfg.routes.path_prefix())
+                .and_then(|r| r.headers().get(hyper::header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned))
+        }
         _ => None,
     };
     Python::attach(|py| {
