@@ -112,6 +112,22 @@ def test_custom_server_error_handler() -> None:
         client.get("/boom")
 
 
+def test_debug_traceback_through_middleware() -> None:
+    app = FastAPI(debug=True)
+
+    @app.middleware("http")
+    async def passthrough(request, call_next):
+        return await call_next(request)
+
+    @app.get("/boom")
+    def boom():
+        raise ValueError("debug me")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/boom")
+        assert r.status_code == 500 and "ValueError: debug me" in r.text
+
+
 def test_state_shared_and_background_runs() -> None:
     from fastcore.background import BackgroundTask
     from fastcore.responses import JSONResponse

@@ -8,7 +8,8 @@ subclasses are chained here, innermost last, around the route; the core then cal
 Inside the chain, as in FastAPI's stack: the route, then the app's exception handlers (for
 HTTP exceptions, validation errors and the app's own classes: their responses are what the
 middleware sees from `call_next`), then the middleware, then the server-error handler (the
-app's `500`/`Exception` handler, or the plain-text 500) for what escaped everything.
+app's `500`/`Exception` handler, or the plain-text 500; the traceback with `debug=True`) for
+what escaped everything.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import logging
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from ..exception_handlers import debug_response
 from ..exceptions import RequestValidationError, StarletteHTTPException
 from ..requests import Request
 from ..responses import JSONResponse, Response
@@ -139,7 +141,8 @@ class Entry:
             sink = self.app.exception_sink
             if sink is not None:
                 sink.append(exc)
-            response = self.app.handlers.server_error_handler()(request, exc)
+            handler = debug_response if self.app.debug else self.app.handlers.server_error_handler()
+            response = handler(request, exc)
             if inspect.isawaitable(response):
                 response = await response
             return as_response(response)
