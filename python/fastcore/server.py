@@ -122,7 +122,7 @@ def serve(
     server = Server(app.core, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
                     access_log=_log_access if access_log else None, reuse_port=reuse_port,
                     ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, ssl_keyfile_password=ssl_keyfile_password,
-                    http=http, **limits)
+                    http=http, middleware=app.middleware_plan(), **limits)
     try:
         app.startup()
     except BaseException:

@@ -19,6 +19,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::{watch, Semaphore};
 
 use crate::dispatch::{Config, Proxies};
+use crate::middleware::Plan;
 use crate::routing::PyRouter;
 use crate::server::limits::ConnLimits;
 use crate::server::protocol::{Http2Limits, HttpVersions, Protocols};
@@ -60,6 +61,7 @@ impl Server {
         header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None,
         max_connections = None, forwarded_allow_ips = None, ssl_certfile = None, ssl_keyfile = None,
         ssl_keyfile_password = None, http = None, h2_max_concurrent_streams = 100,
+        middleware = None,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
@@ -85,6 +87,7 @@ impl Server {
         ssl_keyfile_password: Option<&str>,
         http: Option<&str>,
         h2_max_concurrent_streams: u32,
+        middleware: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let proxies = forwarded_allow_ips.map(Proxies::parse).transpose().map_err(PyValueError::new_err)?;
         if threads == 0 {
@@ -134,6 +137,7 @@ impl Server {
                 handler_timeout,
                 access_log,
                 proxies,
+                middleware: middleware.map(Plan::from_python).transpose()?.flatten(),
             }),
             limits: Arc::new(limits),
             scheme: if ssl_certfile.is_some() { "https" } else { "http" },
