@@ -4,7 +4,12 @@ app's `dependencies=` and hidden from the document (Starlette's `add_route` in F
 - `openapi_url`: the JSON document. Each request calls `app.openapi()` (FastAPI's override
   point: a replacement returns its own cached dict) and re-encodes only when that returns a
   different object than last time.
-- `docs_url` (Swagger UI), `swagger_ui_oauth2_redirect_url`, `redoc_url`: pages built once.
+- `docs_url` (Swagger UI), `swagger_ui_oauth2_redirect_url`, `redoc_url`: pages built once
+  per root path.
+
+The root path is FastAPI's `scope["root_path"]`: the app's own `root_path`, else the prefix of
+the mount the request came through (an app mounted at `/v2` lists `{"url": "/v2"}` in
+`servers` and points its docs at `/v2/openapi.json`).
 - `ASSETS_PREFIX/<versions>/<file>`: the shipped JavaScript, CSS and icon, read once, with the
   versions in the URL and a year-long immutable `Cache-Control`.
 """
@@ -21,35 +26,43 @@ log = logging.getLogger("fastcore.openapi")
 _CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
+def root_path(app: Any, request: Request) -> str:
+    return (app.root_path or request._raw.root_path or "").rstrip("/")
+
+
 class _OpenAPIEndpoint:
     def __init__(self, app: Any) -> None:
         self.app = app
         self.source: Any = None
-        self.body = b""
+        self.bodies: dict[str, bytes] = {}
 
     def __call__(self, request: Request) -> Response:
         schema = self.app.openapi()
+        root = root_path(self.app, request)
         if schema is not self.source:
-            root_path = (self.app.root_path or "").rstrip("/")
-            served = schema
-            if root_path and self.app.root_path_in_servers:
-                if root_path not in {s.get("url") for s in schema.get("servers", [])}:
-                    served = dict(schema)
-                    served["servers"] = [{"url": root_path}, *schema.get("servers", [])]
-            self.body = JSONResponse(served).body
+            self.bodies = {}
             self.source = schema
-        return Response(self.body, media_type="application/json")
+        body = self.bodies.get(root)
+        if body is None:
+            served = schema
+            if root and self.app.root_path_in_servers:
+                if root not in {s.get("url") for s in schema.get("servers", [])}:
+                    served = dict(schema)
+                    served["servers"] = [{"url": root}, *schema.get("servers", [])]
+            body = self.bodies[root] = JSONResponse(served).body
+        return Response(body, media_type="application/json")
 
 
-def _once(build: Callable[[], Response]) -> Callable[[Request], Response]:
-    """An endpoint answering with the body `build` makes on the first request."""
-    made: list[tuple[bytes, str]] = []
+def _once(app: Any, build: Callable[[str], Response]) -> Callable[[Request], Response]:
+    """An endpoint answering with the body `build(root_path)` makes, once per root path."""
+    made: dict[str, tuple[bytes, str]] = {}
 
     def endpoint(request: Request) -> Response:
-        if not made:
-            page = build()
-            made.append((page.body, page.media_type or "text/html"))
-        body, media_type = made[0]
+        root = root_path(app, request)
+        if root not in made:
+            page = build(root)
+            made[root] = (page.body, page.media_type or "text/html")
+        body, media_type = made[root]
         return Response(body, media_type=media_type)
 
     return endpoint
@@ -85,22 +98,20 @@ def add_docs_routes(app: Any) -> None:
         return api(request)
 
     add_plain_route(app, app.openapi_url, openapi)
-    root = (app.root_path or "").rstrip("/")
-    openapi_url = root + app.openapi_url
     if app.docs_url:
         redirect = app.swagger_ui_oauth2_redirect_url
-        add_plain_route(app, app.docs_url, _once(lambda: docs.get_swagger_ui_html(
-            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+        add_plain_route(app, app.docs_url, _once(app, lambda root: docs.get_swagger_ui_html(
+            openapi_url=root + app.openapi_url, title=f"{app.title} - Swagger UI",
             swagger_js_url=docs.asset_url("swagger-ui-bundle.js", root),
             swagger_css_url=docs.asset_url("swagger-ui.css", root),
             swagger_favicon_url=docs.asset_url("favicon-32x32.png", root),
             oauth2_redirect_url=root + redirect if redirect else None,
             init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)))
         if redirect:
-            add_plain_route(app, redirect, _once(docs.get_swagger_ui_oauth2_redirect_html))
+            add_plain_route(app, redirect, _once(app, lambda root: docs.get_swagger_ui_oauth2_redirect_html()))
     if app.redoc_url:
-        add_plain_route(app, app.redoc_url, _once(lambda: docs.get_redoc_html(
-            openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+        add_plain_route(app, app.redoc_url, _once(app, lambda root: docs.get_redoc_html(
+            openapi_url=root + app.openapi_url, title=f"{app.title} - ReDoc",
             redoc_js_url=docs.asset_url("redoc.standalone.js", root),
             redoc_favicon_url=docs.asset_url("favicon-32x32.png", root))))
     if app.docs_url or app.redoc_url:
