@@ -22,6 +22,7 @@ use hyper::header::{HeaderName, HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, SERVE
 use hyper::http::request::Parts;
 use hyper::{HeaderMap, StatusCode};
 
+use crate::response::background::log_error;
 use crate::response::body::Body;
 use crate::response::convert::{HttpResponse, SERVER_NAME};
 use crate::response::file::{self, Piece, Ranges};
@@ -67,7 +68,8 @@ pub(crate) fn serve(root: &FileRoot, rest: &str, parts: &Parts) -> Served {
         Ok(served) => served,
         Err(Failure::Status(e)) => Served::Error(e),
         Err(Failure::Io(e)) => {
-            eprintln!("fastcore: StaticFiles could not serve {rest:?}: {e}");
+            let message = format!("StaticFiles could not serve {rest:?}: {e}");
+            pyo3::Python::attach(|py| log_error(py, &message, None));
             Served::Response(crate::response::internal_error())
         }
     }
@@ -283,6 +285,8 @@ fn send(
     plan: Vec<Piece>,
     total: u64,
 ) -> Result<HttpResponse, Failure> {
+    // HEAD: no pieces, an empty body of known length; the headers keep the file's length.
+    let total = if plan.is_empty() { 0 } else { total };
     let body = match plan.as_slice() {
         [Piece::Range(start, end)] if total <= INLINE => {
             let file = File::open(full).map_err(Failure::Io)?;
