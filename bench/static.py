@@ -50,7 +50,8 @@ def wait_port(port: int, proc: subprocess.Popen, what: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"[static] {what} exited with {proc.returncode}")
+            err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+            raise SystemExit(f"[static] {what} exited with {proc.returncode}: {err[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
                 return
@@ -91,10 +92,11 @@ def servers(work: Path, files: Path) -> dict[str, object]:
     else:
         print("[static] nginx not installed (ci/services.sh installs it): skipped", file=sys.stderr)
     for venv in ("peers-313t", "peers-311"):
-        granian = VENVS / venv / "bin" / "granian"
-        if granian.exists():
-            found["granian"] = lambda port, g=granian: [
-                str(g), "--interface", "rsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
+        python = VENVS / venv / "bin" / "python"
+        if (VENVS / venv / "bin" / "granian").exists():
+            # `python -m granian`: the venv may have been moved, which breaks its scripts' shebangs.
+            found["granian"] = lambda port, py=python: [
+                str(py), "-m", "granian", "--interface", "rsgi", "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
                 "--runtime-threads", "1", "--runtime-mode", "st", "--http", "1", "--no-ws", "--log-level", "warning",
                 "--working-dir", str(APPS), "--static-path-route", "/static", "--static-path-mount", str(files),
                 "rsgi_app:app"]
@@ -102,6 +104,18 @@ def servers(work: Path, files: Path) -> dict[str, object]:
     else:
         print("[static] Granian not provisioned (bash bench/provision.sh): skipped", file=sys.stderr)
     return found
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Ends the server's process group (nginx's workers too)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
@@ -137,6 +151,7 @@ def wrk(url: str) -> float:
 
 def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="fastcore-static-bench-"))
+    work.chmod(0o755)  # nginx's workers run as another user when started by root
     files = work / "files"
     files.mkdir()
     for fname, size in SIZES.items():
@@ -161,12 +176,7 @@ def main() -> None:
                         wrk(f"{base}/static/{fname}")  # warm-up, not counted
                         results.setdefault((name, fname), []).append(wrk(f"{base}/static/{fname}"))
                 finally:
-                    os.killpg(proc.pid, signal.SIGTERM)
-                    try:
-                        proc.wait(timeout=10)
-                    except subprocess.TimeoutExpired:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                        proc.wait()
+                    stop(proc)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if QUICK:

@@ -23,6 +23,8 @@ echo "== ecosystem bench smoke check (QUICK=1: Redis, PostgreSQL, httpx and slee
 QUICK=1 bash bench/ecosystem.sh
 echo "== API bench smoke check (QUICK=1: the realistic FastAPI route answers correctly on fastcore and FastAPI) =="
 QUICK=1 bash bench/api.sh
+echo "== static-file bench smoke check (QUICK=1: fastcore, nginx and Granian serve the same files correctly; no speed judged) =="
+QUICK=1 bash bench/static.sh
 
 status=0
 for venv in .venv-gil .venv-313t; do
