@@ -240,7 +240,7 @@ fn dispatch_in(parts: Parts, body: BodySlot, scope: Scope<'_>, peer: SocketAddr)
 }
 
 /// A request a mount takes: a mounted app's routes, or a static directory, answered in Rust.
-fn mounted(found: &MountMatch<'_>, parts: Parts, body: BodySlot, scope: &Scope<'_>, peer: SocketAddr) -> Handled {
+fn mounted(found: &MountMatch<'_, Target>, parts: Parts, body: BodySlot, scope: &Scope<'_>, peer: SocketAddr) -> Handled {
     match &found.mount.target {
         Target::App(sub) => match found.raw_rest {
             Some(offset) => {

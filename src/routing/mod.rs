@@ -11,8 +11,8 @@ mod mount;
 mod table;
 
 pub(crate) use matcher::{ConversionError, Converter, Lookup, ParamValue, Params};
-pub(crate) use mount::{FileRoot, MimeTable, MountMatch, Target};
-pub(crate) use table::{Endpoint, PyRouter, Routes, Table};
+pub(crate) use mount::{FileRoot, MimeTable, MountMatch};
+pub(crate) use table::{Endpoint, PyRouter, Routes, Table, Target};
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRouter>()

@@ -7,23 +7,14 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use percent_encoding::percent_decode_str;
 
-use crate::routing::table::Routes;
-
-/// One mount: the prefix without its trailing slash ("" for a mount at "/") and its target.
-pub(crate) struct Mount {
+/// One mount: the prefix without its trailing slash ("" for a mount at "/") and its target
+/// (`table::Target`: another app's routes, or a `FileRoot`).
+pub(crate) struct Mount<T> {
     pub(crate) prefix: String,
-    pub(crate) target: Target,
-}
-
-pub(crate) enum Target {
-    /// Another app: its routes, error handler and mounts answer under the prefix.
-    App(Arc<Routes>),
-    /// A `StaticFiles` directory, served from Rust.
-    Files(Arc<FileRoot>),
+    pub(crate) target: T,
 }
 
 /// What a `StaticFiles` mount serves: its directories (searched in order, as Starlette's
@@ -46,16 +37,16 @@ pub(crate) struct MimeTable {
 
 /// Where a mount matched: the mount, the byte offset in the raw path where the rest begins
 /// (at its '/'; None when that '/' was sent percent-encoded), and the decoded rest.
-pub(crate) struct MountMatch<'t> {
-    pub(crate) mount: &'t Mount,
+pub(crate) struct MountMatch<'t, T> {
+    pub(crate) mount: &'t Mount<T>,
     pub(crate) raw_rest: Option<usize>,
     pub(crate) rest: String,
 }
 
-impl Mount {
+impl<T> Mount<T> {
     /// Matches `raw_path` (percent-encoded) as Starlette's `^{prefix}/(?P<path>.*)$` matches
     /// the decoded path: the prefix, a '/', then anything but a newline.
-    pub(crate) fn matches(&self, raw_path: &str) -> Option<MountMatch<'_>> {
+    pub(crate) fn matches(&self, raw_path: &str) -> Option<MountMatch<'_, T>> {
         let prefix = self.prefix.as_bytes();
         // Walk the raw path decoding `%XX` until the prefix and its '/' are consumed.
         let raw = raw_path.as_bytes();
@@ -100,13 +91,11 @@ fn hex(b: &u8) -> Option<u8> {
 mod tests {
     use super::*;
 
-    fn files(prefix: &str) -> Mount {
-        let mime = MimeTable { types: HashMap::new(), suffixes: HashMap::new(), encodings: Vec::new() };
-        let root = FileRoot { directories: Vec::new(), html: false, follow_symlink: false, mime };
-        Mount { prefix: prefix.to_owned(), target: Target::Files(Arc::new(root)) }
+    fn files(prefix: &str) -> Mount<()> {
+        Mount { prefix: prefix.to_owned(), target: () }
     }
 
-    fn rest(m: &Mount, path: &str) -> Option<(Option<usize>, String)> {
+    fn rest(m: &Mount<()>, path: &str) -> Option<(Option<usize>, String)> {
         m.matches(path).map(|found| (found.raw_rest, found.rest))
     }
 

@@ -12,7 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::routing::matcher::Router;
-use crate::routing::mount::{FileRoot, MimeTable, Mount, MountMatch, Target};
+use crate::routing::mount::{FileRoot, MimeTable, Mount, MountMatch};
 use crate::util::lock;
 
 /// A handler as the workers call it.
@@ -25,16 +25,24 @@ pub(crate) struct Endpoint {
     pub(crate) is_async: bool,
 }
 
+/// What a mount hands its requests to.
+pub(crate) enum Target {
+    /// Another app: its routes, error handler and mounts answer under the prefix.
+    App(Arc<Routes>),
+    /// A `StaticFiles` directory, served from Rust.
+    Files(Arc<FileRoot>),
+}
+
 /// What one app routes: its routes, then its mounts (tried only when no route matched).
 #[derive(Default)]
 pub(crate) struct Table {
     pub(crate) router: Router<Endpoint>,
-    pub(crate) mounts: Vec<Mount>,
+    pub(crate) mounts: Vec<Mount<Target>>,
 }
 
 impl Table {
     /// The first mount, in the order they were added, that takes `raw_path`.
-    pub(crate) fn mount_for(&self, raw_path: &str) -> Option<MountMatch<'_>> {
+    pub(crate) fn mount_for(&self, raw_path: &str) -> Option<MountMatch<'_, Target>> {
         self.mounts.iter().find_map(|m| m.matches(raw_path))
     }
 
