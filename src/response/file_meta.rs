@@ -17,19 +17,15 @@ pub(crate) fn content_type(mime: &MimeTable, path: &str) -> String {
     let (mut base, mut ext) = splitext(path);
     let mut rounds = 0;
     while let Some(replacement) = mime.suffixes.get(&ext.to_lowercase()) {
-        let joined = format!("{base}{replacement}");
-        let (b, e) = splitext(&joined);
-        (base, ext) = (b.to_owned(), e.to_owned());
+        (base, ext) = splitext(&format!("{base}{replacement}"));
         rounds += 1;
         if rounds > 16 {
             break; // a suffix map that loops; Python would spin forever
         }
     }
-    if mime.encodings.iter().any(|e| *e == ext) {
-        let (b, e) = splitext(&base);
-        (base, ext) = (b.to_owned(), e.to_owned());
+    if mime.encodings.contains(&ext) {
+        ext = splitext(&base).1;
     }
-    let _ = base;
     match mime.types.get(&ext.to_lowercase()) {
         Some(t) if t.starts_with("text/") && !t.to_ascii_lowercase().contains("charset=") => {
             format!("{t}; charset=utf-8")
@@ -52,6 +48,7 @@ fn splitext(p: &str) -> (String, String) {
 }
 
 /// `os.stat(...).st_mtime`: seconds plus nanoseconds as CPython computes the float.
+#[allow(clippy::cast_precision_loss)] // CPython's own conversion, reproduced
 pub(crate) fn mtime(meta: &Metadata) -> f64 {
     meta.mtime() as f64 + meta.mtime_nsec() as f64 * 1e-9
 }
@@ -129,7 +126,7 @@ pub(crate) fn parsedate(text: &str) -> Option<[i64; 6]> {
     if data[0].ends_with(',') || DAYNAMES.contains(&data[0].to_lowercase().as_str()) {
         data.remove(0);
     } else if let Some(i) = data[0].rfind(',') {
-        data[0] = data[0][i + 1..].to_owned();
+        data[0] = data[0].split_off(i + 1);
     }
     if data.len() == 3 {
         let stuff: Vec<String> = data[0].split('-').map(str::to_owned).collect();
@@ -178,7 +175,7 @@ pub(crate) fn parsedate(text: &str) -> Option<[i64; 6]> {
         return None;
     }
     if !yy.as_bytes()[0].is_ascii_digit() {
-        yy = data[4].clone(); // the time zone was where the year should be
+        yy.clone_from(&data[4]); // the time zone was where the year should be
     }
     if tm.ends_with(',') {
         tm.pop();

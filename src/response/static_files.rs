@@ -11,6 +11,7 @@
 //! order are `FileResponse`'s. Files up to `INLINE` bytes are read at once on the worker (a
 //! page-cache copy); larger ones stream in 64 KiB positioned reads on the blocking pool.
 
+use std::fmt::Write as _;
 use std::fs::{File, Metadata};
 use std::io::{self, ErrorKind};
 use std::os::unix::fs::FileExt;
@@ -139,12 +140,13 @@ fn lookup(root: &FileRoot, path: &str) -> Result<Option<(String, Metadata)>, Fai
         } else {
             match std::fs::canonicalize(&joined) {
                 Ok(full) => (full, directory.as_path()),
-                Err(e) => match not_here(e)? {
-                    () => continue,
-                },
+                Err(e) => {
+                    not_here(e)?;
+                    continue;
+                }
             }
         };
-        if !(full == base || full.starts_with(&base)) {
+        if !(full == base || full.starts_with(base)) {
             continue; // outside the directory: a misbehaving client
         }
         match std::fs::metadata(&full) {
@@ -341,7 +343,10 @@ fn boundary() -> String {
         let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
         bytes.copy_from_slice(&seed.to_le_bytes()[..13]);
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    bytes.iter().fold(String::with_capacity(26), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
 }
 
 #[cfg(test)]

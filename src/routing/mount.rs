@@ -83,8 +83,9 @@ fn decoded_at(raw: &[u8], i: usize) -> Option<(u8, usize)> {
     Some((b, 1))
 }
 
+#[allow(clippy::trivially_copy_pass_by_ref)] // called through `Option::and_then` on `fn hex(b: &u8) -> Option<u8> {u8`
 fn hex(b: &u8) -> Option<u8> {
-    (*b as char).to_digit(16).map(|d| d as u8)
+    (char::from(*b)).to_digit(16).map(|d| d as u8)
 }
 
 #[cfg(test)]
