@@ -4,7 +4,8 @@
 //! (not even for another method) but the path with its trailing slash toggled does, the answer
 //! is a 307 to that URL, built as Starlette builds it: `http://` + the Host header + the
 //! percent-decoded path (with `?`, `#`, `\` re-escaped) + `?query`, quoted as its
-//! `RedirectResponse` quotes it. A missing or invalid Host gives a relative URL, where
+//! `RedirectResponse` quotes it. Behind a server root path (`--root-path`) the path starts
+//! with it, as uvicorn's scope path does. A missing or invalid Host gives a relative URL, where
 //! Starlette would use the server's own address.
 
 use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST, LOCATION, SERVER};
@@ -44,8 +45,8 @@ const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// The redirect for a path no route has, if the toggled path has a route or a mount. `at`:
 /// where the app's paths begin in the request's (a mounted app's), the redirect keeping what
-/// comes before.
-pub(crate) fn trailing_slash(table: &Table, parts: &Parts, at: usize) -> Option<HttpResponse> {
+/// comes before; `prefix`: the server's root path, put in front.
+pub(crate) fn trailing_slash(table: &Table, parts: &Parts, at: usize, prefix: &str) -> Option<HttpResponse> {
     let path = &parts.uri.path()[at..];
     if path == "/" {
         return None;
@@ -58,7 +59,7 @@ pub(crate) fn trailing_slash(table: &Table, parts: &Parts, at: usize) -> Option<
     {
         return None;
     }
-    to(parts, &format!("{}{toggled}", &parts.uri.path()[..at]))
+    to(parts, &format!("{prefix}{}{toggled}", &parts.uri.path()[..at]))
 }
 
 /// Starlette's 307 to `raw_path` (still percent-encoded) with the request's query.

@@ -232,7 +232,7 @@ fn dispatch_in(parts: Parts, body: BodySlot, scope: Scope<'_>, peer: SocketAddr)
     }
     // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
     if matches!(missed, RouteError::NotFound) && scope.routes.redirect_slashes {
-        if let Some(redirect) = redirect::trailing_slash(&table, &parts, scope.at) {
+        if let Some(redirect) = redirect::trailing_slash(&table, &parts, scope.at, &scope.routes.path_prefix()) {
             return Handled::Now(rust_only(redirect));
         }
     }
@@ -254,7 +254,7 @@ fn mounted(found: &MountMatch<'_, Target>, parts: Parts, body: BodySlot, scope: 
         Target::Files(root) => match response::serve_static(root, &found.rest, &parts) {
             Served::Response(resp) => Handled::Now(rust_only(resp)),
             Served::AddSlash => {
-                let resp = redirect::to(&parts, &format!("{}/", parts.uri.path()));
+                let resp = redirect::to(&parts, &format!("{}{}/", scope.routes.path_prefix(), parts.uri.path()));
                 Handled::Now(rust_only(resp.unwrap_or_else(response::not_found)))
             }
             Served::Error(err) => {

@@ -4,12 +4,8 @@ app's `dependencies=` and hidden from the document (Starlette's `add_route` in F
 - `openapi_url`: the JSON document. Each request calls `app.openapi()` (FastAPI's override
   point: a replacement returns its own cached dict) and re-encodes only when that returns a
   different object than last time.
-- `docs_url` (Swagger UI), `swagger_ui_oauth2_redirect_url`, `redoc_url`: pages built once
-  per root path.
-
-The root path is FastAPI's `scope["root_path"]`: the app's own `root_path`, else the prefix of
-the mount the request came through (an app mounted at `/v2` lists `{"url": "/v2"}` in
-`servers` and points its docs at `/v2/openapi.json`).
+- `docs_url` (Swagger UI), `swagger_ui_oauth2_redirect_url`, `redoc_url`: pages built once per
+  root path (the server's `--root-path` or the app's `root_path=`).
 - `ASSETS_PREFIX/<versions>/<file>`: the shipped JavaScript, CSS and icon, read once, with the
   versions in the URL and a year-long immutable `Cache-Control`.
 """
@@ -26,11 +22,10 @@ log = logging.getLogger("fastcore.openapi")
 _CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
-def root_path(app: Any, request: Request) -> str:
-    return (app.root_path or request._raw.root_path or "").rstrip("/")
-
-
 class _OpenAPIEndpoint:
+    """The document for each root path requests come with (FastAPI adds `{"url": root_path}`
+    to `servers` when `root_path_in_servers`), encoded once per root path and schema object."""
+
     def __init__(self, app: Any) -> None:
         self.app = app
         self.source: Any = None
@@ -38,32 +33,32 @@ class _OpenAPIEndpoint:
 
     def __call__(self, request: Request) -> Response:
         schema = self.app.openapi()
-        root = root_path(self.app, request)
         if schema is not self.source:
             self.bodies = {}
             self.source = schema
-        body = self.bodies.get(root)
+        root_path = request.root_path.rstrip("/")
+        body = self.bodies.get(root_path)
         if body is None:
             served = schema
-            if root and self.app.root_path_in_servers:
-                if root not in {s.get("url") for s in schema.get("servers", [])}:
+            if root_path and self.app.root_path_in_servers:
+                if root_path not in {s.get("url") for s in schema.get("servers", [])}:
                     served = dict(schema)
-                    served["servers"] = [{"url": root}, *schema.get("servers", [])]
-            body = self.bodies[root] = JSONResponse(served).body
+                    served["servers"] = [{"url": root_path}, *schema.get("servers", [])]
+            body = self.bodies[root_path] = JSONResponse(served).body
         return Response(body, media_type="application/json")
 
 
-def _once(app: Any, build: Callable[[str], Response]) -> Callable[[Request], Response]:
-    """An endpoint answering with the body `build(root_path)` makes, once per root path."""
+def _per_root(build: Callable[[str], Response]) -> Callable[[Request], Response]:
+    """An endpoint answering with the page `build(root_path)` makes, built once per root path."""
     made: dict[str, tuple[bytes, str]] = {}
 
     def endpoint(request: Request) -> Response:
-        root = root_path(app, request)
-        if root not in made:
-            page = build(root)
-            made[root] = (page.body, page.media_type or "text/html")
-        body, media_type = made[root]
-        return Response(body, media_type=media_type)
+        root = request.root_path.rstrip("/")
+        page = made.get(root)
+        if page is None:
+            built = build(root)
+            page = made[root] = (built.body, built.media_type or "text/html")
+        return Response(page[0], media_type=page[1])
 
     return endpoint
 
@@ -100,7 +95,7 @@ def add_docs_routes(app: Any) -> None:
     add_plain_route(app, app.openapi_url, openapi)
     if app.docs_url:
         redirect = app.swagger_ui_oauth2_redirect_url
-        add_plain_route(app, app.docs_url, _once(app, lambda root: docs.get_swagger_ui_html(
+        add_plain_route(app, app.docs_url, _per_root(lambda root: docs.get_swagger_ui_html(
             openapi_url=root + app.openapi_url, title=f"{app.title} - Swagger UI",
             swagger_js_url=docs.asset_url("swagger-ui-bundle.js", root),
             swagger_css_url=docs.asset_url("swagger-ui.css", root),
@@ -108,9 +103,9 @@ def add_docs_routes(app: Any) -> None:
             oauth2_redirect_url=root + redirect if redirect else None,
             init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)))
         if redirect:
-            add_plain_route(app, redirect, _once(app, lambda root: docs.get_swagger_ui_oauth2_redirect_html()))
+            add_plain_route(app, redirect, _per_root(lambda root: docs.get_swagger_ui_oauth2_redirect_html()))
     if app.redoc_url:
-        add_plain_route(app, app.redoc_url, _once(app, lambda root: docs.get_redoc_html(
+        add_plain_route(app, app.redoc_url, _per_root(lambda root: docs.get_redoc_html(
             openapi_url=root + app.openapi_url, title=f"{app.title} - ReDoc",
             redoc_js_url=docs.asset_url("redoc.standalone.js", root),
             redoc_favicon_url=docs.asset_url("favicon-32x32.png", root))))
