@@ -277,6 +277,18 @@ def test_url_path_for(pair: Pair) -> None:
         "static": "/static/css/app.css", "site": "/site/docs/", "item": "/v2/items/3", "assets": "/v2/assets/js/app.js"}
 
 
+def test_sub_app_request_urls(pair: Pair) -> None:
+    """In a mounted app: `root_path` is the mount's prefix; `base_url` and `url_for` are the
+    serving app's (Starlette's `app_root_path` and `scope["router"]`)."""
+    base = str(pair.client.base_url).rstrip("/")
+    ours = pair.client.get("/v2/where?q=1").json()
+    assert ours == {"url": f"{base}/v2/where?q=1", "root_path": "/v2", "base": f"{base}/",
+                    "item": f"{base}/v2/items/5", "asset": f"{base}/v2/assets/css/app.css"}
+    if pair.reference is not None:
+        theirs = pair.reference.get("/v2/where?q=1").json()
+        assert {k: v.replace(base, "http://testserver") for k, v in ours.items()} == theirs
+
+
 def test_sub_app_openapi_lists_its_mount(pair: Pair) -> None:
     doc = pair.client.get("/v2/openapi.json").json()
     assert doc["servers"] == [{"url": "/v2"}]

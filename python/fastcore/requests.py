@@ -70,11 +70,13 @@ class Request:
 
     @property
     def base_url(self) -> URL:
-        """The app's root URL: scheme, host and root path, with a trailing slash (Starlette's)."""
+        """The app's root URL: scheme, host and root path, with a trailing slash (Starlette's).
+        In a mounted app, the serving app's root (Starlette's `app_root_path`)."""
         try:
             return self._base_url
         except AttributeError:
-            root = self.root_path
+            top = self._serving_app()
+            root = self.root_path if top is self._app else (top.root_path or top.server_root_path)
             self._base_url = URL(self._raw.scheme, self._netloc(), root if root.endswith("/") else root + "/", "")
             return self._base_url
 
@@ -101,7 +103,15 @@ class Request:
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         """The absolute URL of the route (or mount) called `name`, under the request's base URL.
         Raises `NoMatchFound` when no route has that name and those parameters."""
-        return self._app.url_path_for(name, **path_params).make_absolute_url(self.base_url)
+        return self._serving_app().url_path_for(name, **path_params).make_absolute_url(self.base_url)
+
+    def _serving_app(self) -> Any:
+        """The app the server serves: this request's app, or the one it is mounted in (Starlette's
+        `scope["router"]`, which `url_for` names routes from, mounts as `"mount:route"`)."""
+        app = self._app
+        while getattr(app, "mounted_in", None) is not None:
+            app = app.mounted_in
+        return app
 
     @property
     def scope(self) -> dict[str, Any]:

@@ -24,7 +24,9 @@ def build_sub() -> FastAPI:
 
     @sub.get("/where")
     def where(request: Request):
-        return {"url": str(request.url)}
+        return {"url": str(request.url), "root_path": request.scope["root_path"], "base": str(request.base_url),
+                "item": str(request.url_for("v2:item", item_id=5)),
+                "asset": str(request.url_for("v2:assets", path="css/app.css"))}
 
     @sub.exception_handler(404)
     def sub_not_found(request: Request, exc: StarletteHTTPException):
