@@ -240,7 +240,13 @@ fn dispatch_in(parts: Parts, body: BodySlot, scope: Scope<'_>, peer: SocketAddr)
 }
 
 /// A request a mount takes: a mounted app's routes, or a static directory, answered in Rust.
-fn mounted(found: &MountMatch<'_, Target>, parts: Parts, body: BodySlot, scope: &Scope<'_>, peer: SocketAddr) -> Handled {
+fn mounted(
+    found: &MountMatch<'_, Target>,
+    parts: Parts,
+    body: BodySlot,
+    scope: &Scope<'_>,
+    peer: SocketAddr,
+) -> Handled {
     match &found.mount.target {
         Target::App(sub) => match found.raw_rest {
             Some(offset) => {
@@ -322,9 +328,7 @@ fn route_error_in_python(
     });
     match called {
         Ok((raw, result)) => match first_step(py, result, &mut None) {
-            Started::Done(result) => {
-                respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, None, scope.routes, peer)
-            }
+            Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, None, scope.routes, peer),
             Started::Suspended(driver) => {
                 let routes = Arc::clone(scope.routes);
                 let pending =
@@ -382,7 +386,13 @@ fn call(
             kept = Some(Kept::Raw(raw));
             result
         } else if params.is_empty() {
-            kept = Some(Kept::Parts { parts, body, route: Cow::Borrowed(route), path_params: None, root_path: root_path() });
+            kept = Some(Kept::Parts {
+                parts,
+                body,
+                route: Cow::Borrowed(route),
+                path_params: None,
+                root_path: root_path(),
+            });
             func.call0()
         } else {
             let kwargs = params_dict(py, params)?;

@@ -139,7 +139,8 @@ pub(crate) fn parse_range(header: &str, size: u64) -> Ranges {
         let (start, end) = (start.trim(), end.trim());
         let parsed = (|| {
             let start_v = if start.is_empty() { (size - py_int(end)?).max(0) } else { py_int(start)? };
-            let end_v = if !start.is_empty() && !end.is_empty() && py_int(end)? < size { py_int(end)? + 1 } else { size };
+            let end_v =
+                if !start.is_empty() && !end.is_empty() && py_int(end)? < size { py_int(end)? + 1 } else { size };
             Some((start_v, end_v))
         })();
         if let Some(range) = parsed {

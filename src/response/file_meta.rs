@@ -116,8 +116,30 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 pub(crate) fn parsedate(text: &str) -> Option<[i64; 6]> {
     const DAYNAMES: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
     const MONTHNAMES: [&str; 24] = [
-        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", "january", "february",
-        "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "oct",
+        "nov",
+        "dec",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
     ];
     let mut data: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
     if data.is_empty() {
@@ -228,10 +250,11 @@ mod tests {
 
     #[test]
     fn content_types_as_mimetypes() {
-        let types: HashMap<String, String> = [(".css", "text/css"), (".tar", "application/x-tar"), (".js", "text/javascript")]
-            .into_iter()
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
-            .collect();
+        let types: HashMap<String, String> =
+            [(".css", "text/css"), (".tar", "application/x-tar"), (".js", "text/javascript")]
+                .into_iter()
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect();
         let suffixes = [(".tgz".to_owned(), ".tar.gz".to_owned())].into_iter().collect();
         let mime = MimeTable { types, suffixes, encodings: vec![".gz".to_owned()] };
         assert_eq!(content_type(&mime, "/d/a.css"), "text/css; charset=utf-8");

@@ -246,9 +246,11 @@ fn file_response(
             send(StatusCode::PARTIAL_CONTENT, headers, full, plan, total)
         }
         Ranges::Malformed(message) => Ok(plain(StatusCode::BAD_REQUEST, Vec::new(), message)),
-        Ranges::Unsatisfiable => {
-            Ok(plain(StatusCode::RANGE_NOT_SATISFIABLE, vec![(hyper::header::CONTENT_RANGE, format!("bytes */{size}"))], ""))
-        }
+        Ranges::Unsatisfiable => Ok(plain(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            vec![(hyper::header::CONTENT_RANGE, format!("bytes */{size}"))],
+            "",
+        )),
     }
 }
 
