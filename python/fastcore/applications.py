@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from ._core import Router
 from .datastructures import State
-from .exception_handlers import ExceptionHandlers
+from .exception_handlers import ExceptionHandlers, debug_response
 from .exceptions import RequestValidationError, StarletteHTTPException
 from .lifespan import Lifespan
 from .requests import Request
@@ -266,6 +266,8 @@ class FastCore:
                 app = app.mounted_in  # a mounted app's failures reach the test of the app serving it
             if app is not None and app.exception_sink is not None:
                 app.exception_sink.append(exc)
+            if self.debug:  # Starlette's debug mode answers with the traceback, before any 500 handler
+                handler = debug_response
         return handler(Request(raw, self), exc)
 
     # -- lifespan ----------------------------------------------------------------------------
