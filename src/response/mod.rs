@@ -25,11 +25,12 @@ mod static_files;
 mod stream;
 
 pub(crate) use body::Body;
-pub(crate) use static_files::{serve as serve_static, Served, StaticError};
 pub(crate) use convert::{
-    bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse,
-    RequestHead,
+    bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, plain_text,
+    redirect, HttpResponse, RequestHead,
 };
+pub(crate) use static_files::{serve as serve_static, Served, StaticError};
+pub(crate) use stream::Aborted;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hooks::configure, m)?)?;
