@@ -23,7 +23,8 @@ from pydantic import TypeAdapter, ValidationError
 from .dependencies.analyze import analyze
 from .formparsers import parse_form as _parse_form, read_form as _read_form
 from .dependencies.models import EndpointPlan
-from .dependencies.solve import NOTHING, Solver, State, located, run_sync
+from .dependencies.solve import NOTHING, State, located, run_sync
+from .dependencies.straight import StraightSolver
 from .encoders import jsonable_encoder
 from .exceptions import FastAPIError, HTTPException, RequestValidationError, ResponseValidationError
 from .responses import JSONResponse, Response
@@ -72,7 +73,7 @@ def compile_endpoint(
         exclude_none=response_model_exclude_none))
     if plan.path_only and finish.trivial:
         return Compiled(plan.router_path, func, False, plan.is_async, plan, None)
-    solver = Solver(plan, dependency_overrides_provider)
+    solver = StraightSolver(plan, dependency_overrides_provider)
     build = _async_endpoint if plan.needs_async else _sync_endpoint
     endpoint = build(func, plan, solver, finish)
     endpoint.__qualname__ = getattr(func, "__qualname__", "endpoint")
@@ -150,7 +151,7 @@ class Finisher:
 
 # -- the endpoints ------------------------------------------------------------------------------
 
-def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
+def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: StraightSolver, finish: Finisher) -> Callable[..., Any]:
     solve = solver.solve_sync
     app = solver.provider
     wants_body = plan.wants_body
@@ -178,7 +179,7 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
     return endpoint
 
 
-def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
+def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: StraightSolver, finish: Finisher) -> Callable[..., Any]:
     solve = solver.solve
     app = solver.provider
     wants_body = plan.wants_body
