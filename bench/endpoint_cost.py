@@ -40,6 +40,23 @@ class StandIn:
                         ("content-length", str(len(BODY)))]
         self.query_pairs = [("q", "search"), ("skip", "5"), ("limit", "20")]
 
+    # What the core builds in Rust, here from the lists above.
+    def query_lists(self) -> dict[str, list[str]]:
+        return _lists(self.query_pairs)
+
+    def header_lists(self) -> dict[str, list[str]]:
+        return _lists(self.headers)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers if k == name), None)
+
+
+def _lists(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for k, v in pairs:
+        out.setdefault(k, []).append(v)
+    return out
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -82,18 +82,12 @@ class State:
 
     def query(self) -> dict[str, list[str]]:
         if self._query is None:
-            q: dict[str, list[str]] = {}
-            for k, v in self.raw.query_pairs:  # decoded in Rust, once
-                q.setdefault(k, []).append(v)
-            self._query = q
+            self._query = self.raw.query_lists()  # decoded in Rust, once
         return self._query
 
     def headers(self) -> dict[str, list[str]]:
         if self._headers is None:
-            h: dict[str, list[str]] = {}
-            for k, v in self.raw.headers:
-                h.setdefault(k.lower(), []).append(v)
-            self._headers = h
+            self._headers = self.raw.header_lists()  # names lower-case, values latin-1
         return self._headers
 
     def cookies(self) -> dict[str, str]:
