@@ -52,24 +52,30 @@ impl<'a, 'py> Encoder<'a, 'py> {
         if depth > MAX_DEPTH {
             return Err(PyValueError::new_err("JSON nesting is deeper than 255 levels"));
         }
-        if obj.is_none() {
-            out.extend_from_slice(b"null");
-        } else if let Ok(s) = obj.cast_exact::<PyString>() {
-            write_py_str(s, out)?;
-        } else if let Ok(b) = obj.cast_exact::<PyBool>() {
-            out.extend_from_slice(if b.is_true() { b"true" } else { b"false" });
-        } else if obj.is_exact_instance_of::<PyInt>() {
-            write_int(obj, out)?;
-        } else if let Ok(f) = obj.cast_exact::<PyFloat>() {
-            write_float(f.value(), out)?;
-        } else if let Ok(d) = obj.cast_exact::<PyDict>() {
-            self.write_dict(&d.clone(), out, depth)?;
-        } else if let Ok(l) = obj.cast_exact::<PyList>() {
-            self.write_list(&l.clone(), out, depth)?;
-        } else if let Ok(t) = obj.cast_exact::<PyTuple>() {
-            self.write_tuple(&t.clone(), out, depth)?;
-        } else {
-            self.write_other(&obj.clone(), out, depth)?;
+        let p = obj.as_ptr();
+        // One read of the type, compared with the exact builtins (subclasses take `write_other`).
+        // SAFETY: `p` is a live object; each cast below follows an exact type match.
+        let ty = unsafe { ffi::Py_TYPE(p) };
+        unsafe {
+            if ty == &raw mut ffi::PyUnicode_Type {
+                write_py_str(obj.cast_unchecked::<PyString>(), out)?;
+            } else if ty == &raw mut ffi::PyLong_Type {
+                write_int(obj, out)?;
+            } else if ty == &raw mut ffi::PyFloat_Type {
+                write_float(ffi::PyFloat_AS_DOUBLE(p), out)?;
+            } else if ty == &raw mut ffi::PyDict_Type {
+                self.write_dict(&obj.cast_unchecked::<PyDict>().clone(), out, depth)?;
+            } else if ty == &raw mut ffi::PyList_Type {
+                self.write_list(&obj.cast_unchecked::<PyList>().clone(), out, depth)?;
+            } else if obj.is_none() {
+                out.extend_from_slice(b"null");
+            } else if ty == &raw mut ffi::PyBool_Type {
+                out.extend_from_slice(if p == ffi::Py_True() { b"true" } else { b"false" });
+            } else if ty == &raw mut ffi::PyTuple_Type {
+                self.write_tuple(&obj.cast_unchecked::<PyTuple>().clone(), out, depth)?;
+            } else {
+                self.write_other(&obj.clone(), out, depth)?;
+            }
         }
         Ok(())
     }
