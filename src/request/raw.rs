@@ -257,7 +257,11 @@ fn latin1_str<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
 }
 
 /// `dict.setdefault(key, []).append(value)`.
-fn append_value<'py>(dict: &Bound<'py, PyDict>, key: &Bound<'py, PyString>, value: Bound<'py, PyString>) -> PyResult<()> {
+fn append_value<'py>(
+    dict: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+    value: Bound<'py, PyString>,
+) -> PyResult<()> {
     match dict.get_item(key)? {
         Some(list) => list.cast_into::<PyList>()?.append(value),
         None => dict.set_item(key, PyList::new(dict.py(), [value])?),
