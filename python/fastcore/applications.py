@@ -14,6 +14,7 @@ which finds the app's handler for them (`exception_handlers.py`).
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
@@ -24,7 +25,7 @@ from .exceptions import RequestValidationError, StarletteHTTPException
 from .lifespan import Lifespan
 from .requests import Request
 from .responses import JSONResponse, Response
-from .routing import APIRoute, APIRouter, Default, DefaultPlaceholder, URLPath, generate_unique_id
+from .routing import APIRoute, APIRouter, APIWebSocketRoute, Default, DefaultPlaceholder, URLPath, generate_unique_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 error_log = logging.getLogger("fastcore.error")
@@ -43,6 +44,9 @@ class _AppRouter(APIRouter):
             compiled = route.compile(self.app)
             self.core.add(sorted(route.methods), compiled.path, compiled.endpoint, compiled.takes_request,
                           compiled.is_async)
+        elif isinstance(route, APIWebSocketRoute):
+            endpoint = route.compile(self.app)
+            self.core.add_websocket(route.router_path, endpoint)
         else:
             raise TypeError(f"fastcore cannot serve a {type(route).__name__} route yet")
         super().add_route_object(route)
@@ -188,6 +192,20 @@ class FastCore:
     def trace(self, path: str, **options: Any) -> Callable[[F], F]:
         return self.router.trace(path, **options)
 
+    def websocket(self, path: str, name: str | None = None, *,
+                  dependencies: Sequence[Any] | None = None) -> Callable[[F], F]:
+        return self.router.websocket(path, name, dependencies=dependencies)
+
+    def add_api_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None, *,
+                                dependencies: Sequence[Any] | None = None) -> None:
+        self.router.add_api_websocket_route(path, endpoint, name, dependencies=dependencies)
+
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[F], F]:
+        return self.router.websocket_route(path, name)
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None) -> None:
+        self.router.add_websocket_route(path, endpoint, name)
+
     def include_router(self, router: APIRouter, **options: Any) -> None:
         self.router.include_router(router, **options)
 
@@ -234,6 +252,28 @@ class FastCore:
             if self.exception_sink is not None:
                 self.exception_sink.append(exc)
         return handler(Request(raw, self), exc)
+
+    async def _websocket_error(self, exc: BaseException, websocket: Any) -> bool:
+        """A WebSocket handler's exception: True once the app's handler for it has run. A
+        disconnect the handler let through ends the connection quietly; cancellation and other
+        unhandled exceptions are left to propagate (the core answers 500 or closes with 1011),
+        the latter logged."""
+        from .websockets import WebSocketDisconnect
+
+        if isinstance(exc, WebSocketDisconnect):
+            return True
+        if not isinstance(exc, Exception):
+            return False
+        handler, unhandled = self.handlers.lookup(exc)
+        if unhandled:
+            error_log.error("Exception in WebSocket handler for %s", websocket.url.path, exc_info=exc)
+            if self.exception_sink is not None:
+                self.exception_sink.append(exc)
+            return False
+        result = handler(websocket, exc)
+        if inspect.isawaitable(result):
+            await result
+        return True
 
     # -- lifespan ----------------------------------------------------------------------------
     def on_event(self, event_type: str) -> Callable[[F], F]:

@@ -21,8 +21,9 @@ use crate::dispatch::forwarded::Proxies;
 use crate::dispatch::redirect;
 use crate::request::{self, BodyError, BodySlot, ForwardedHttps, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
-use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Routes};
+use crate::routing::{params_dict, ConversionError, Endpoint, Lookup, Params, Routes};
 use crate::runtime::{self, attach, Begun, Driver, Task};
+use crate::ws::{self, WsLimits};
 
 /// What every request on a worker shares.
 pub(crate) struct Config {
@@ -38,6 +39,8 @@ pub(crate) struct Config {
     pub(crate) access_log: Option<Py<PyAny>>,
     /// Proxies whose `X-Forwarded-For`/`-Proto` are believed; None: nobody's.
     pub(crate) proxies: Option<Proxies>,
+    /// Message size, idle timeout and ping interval of every WebSocket.
+    pub(crate) ws: WsLimits,
 }
 
 /// Serves one request. A panic anywhere below becomes a 500 for this request alone (and is
@@ -54,7 +57,11 @@ pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer:
         }
     };
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&req, peer));
-    let served = AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await;
+    let served = if ws::is_upgrade(&req) {
+        AssertUnwindSafe(ws::serve(req, &cfg.routes, &cfg.ws, peer)).catch_unwind().await
+    } else {
+        AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await
+    };
     let resp = served.unwrap_or_else(|_| response::internal_error());
     if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
         line.emit(log, resp.status());
@@ -418,16 +425,4 @@ fn respond(
             Handled::Suspended(Box::new(pending))
         }
     }
-}
-
-fn params_dict(py: Python<'_>, params: Params) -> PyResult<Bound<'_, PyDict>> {
-    let dict = PyDict::new(py);
-    for (name, value) in params {
-        match value {
-            ParamValue::Str(s) => dict.set_item(name, s)?,
-            ParamValue::Int(i) => dict.set_item(name, i)?,
-            ParamValue::Float(f) => dict.set_item(name, f)?,
-        }
-    }
-    Ok(dict)
 }

@@ -8,8 +8,8 @@ use pyo3::prelude::*;
 mod matcher;
 mod table;
 
-pub(crate) use matcher::{ConversionError, Converter, Lookup, ParamValue, Params, Router};
-pub(crate) use table::{Endpoint, PyRouter, Routes};
+pub(crate) use matcher::{ConversionError, Converter, Lookup, Params, Router};
+pub(crate) use table::{params_dict, Endpoint, PyRouter, Routes};
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRouter>()

@@ -198,6 +198,10 @@ async fn accept_loop(
         }
     };
     let graceful = GracefulShutdown::new();
+    // hyper-util's `GracefulShutdown` cannot watch an upgradeable HTTP/1 connection (no impl
+    // for it): each one watches the shutdown signal itself, and holds a clone of `open` so the
+    // drain below can wait for all of them.
+    let (open, mut all_closed) = tokio::sync::mpsc::channel::<()>(1);
     let http = limits.http();
     loop {
         if balance.ahead() {
@@ -222,12 +226,22 @@ async fn accept_loop(
                     // A flood of connections answered by hyper alone (400, 431) runs no Python.
                     safe_point();
                     let _ = stream.set_nodelay(true);
-                    let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
-                    let conn = graceful.watch(conn);
+                    let conn = http
+                        .serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer))
+                        .with_upgrades();
                     let counted = balance.opened();
+                    let (mut stop, open) = (shutdown.clone(), open.clone());
                     tokio::spawn(async move {
-                        let _ = conn.await;
-                        drop((counted, permit));
+                        let mut conn = std::pin::pin!(conn);
+                        let stopping = tokio::select! {
+                            _ = conn.as_mut() => false,
+                            stopped = stop.wait_for(|stopping| *stopping) => { drop(stopped); true }
+                        };
+                        if stopping {
+                            conn.as_mut().graceful_shutdown();
+                            let _ = conn.await;
+                        }
+                        drop((counted, permit, open));
                     });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -235,8 +249,12 @@ async fn accept_loop(
             }
         }
     }
-    drop(listener);
-    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+    drop((listener, open));
+    let _ = tokio::time::timeout(drain, async move {
+        graceful.shutdown().await;
+        let _ = all_closed.recv().await;
+    })
+    .await;
 }
 
 /// The per-connection hyper service.
