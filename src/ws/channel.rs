@@ -26,21 +26,18 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 use crate::runtime::{Awaitable, Completion};
 use crate::util::lock;
-use crate::ws::pump;
+use crate::ws::pump::{self, Inbound, Outbound, ABNORMAL};
 use crate::ws::WsLimits;
 
 /// Messages the pump may hold for a handler that has not received them yet.
 const INBOUND_QUEUE: usize = 16;
 /// Messages a handler may queue before `send` waits for the client to read.
 const OUTBOUND_QUEUE: usize = 64;
-
-/// Close code for a connection that ended without a close frame (never sent on the wire).
-pub(crate) const ABNORMAL: u16 = 1006;
 
 /// How the handler answered the handshake.
 pub(crate) enum Decision {
@@ -49,18 +46,6 @@ pub(crate) enum Decision {
     Reject,
     /// The handler failed or returned without answering: 500.
     Fail,
-}
-
-pub(crate) enum Inbound {
-    Text(Utf8Bytes),
-    Binary(Bytes),
-    /// The connection ended: the client's close code and reason, or 1006 if it just went.
-    Closed(u16, String),
-}
-
-pub(crate) enum Outbound {
-    Message(Message),
-    Close(u16, String),
 }
 
 /// What the channel and the upgrade request share.

@@ -24,13 +24,30 @@ use tokio::sync::mpsc;
 use tokio::time::{timeout, Instant, Interval};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 use tokio_tungstenite::WebSocketStream;
 
-use crate::ws::channel::{Inbound, Outbound, ABNORMAL};
 use crate::ws::WsLimits;
 
 type Stream = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Close code for a connection that ended without a close frame (never sent on the wire).
+pub(crate) const ABNORMAL: u16 = 1006;
+
+/// A message from the client, or the end of the connection, for the handler.
+pub(crate) enum Inbound {
+    Text(Utf8Bytes),
+    Binary(Bytes),
+    /// The connection ended: the client's close code and reason, or 1006 if it just went.
+    Closed(u16, String),
+}
+
+/// What the handler sends.
+pub(crate) enum Outbound {
+    Message(Message),
+    Close(u16, String),
+}
+
 
 /// How long a closing side waits for the other's close frame (or for its own to be written).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
