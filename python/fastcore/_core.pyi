@@ -31,6 +31,7 @@ __all__ = [
     "Semaphore",
     "Queue",
     "Server",
+    "WebSocketChannel",
 ]
 
 __version__: str
@@ -122,8 +123,8 @@ class Server:
         max_connections: int | None = None,
         forwarded_allow_ips: str | None = None,
         ws_max_message_size: int = ...,
-        ws_idle_timeout: float | None = 60.0,
-        ws_ping_interval: float | None = 20.0,
+        ws_idle_timeout: float | None = ...,
+        ws_ping_interval: float | None = ...,
     ) -> Server: ...
     def start(self) -> tuple[str, int]: ...
     def stop(self) -> None: ...

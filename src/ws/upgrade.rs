@@ -49,7 +49,12 @@ pub(crate) async fn serve(
 ) -> HttpResponse {
     let key = match check(&req) {
         Ok(key) => key,
-        Err(resp) => return resp,
+        Err(Refused::Version) => {
+            let mut resp = response::detail(StatusCode::UPGRADE_REQUIRED, "Unsupported WebSocket version");
+            resp.headers_mut().insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+            return resp;
+        }
+        Err(Refused::Bad(why)) => return response::detail(StatusCode::BAD_REQUEST, why),
     };
     let upgrade = hyper::upgrade::on(&mut req);
     let (parts, _) = req.into_parts();
@@ -81,20 +86,24 @@ pub(crate) async fn serve(
     }
 }
 
-/// The key to answer, or the response for a handshake this server cannot take.
-fn check(req: &hyper::Request<Incoming>) -> Result<HeaderValue, HttpResponse> {
+/// Why a handshake cannot be taken: a version other than 13 (426), or a bad request (400).
+enum Refused {
+    Version,
+    Bad(&'static str),
+}
+
+/// The key to answer.
+fn check(req: &hyper::Request<Incoming>) -> Result<HeaderValue, Refused> {
     if req.version() != hyper::Version::HTTP_11 {
-        return Err(response::detail(StatusCode::BAD_REQUEST, "WebSocket upgrades need HTTP/1.1"));
+        return Err(Refused::Bad("WebSocket upgrades need HTTP/1.1"));
     }
     let h = req.headers();
     if h.get(SEC_WEBSOCKET_VERSION).is_none_or(|v| v.as_bytes() != b"13") {
-        let mut resp = response::detail(StatusCode::UPGRADE_REQUIRED, "Unsupported WebSocket version");
-        resp.headers_mut().insert(SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
-        return Err(resp);
+        return Err(Refused::Version);
     }
     match h.get(SEC_WEBSOCKET_KEY) {
         Some(key) if !key.is_empty() => Ok(key.clone()),
-        _ => Err(response::detail(StatusCode::BAD_REQUEST, "Missing Sec-WebSocket-Key header")),
+        _ => Err(Refused::Bad("Missing Sec-WebSocket-Key header")),
     }
 }
 
