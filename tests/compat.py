@@ -40,14 +40,14 @@ def ported(name: str, attr: str = "app") -> str:
     return f"tests.apps._ported.{name}:{attr}"
 
 
-def fastapi_client(name: str, attr: str = "app") -> Any:
+def fastapi_client(name: str, attr: str = "app", root_path: str = "") -> Any:
     """FastAPI's TestClient for the original module, or None where FastAPI is not installed."""
     try:
         from fastapi.testclient import TestClient
     except ImportError:
         return None
     module = importlib.import_module(f"tests.apps.{name}")
-    return TestClient(getattr(module, attr), follow_redirects=False)
+    return TestClient(getattr(module, attr), follow_redirects=False, root_path=root_path)
 
 
 def comparable_headers(resp: httpx.Response) -> list[tuple[str, str]]:
@@ -67,15 +67,21 @@ def assert_same(ours: httpx.Response, theirs: httpx.Response, what: str = "") ->
 class Pair:
     """A fastcore server and, where installable, FastAPI, serving the same app."""
 
-    def __init__(self, client: httpx.Client, reference: Any) -> None:
+    def __init__(self, client: httpx.Client, reference: Any, root_path: str = "") -> None:
         self.client = client
         self.reference = reference
+        self.root_path = root_path
 
     def check(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Sends the request to both; asserts identical answers; returns fastcore's."""
+        """Sends the request to both; asserts identical answers; returns fastcore's.
+
+        Behind a root path (`serve_pair(..., root_path=)`), fastcore is served as uvicorn
+        `--root-path` serves an app behind a proxy that strips the prefix: it gets `url`, while
+        FastAPI's in-process client is sent `root_path + url`, which is the path uvicorn's scope
+        has (Starlette's TestClient does not put the root path in front of the path itself)."""
         ours = self.client.request(method, url, **kwargs)
         if self.reference is not None:
-            assert_same(ours, self.reference.request(method, url, **kwargs))
+            assert_same(ours, self.reference.request(method, self.root_path + url, **kwargs))
         return ours
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -85,19 +91,22 @@ class Pair:
         return self.check("POST", url, **kwargs)
 
 
-def serve_pair(factory: Any, name: str, *args: str, attr: str = "app") -> Iterator[Pair]:
-    """For a session fixture: `yield from serve_pair(ServerFactory(...), "porting")`."""
+def serve_pair(factory: Any, name: str, *args: str, attr: str = "app", root_path: str = "") -> Iterator[Pair]:
+    """For a session fixture: `yield from serve_pair(ServerFactory(...), "porting")`.
+    `root_path`: fastcore runs with `--root-path`, FastAPI's client with `root_path=`."""
     from .conftest import fastcore_argv
 
+    if root_path:
+        args = (*args, "--root-path", root_path)
     srv = factory.launch(fastcore_argv(ported(name, attr), *args))
-    reference = fastapi_client(name, attr)
+    reference = fastapi_client(name, attr, root_path)
     try:
         with srv.client(follow_redirects=False) as client:
             if reference is not None:
                 with reference:
-                    yield Pair(client, reference)
+                    yield Pair(client, reference, root_path)
             else:
-                yield Pair(client, None)
+                yield Pair(client, None, root_path)
     finally:
         problems = factory.close()
         if problems:

@@ -24,7 +24,8 @@ PUBLIC = {
                "Security"],
     "param_functions": ["Path", "Query", "Header", "Cookie", "Body", "Form", "File", "Depends", "Security"],
     "exceptions": ["HTTPException", "RequestValidationError", "ResponseValidationError", "ValidationException",
-                   "WebSocketRequestValidationError", "WebSocketException", "FastAPIError", "StarletteHTTPException"],
+                   "WebSocketRequestValidationError", "WebSocketException", "FastAPIError", "StarletteHTTPException",
+                   "FastAPIDeprecationWarning"],
     "exception_handlers": ["http_exception_handler", "request_validation_exception_handler"],
     "encoders": ["jsonable_encoder"],
     "routing": ["APIRouter", "APIRoute"],
@@ -33,6 +34,7 @@ PUBLIC = {
     "datastructures": ["UploadFile", "Default", "DefaultPlaceholder", "URL", "Address", "FormData", "Headers",
                        "QueryParams", "State"],
     "requests": ["Request"],
+    "templating": ["Jinja2Templates"],
     "status": ["HTTP_200_OK", "HTTP_201_CREATED", "HTTP_204_NO_CONTENT", "HTTP_404_NOT_FOUND",
                "HTTP_422_UNPROCESSABLE_ENTITY", "HTTP_422_UNPROCESSABLE_CONTENT", "WS_1008_POLICY_VIOLATION"],
 }

@@ -97,7 +97,20 @@ class FastCore:
         self.swagger_ui_oauth2_redirect_url = swagger_ui_oauth2_redirect_url
         self.swagger_ui_init_oauth, self.swagger_ui_parameters = swagger_ui_init_oauth, swagger_ui_parameters
         self.terms_of_service, self.contact, self.license_info = terms_of_service, contact, license_info
+        if root_path:
+            import warnings
+
+            from .exceptions import FastAPIDeprecationWarning
+
+            warnings.warn("The `root_path` parameter is deprecated. Configure the server's root path instead, "
+                          "for example with `fastapi run --root-path /api/v1`.",
+                          category=FastAPIDeprecationWarning, stacklevel=2)
         self.root_path, self.root_path_in_servers = root_path, root_path_in_servers
+        # What the serving server says (`fastcore run --root-path`, `TestClient(root_path=)`):
+        # the root path requests get when the app sets none, and what the request URL's path
+        # has in front of the path the client sent (uvicorn's; Starlette's TestClient: nothing).
+        self.server_root_path = ""
+        self.server_path_prefix = ""
         self.separate_input_output_schemas = separate_input_output_schemas
         self.extra = extra
         self.state = State()
@@ -298,6 +311,14 @@ class FastCore:
             lifespan.stop()
 
     # -- serving -----------------------------------------------------------------------------
+    def set_server_root_path(self, root_path: str, *, in_path: bool = True) -> None:
+        """What the server serving the app says its root path is: uvicorn's `--root-path`
+        (`in_path`: request paths get it in front, in `request.url` and in redirects), or
+        Starlette's `TestClient(root_path=)` (`in_path=False`: in the scope only)."""
+        self.server_root_path = root_path
+        self.server_path_prefix = root_path if in_path else ""
+        self.core.set_path_prefix(self.server_path_prefix)
+
     def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
         from .server import serve
 

@@ -68,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> None:
                      help="worker threads per process (default: CPU count when the GIL is off, else 1)")
     run.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     run.add_argument("--access-log", action="store_true", help="log one line per request")
+    run.add_argument("--root-path", default="",
+                     help="the path a proxy serves the app under (uvicorn's --root-path): request URLs, url_for "
+                          "and the OpenAPI servers carry it; routes match the path as the proxy sends it")
     run.add_argument("--drain-timeout", type=float, default=10.0,
                      help="seconds in-flight requests get to finish on shutdown")
     limits = run.add_argument_group("limits", "what a client may send, and how long it may take")
@@ -112,5 +115,6 @@ def main(argv: Sequence[str] | None = None) -> None:
           max_header_size=args.max_header_size, max_headers=args.max_headers, max_uri=args.max_uri,
           header_timeout=args.header_timeout, body_timeout=args.body_timeout,
           handler_timeout=args.handler_timeout, max_connections=args.max_connections,
-          forwarded_allow_ips=args.forwarded_allow_ips, ws_max_message_size=args.ws_max_message_size,
-          ws_idle_timeout=args.ws_idle_timeout or None, ws_ping_interval=args.ws_ping_interval or None)
+          forwarded_allow_ips=args.forwarded_allow_ips, root_path=args.root_path,
+          ws_max_message_size=args.ws_max_message_size, ws_idle_timeout=args.ws_idle_timeout or None,
+          ws_ping_interval=args.ws_ping_interval or None)

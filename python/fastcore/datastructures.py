@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from operator import itemgetter
-from typing import Any, BinaryIO, NamedTuple, TypeVar
-from urllib.parse import parse_qsl
+from typing import Any, BinaryIO, NamedTuple, Sequence, TypeVar
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
 
 class Address(NamedTuple):
@@ -20,15 +20,103 @@ class Address(NamedTuple):
 
 
 class URL(str):
-    """The full request URL as a string, with its parts as attributes."""
+    """A URL as a string, with its parts as attributes and Starlette's `URL` methods.
 
+        >>> u = URL("https://example.com:8443/a/b?x=1")
+        >>> u.hostname, u.port, u.path, u.is_secure, str(u.replace(path="/c"))
+        ('example.com', 8443, '/a/b', True, 'https://example.com:8443/c?x=1')
+
+    `URL(scheme, netloc, path, query)` builds one from its parts (how requests make theirs).
+    """
+
+    scheme: str
+    netloc: str
     path: str
     query: str
+    fragment: str
 
-    def __new__(cls, scheme: str, netloc: str, path: str, query: str) -> "URL":
-        url = super().__new__(cls, f"{scheme}://{netloc}{path}" + (f"?{query}" if query else ""))
-        url.scheme, url.netloc, url.path, url.query = scheme, netloc, path, query
-        return url
+    def __new__(cls, url: str = "", netloc: str | None = None, path: str | None = None, query: str | None = None,
+                **components: Any) -> "URL":
+        if netloc is not None:  # the parts, positionally: URL(scheme, netloc, path, query)
+            parts = SplitResult(url, netloc, path or "", query or "", "")
+        else:
+            if path is not None:
+                components["path"] = path
+            if query is not None:
+                components["query"] = query
+            parts = urlsplit(url)
+            if components:
+                parts = _replace_parts(parts, components)
+        made = super().__new__(cls, parts.geturl() if parts.scheme or parts.netloc else _relative(parts))
+        made.scheme, made.netloc, made.path, made.query, made.fragment = parts
+        return made
+
+    @property
+    def components(self) -> SplitResult:
+        return SplitResult(self.scheme, self.netloc, self.path, self.query, self.fragment)
+
+    @property
+    def username(self) -> str | None:
+        return self.components.username
+
+    @property
+    def password(self) -> str | None:
+        return self.components.password
+
+    @property
+    def hostname(self) -> str | None:
+        return self.components.hostname
+
+    @property
+    def port(self) -> int | None:
+        return self.components.port
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    def replace(self, **kwargs: Any) -> "URL":
+        """A copy with some parts changed: `scheme`, `netloc`, `path`, `query`, `fragment`, or
+        `username`, `password`, `hostname`, `port` (which rebuild the netloc)."""
+        return URL(str(_replace_parts(self.components, kwargs).geturl()))
+
+    def include_query_params(self, **kwargs: Any) -> "URL":
+        params = dict(parse_qsl(self.query, keep_blank_values=True))
+        params.update({str(k): str(v) for k, v in kwargs.items()})
+        return self.replace(query=urlencode(params))
+
+    def replace_query_params(self, **kwargs: Any) -> "URL":
+        return self.replace(query=urlencode([(str(k), str(v)) for k, v in kwargs.items()]))
+
+    def remove_query_params(self, keys: str | Sequence[str]) -> "URL":
+        drop = {keys} if isinstance(keys, str) else set(keys)
+        return self.replace(query=urlencode([(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True)
+                                             if k not in drop]))
+
+    def __repr__(self) -> str:
+        shown = str(self)
+        if self.password:
+            shown = str(self.replace(password="********"))
+        return f"{type(self).__name__}({shown!r})"
+
+
+def _relative(parts: SplitResult) -> str:
+    return parts.path + (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _replace_parts(parts: SplitResult, changes: dict[str, Any]) -> SplitResult:
+    if {"username", "password", "hostname", "port"} & changes.keys():
+        hostname = changes.pop("hostname", parts.hostname) or ""
+        port = changes.pop("port", parts.port)
+        username = changes.pop("username", parts.username)
+        password = changes.pop("password", parts.password)
+        if ":" in hostname and not hostname.startswith("["):
+            hostname = f"[{hostname}]"
+        netloc = hostname if port is None else f"{hostname}:{port}"
+        if username is not None:
+            netloc = f"{username}:{password}@{netloc}" if password is not None else f"{username}@{netloc}"
+        changes["netloc"] = netloc
+    return parts._replace(**changes)
 
 
 class DefaultPlaceholder:

@@ -89,3 +89,7 @@ class ResponseValidationError(ValidationException):
     def __init__(self, errors: Sequence[Any], *, body: Any = None) -> None:
         super().__init__(errors)
         self.body = body
+
+
+class FastAPIDeprecationWarning(UserWarning):
+    """FastAPI's deprecation warning: a `UserWarning`, so that it is shown by default."""

@@ -23,8 +23,8 @@ class Request:
     # Lazily computed parts live in slots, not in `__dict__` nor `functools.cached_property`:
     # on 3.13t the first touch of a new object's `__dict__` costs about 20 us (measured with
     # `timeit` on CPython 3.13t, against 0.9 us for a slot), and handlers build one per request.
-    __slots__ = ("_raw", "_app", "_state", "_path", "_url", "_headers", "_query_params", "_cookies",
-                 "_client", "_form", "__dict__")
+    __slots__ = ("_raw", "_app", "_state", "_path", "_url", "_base_url", "_scope", "_headers", "_query_params",
+                 "_cookies", "_client", "_form", "__dict__")
 
     def __init__(self, raw: RawRequest, app: Any = None) -> None:
         self._raw = raw
@@ -59,12 +59,71 @@ class Request:
 
     @property
     def url(self) -> URL:
+        """The URL the client asked for, behind the server's `--root-path` if it has one (as
+        uvicorn's, which puts the root path in front of the request path)."""
         try:
             return self._url
         except AttributeError:
-            host = self.headers.get("host") or "localhost"
-            self._url = URL(self._raw.scheme, host, self._raw.raw_path, self._raw.query_string)
+            prefix = getattr(self._app, "server_path_prefix", "")
+            self._url = URL(self._raw.scheme, self._netloc(), prefix + self._raw.raw_path, self._raw.query_string)
             return self._url
+
+    @property
+    def base_url(self) -> URL:
+        """The app's root URL: scheme, host and root path, with a trailing slash (Starlette's)."""
+        try:
+            return self._base_url
+        except AttributeError:
+            root = self.root_path
+            self._base_url = URL(self._raw.scheme, self._netloc(), root if root.endswith("/") else root + "/", "")
+            return self._base_url
+
+    @property
+    def root_path(self) -> str:
+        """`scope["root_path"]`: the app's `root_path=` if set (FastAPI puts it in the scope),
+        else the server's `--root-path`."""
+        app = self._app
+        return (getattr(app, "root_path", "") or getattr(app, "server_root_path", "")) if app is not None else ""
+
+    def _netloc(self) -> str:
+        return self.headers.get("host") or "localhost"
+
+    def url_for(self, name: str, /, **path_params: Any) -> URL:
+        """The absolute URL of the route (or mount) called `name`, under the request's base URL.
+        Raises `NoMatchFound` when no route has that name and those parameters."""
+        return self._app.url_path_for(name, **path_params).make_absolute_url(self.base_url)
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """An ASGI-style scope for code that reads one (Starlette's `request.scope`), built on
+        first use. fastcore serves from Rust and has no ASGI scope of its own: changing this
+        dict changes nothing about the request."""
+        try:
+            return self._scope
+        except AttributeError:
+            raw = self._raw
+            prefix = getattr(self._app, "server_path_prefix", "")
+            self._scope = {
+                "type": "http",
+                "asgi": {"version": "3.0", "spec_version": "2.4"},
+                "http_version": raw.http_version,
+                "method": raw.method,
+                "scheme": raw.scheme,
+                "path": prefix + self.path,
+                "raw_path": (prefix + raw.raw_path).encode("latin-1", "replace"),
+                "root_path": self.root_path,
+                "query_string": raw.query_string.encode("latin-1", "replace"),
+                "headers": [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in raw.headers],
+                "client": tuple(raw.client),
+                "server": None,
+                "state": self.state._state,
+                "app": self._app,
+                "path_params": raw.path_params,
+            }
+            return self._scope
+
+    def __getitem__(self, key: str) -> Any:
+        return self.scope[key]
 
     @property
     def headers(self) -> Headers:

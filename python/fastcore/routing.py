@@ -19,7 +19,7 @@ import re
 from enum import Enum
 from typing import Any, Callable, Sequence, TypeVar
 
-from .datastructures import Default, DefaultPlaceholder
+from .datastructures import URL, Default, DefaultPlaceholder
 from .handler import compile_endpoint
 from .responses import JSONResponse, Response
 from .websocket_endpoint import compile_websocket
@@ -44,9 +44,19 @@ class NoMatchFound(Exception):
 
 
 class URLPath(str):
-    """A path made by `url_path_for`."""
+    """A path made by `url_path_for`; `make_absolute_url(base_url)` puts it under a base URL."""
 
     protocol = "http"
+    host = ""
+
+    def make_absolute_url(self, base_url: str | URL) -> URL:
+        """Starlette's: the base URL's scheme (made https/wss for a secure base), its host
+        unless this path names one, and its path with this one after it."""
+        base = base_url if isinstance(base_url, URL) else URL(base_url)
+        scheme = base.scheme
+        if self.protocol:
+            scheme = {"http": ("http", "https"), "websocket": ("ws", "wss")}[self.protocol][base.is_secure]
+        return URL(scheme, self.host or base.netloc, base.path.rstrip("/") + str(self), "")
 
 
 def generate_unique_id(route: "APIRoute") -> str:
@@ -139,7 +149,7 @@ class APIRoute:
         )
         return self.compiled
 
-    def url_path_for(self, name: str, **path_params: Any) -> URLPath:
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         if name != self.name or set(path_params) != set(self.param_names):
             raise NoMatchFound(name, path_params)
         return URLPath(_PARAM.sub(lambda m: _to_string(path_params[m.group(1)]), self.path))

@@ -87,10 +87,13 @@ def serve(
     drain_timeout: float = 10.0,
     max_body: int = 16 * 1024 * 1024,
     reuse_port: bool = False,
+    root_path: str = "",
     **limits: Any,
 ) -> None:
     """Serves `app` until SIGINT/SIGTERM. `limits` (all optional; see `LIMITS`) bound what a
-    client may send and how long it may take."""
+    client may send and how long it may take. `root_path` is uvicorn's `--root-path`: the path
+    a proxy serves the app under, put in front of every request's path for `request.url`,
+    `url_for` and the OpenAPI `servers`, while routes still match the path as sent."""
     unknown = set(limits) - set(LIMITS)
     if unknown:
         raise TypeError(f"serve() got unknown limits: {', '.join(sorted(unknown))}")
@@ -100,8 +103,9 @@ def serve(
         raise ValueError(f"threads and workers must be at least 1 (got threads={threads}, workers={workers})")
     if workers > 1:
         _serve_processes(app, host, port, workers, threads=threads, access_log=access_log,
-                         drain_timeout=drain_timeout, max_body=max_body, **limits)
+                         drain_timeout=drain_timeout, max_body=max_body, root_path=root_path, **limits)
         return
+    app.set_server_root_path(root_path)
     server = Server(app.core, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
                     access_log=_log_access if access_log else None, reuse_port=reuse_port, **limits)
     try:

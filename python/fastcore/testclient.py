@@ -99,6 +99,8 @@ class TestClient(httpx.Client):
         **_unused: Any,
     ) -> None:
         self.app = app
+        # Starlette's TestClient puts `root_path` in the scope and leaves the path as sent.
+        app.set_server_root_path(root_path, in_path=False)
         self.served = _Served(app, threads)
         app.exception_sink = sink = []
         super().__init__(

@@ -4,7 +4,8 @@
 //! (not even for another method) but the path with its trailing slash toggled does, the answer
 //! is a 307 to that URL, built as Starlette builds it: `http://` + the Host header + the
 //! percent-decoded path (with `?`, `#`, `\` re-escaped) + `?query`, quoted as its
-//! `RedirectResponse` quotes it. A missing or invalid Host gives a relative URL, where
+//! `RedirectResponse` quotes it. Behind a server root path (`--root-path`) the path starts
+//! with it, as uvicorn's scope path does. A missing or invalid Host gives a relative URL, where
 //! Starlette would use the server's own address.
 
 use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST, LOCATION, SERVER};
@@ -43,7 +44,11 @@ const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b';');
 
 /// The redirect for a path no route has, if the toggled path has one.
-pub(crate) fn trailing_slash(table: &crate::routing::Router<Endpoint>, parts: &Parts) -> Option<HttpResponse> {
+pub(crate) fn trailing_slash(
+    table: &crate::routing::Router<Endpoint>,
+    parts: &Parts,
+    prefix: &str,
+) -> Option<HttpResponse> {
     let path = parts.uri.path();
     if path == "/" {
         return None;
@@ -55,7 +60,7 @@ pub(crate) fn trailing_slash(table: &crate::routing::Router<Endpoint>, parts: &P
     if matches!(table.lookup(parts.method.as_str(), &toggled), Lookup::NotFound) {
         return None;
     }
-    let location = location(parts, &toggled);
+    let location = location(parts, &format!("{prefix}{toggled}"));
     let mut resp = hyper::Response::new(Body::full(bytes::Bytes::new()));
     *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     let h = resp.headers_mut();

@@ -38,6 +38,9 @@ pub(crate) struct Routes {
     /// what the router answers itself (404, 405, a path parameter's 422); None: Rust answers.
     route_error: Mutex<Option<Py<PyAny>>>,
     has_route_error: AtomicBool,
+    /// The server's root path (`fastcore run --root-path`), which uvicorn puts in front of the
+    /// request path: the trailing-slash redirect's `Location` carries it. Read on that path only.
+    path_prefix: Mutex<String>,
     writer: Mutex<()>,
 }
 
@@ -52,6 +55,10 @@ impl Routes {
             return None;
         }
         lock(&self.route_error).as_ref().map(|hook| hook.clone_ref(py))
+    }
+
+    pub(crate) fn path_prefix(&self) -> String {
+        lock(&self.path_prefix).clone()
     }
 }
 
@@ -72,6 +79,7 @@ impl PyRouter {
             redirect_slashes,
             route_error: Mutex::new(None),
             has_route_error: AtomicBool::new(false),
+            path_prefix: Mutex::new(String::new()),
             writer: Mutex::new(()),
         };
         Self { routes: Arc::new(routes) }
@@ -119,6 +127,11 @@ impl PyRouter {
         let set = hook.is_some();
         *lock(&self.routes.route_error) = hook;
         self.routes.has_route_error.store(set, Ordering::Release);
+    }
+
+    /// The path in front of every request path in redirect URLs (the server's root path).
+    fn set_path_prefix(&self, prefix: String) {
+        *lock(&self.routes.path_prefix) = prefix;
     }
 
     fn __len__(&self) -> usize {

@@ -4,7 +4,8 @@ app's `dependencies=` and hidden from the document (Starlette's `add_route` in F
 - `openapi_url`: the JSON document. Each request calls `app.openapi()` (FastAPI's override
   point: a replacement returns its own cached dict) and re-encodes only when that returns a
   different object than last time.
-- `docs_url` (Swagger UI), `swagger_ui_oauth2_redirect_url`, `redoc_url`: pages built once.
+- `docs_url` (Swagger UI), `swagger_ui_oauth2_redirect_url`, `redoc_url`: pages built once per
+  root path (the server's `--root-path` or the app's `root_path=`).
 - `ASSETS_PREFIX/<versions>/<file>`: the shipped JavaScript, CSS and icon, read once, with the
   versions in the URL and a year-long immutable `Cache-Control`.
 """
@@ -22,35 +23,42 @@ _CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
 class _OpenAPIEndpoint:
+    """The document for each root path requests come with (FastAPI adds `{"url": root_path}`
+    to `servers` when `root_path_in_servers`), encoded once per root path and schema object."""
+
     def __init__(self, app: Any) -> None:
         self.app = app
         self.source: Any = None
-        self.body = b""
+        self.bodies: dict[str, bytes] = {}
 
     def __call__(self, request: Request) -> Response:
         schema = self.app.openapi()
         if schema is not self.source:
-            root_path = (self.app.root_path or "").rstrip("/")
+            self.bodies = {}
+            self.source = schema
+        root_path = request.root_path.rstrip("/")
+        body = self.bodies.get(root_path)
+        if body is None:
             served = schema
             if root_path and self.app.root_path_in_servers:
                 if root_path not in {s.get("url") for s in schema.get("servers", [])}:
                     served = dict(schema)
                     served["servers"] = [{"url": root_path}, *schema.get("servers", [])]
-            self.body = JSONResponse(served).body
-            self.source = schema
-        return Response(self.body, media_type="application/json")
+            body = self.bodies[root_path] = JSONResponse(served).body
+        return Response(body, media_type="application/json")
 
 
-def _once(build: Callable[[], Response]) -> Callable[[Request], Response]:
-    """An endpoint answering with the body `build` makes on the first request."""
-    made: list[tuple[bytes, str]] = []
+def _per_root(build: Callable[[str], Response]) -> Callable[[Request], Response]:
+    """An endpoint answering with the page `build(root_path)` makes, built once per root path."""
+    made: dict[str, tuple[bytes, str]] = {}
 
     def endpoint(request: Request) -> Response:
-        if not made:
-            page = build()
-            made.append((page.body, page.media_type or "text/html"))
-        body, media_type = made[0]
-        return Response(body, media_type=media_type)
+        root = request.root_path.rstrip("/")
+        page = made.get(root)
+        if page is None:
+            built = build(root)
+            page = made[root] = (built.body, built.media_type or "text/html")
+        return Response(page[0], media_type=page[1])
 
     return endpoint
 
@@ -85,22 +93,20 @@ def add_docs_routes(app: Any) -> None:
         return api(request)
 
     add_plain_route(app, app.openapi_url, openapi)
-    root = (app.root_path or "").rstrip("/")
-    openapi_url = root + app.openapi_url
     if app.docs_url:
         redirect = app.swagger_ui_oauth2_redirect_url
-        add_plain_route(app, app.docs_url, _once(lambda: docs.get_swagger_ui_html(
-            openapi_url=openapi_url, title=f"{app.title} - Swagger UI",
+        add_plain_route(app, app.docs_url, _per_root(lambda root: docs.get_swagger_ui_html(
+            openapi_url=root + app.openapi_url, title=f"{app.title} - Swagger UI",
             swagger_js_url=docs.asset_url("swagger-ui-bundle.js", root),
             swagger_css_url=docs.asset_url("swagger-ui.css", root),
             swagger_favicon_url=docs.asset_url("favicon-32x32.png", root),
             oauth2_redirect_url=root + redirect if redirect else None,
             init_oauth=app.swagger_ui_init_oauth, swagger_ui_parameters=app.swagger_ui_parameters)))
         if redirect:
-            add_plain_route(app, redirect, _once(docs.get_swagger_ui_oauth2_redirect_html))
+            add_plain_route(app, redirect, _per_root(lambda root: docs.get_swagger_ui_oauth2_redirect_html()))
     if app.redoc_url:
-        add_plain_route(app, app.redoc_url, _once(lambda: docs.get_redoc_html(
-            openapi_url=openapi_url, title=f"{app.title} - ReDoc",
+        add_plain_route(app, app.redoc_url, _per_root(lambda root: docs.get_redoc_html(
+            openapi_url=root + app.openapi_url, title=f"{app.title} - ReDoc",
             redoc_js_url=docs.asset_url("redoc.standalone.js", root),
             redoc_favicon_url=docs.asset_url("favicon-32x32.png", root))))
     if app.docs_url or app.redoc_url:
