@@ -4,9 +4,10 @@
 setup:
 	bash ci/setup.sh
 
+# The notes demo (examples/notes/): the page at /, the API docs at /docs, key `demo-key`.
 demo:
 	TARGETS=313t bash ci/setup.sh
-	.venv-313t/bin/python -m fastcore run examples.hello:app --host 127.0.0.1 --port 8000
+	.venv-313t/bin/python -m fastcore run examples.notes.app:app --host 127.0.0.1 --port 8000
 
 test:
 	bash ci/test.sh

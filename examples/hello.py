@@ -1,4 +1,4 @@
-"""The example app: `make demo` serves it on http://127.0.0.1:8000."""
+"""The smallest app: what the benchmarks serve (bench/hello.sh). `make demo` serves examples/notes/."""
 from pydantic import BaseModel
 
 import fastcore

@@ -208,7 +208,12 @@ fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Han
         }
         // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
         Lookup::NotFound => {
-            match cfg.routes.redirect_slashes.then(|| redirect::trailing_slash(&table, &parts, &cfg.routes.path_prefix())).flatten() {
+            match cfg
+                .routes
+                .redirect_slashes
+                .then(|| redirect::trailing_slash(&table, &parts, &cfg.routes.path_prefix()))
+                .flatten()
+            {
                 Some(redirect) => Handled::Now(rust_only(redirect)),
                 None => routing_error(RouteError::NotFound, parts, body, cfg, peer),
             }
