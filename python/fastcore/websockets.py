@@ -40,6 +40,8 @@ class WebSocketDisconnected(RuntimeError):
 
 
 _NOT_CONNECTED = 'WebSocket is not connected. Need to call "accept" first.'
+_CONNECTED = WebSocketState.CONNECTED
+_DISCONNECTED = WebSocketState.DISCONNECTED
 
 
 class WebSocket:
@@ -150,27 +152,43 @@ class WebSocket:
         await self._channel.close(code, reason)
 
     # -- receiving -----------------------------------------------------------------------------
-    async def _next(self) -> str | bytes:
+    def _check_receive(self) -> None:
         if self.application_state != WebSocketState.CONNECTED:
             raise WebSocketDisconnected(_NOT_CONNECTED)
         if self.client_state == WebSocketState.DISCONNECTED:
             raise WebSocketDisconnected('Cannot call "receive" once a disconnect message has been received.')
-        message = await self._channel.receive()
-        if type(message) is tuple:
-            self.client_state = WebSocketState.DISCONNECTED
-            raise WebSocketDisconnect(message[0], message[1])
-        return message
 
+    def _ended(self, message: tuple[int, str]) -> WebSocketDisconnect:
+        self.client_state = WebSocketState.DISCONNECTED
+        return WebSocketDisconnect(message[0], message[1])
+
+    # receive_text/receive_bytes/send_text/send_bytes are the per-message path: each is one
+    # coroutine around one channel awaitable, with the state checks inlined.
     async def receive_text(self) -> str:
-        message = await self._next()
-        if type(message) is not str:
-            raise KeyError("text")
-        return message
+        if self.application_state is not _CONNECTED or self.client_state is _DISCONNECTED:
+            self._check_receive()
+        message = await self._channel.receive()
+        if type(message) is str:
+            return message
+        if type(message) is tuple:
+            raise self._ended(message)
+        raise KeyError("text")
 
     async def receive_bytes(self) -> bytes:
-        message = await self._next()
-        if type(message) is not bytes:
-            raise KeyError("bytes")
+        if self.application_state is not _CONNECTED or self.client_state is _DISCONNECTED:
+            self._check_receive()
+        message = await self._channel.receive()
+        if type(message) is bytes:
+            return message
+        if type(message) is tuple:
+            raise self._ended(message)
+        raise KeyError("bytes")
+
+    async def _next(self) -> str | bytes:
+        self._check_receive()
+        message = await self._channel.receive()
+        if type(message) is tuple:
+            raise self._ended(message)
         return message
 
     async def receive_json(self, mode: str = "text") -> Any:
@@ -219,12 +237,14 @@ class WebSocket:
         return WebSocketDisconnect(code)
 
     async def send_text(self, data: str) -> None:
-        self._check_send()
+        if self.application_state is not _CONNECTED:
+            self._check_send()
         if (code := await self._channel.send_text(data)) is not None:
             raise self._gone(code)
 
     async def send_bytes(self, data: bytes) -> None:
-        self._check_send()
+        if self.application_state is not _CONNECTED:
+            self._check_send()
         if (code := await self._channel.send_bytes(data)) is not None:
             raise self._gone(code)
 
