@@ -41,7 +41,10 @@ const OUTBOUND_QUEUE: usize = 64;
 
 /// How the handler answered the handshake.
 pub(crate) enum Decision {
-    Accept { subprotocol: Option<String>, headers: Vec<(HeaderName, HeaderValue)> },
+    Accept {
+        subprotocol: Option<String>,
+        headers: Vec<(HeaderName, HeaderValue)>,
+    },
     /// `close()` before `accept()`: 403.
     Reject,
     /// The handler failed or returned without answering: 500.
@@ -149,7 +152,8 @@ impl WebSocketChannel {
     fn accept(&self, subprotocol: Option<String>, headers: Vec<(Vec<u8>, Vec<u8>)>) -> PyResult<Awaitable> {
         let mut extra = Vec::with_capacity(headers.len());
         for (name, value) in headers {
-            let name = HeaderName::from_bytes(&name).map_err(|e| PyValueError::new_err(format!("bad header name: {e}")))?;
+            let name =
+                HeaderName::from_bytes(&name).map_err(|e| PyValueError::new_err(format!("bad header name: {e}")))?;
             let value =
                 HeaderValue::from_bytes(&value).map_err(|e| PyValueError::new_err(format!("bad header value: {e}")))?;
             extra.push((name, value));

@@ -48,7 +48,6 @@ pub(crate) enum Outbound {
     Close(u16, String),
 }
 
-
 /// How long a closing side waits for the other's close frame (or for its own to be written).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
