@@ -18,6 +18,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::{watch, Semaphore};
 
 use crate::dispatch::{Config, Proxies};
+use crate::middleware::Plan;
 use crate::routing::PyRouter;
 use crate::server::limits::ConnLimits;
 use crate::server::worker::{Liveness, Load, Worker};
@@ -54,7 +55,7 @@ impl Server {
         reuse_port = false, max_header_size = 16 * 1024, max_headers = 100, max_uri = 8 * 1024,
         header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
         forwarded_allow_ips = None, ws_max_message_size = 16 * 1024 * 1024, ws_idle_timeout = Some(60.0),
-        ws_ping_interval = Some(20.0),
+        ws_ping_interval = Some(20.0), middleware = None,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
@@ -78,6 +79,7 @@ impl Server {
         ws_max_message_size: usize,
         ws_idle_timeout: Option<f64>,
         ws_ping_interval: Option<f64>,
+        middleware: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let proxies = forwarded_allow_ips.map(Proxies::parse).transpose().map_err(PyValueError::new_err)?;
         if threads == 0 {
@@ -116,6 +118,7 @@ impl Server {
                 access_log,
                 proxies,
                 ws,
+                middleware: middleware.map(Plan::from_python).transpose()?.flatten(),
             }),
             limits: Arc::new(limits),
             host,
