@@ -60,14 +60,23 @@ pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer:
         }
     };
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&req, peer));
-    let served = if ws::is_upgrade(&req) {
-        // WebSockets bypass the HTTP middleware, as Starlette's HTTP middleware lets the
-        // `websocket` scope through.
-        AssertUnwindSafe(ws::serve(req, &cfg.routes, &cfg.ws, peer)).catch_unwind().await
-    } else {
-        match &cfg.middleware {
-            None => AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await,
-            Some(plan) => AssertUnwindSafe(plan.around(req, |req| handle(req, cfg, peer))).catch_unwind().await,
+    // WebSocket upgrades go through the Rust middleware too (TrustedHost, HTTPSRedirect apply
+    // to Starlette's websocket scope), then to `ws::serve` instead of the HTTP path.
+    let served = match &cfg.middleware {
+        None if ws::is_upgrade(&req) => {
+            AssertUnwindSafe(ws::serve(req, &cfg.routes, &cfg.ws, peer)).catch_unwind().await
+        }
+        None => AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await,
+        Some(plan) => {
+            AssertUnwindSafe(plan.around(req, |req| async move {
+                if ws::is_upgrade(&req) {
+                    ws::serve(req, &cfg.routes, &cfg.ws, peer).await
+                } else {
+                    handle(req, cfg, peer).await
+                }
+            }))
+            .catch_unwind()
+            .await
         }
     };
     let resp = served.unwrap_or_else(|_| response::internal_error());
