@@ -32,6 +32,7 @@ __all__ = [
     "Semaphore",
     "Queue",
     "Server",
+    "WebSocketChannel",
 ]
 
 __version__: str
@@ -69,6 +70,7 @@ class Router:
     def add(
         self, methods: list[str], path: str, endpoint: Callable[..., Any], takes_request: bool, is_async: bool = False
     ) -> None: ...
+    def add_websocket(self, path: str, endpoint: Callable[[RawRequest, WebSocketChannel], Any]) -> None: ...
     def mount_app(self, prefix: str, app: Router) -> None: ...
     def mount_files(
         self,
@@ -146,6 +148,9 @@ class Server:
         ssl_keyfile_password: str | None = None,
         http: str | None = None,
         h2_max_concurrent_streams: int = 100,
+        ws_max_message_size: int = ...,
+        ws_idle_timeout: float | None = ...,
+        ws_ping_interval: float | None = ...,
         middleware: tuple[list[tuple[Any, ...]], Callable[..., Any] | None] | None = None,
     ) -> Server: ...
     def start(self) -> tuple[str, int]: ...
@@ -157,6 +162,15 @@ class Server:
     def threads(self) -> int: ...
     @property
     def address(self) -> tuple[str, int] | None: ...
+
+# ws/channel.rs
+@final
+class WebSocketChannel:
+    def accept(self, subprotocol: str | None = None, headers: list[tuple[bytes, bytes]] = ...) -> Awaitable: ...
+    def receive(self) -> Awaitable: ...
+    def send_text(self, data: str) -> Awaitable: ...
+    def send_bytes(self, data: bytes) -> Awaitable: ...
+    def close(self, code: int = 1000, reason: str | None = None) -> Awaitable: ...
 
 # runtime/awaitable.rs
 @final

@@ -62,6 +62,14 @@ LIMITS: dict[str, Any] = {
     # HTTP/2 streams a client may have open at once on one connection (Granian's and nginx's
     # default); more are refused with REFUSED_STREAM until one ends.
     "h2_max_concurrent_streams": 100,
+    # WebSockets: the largest message a client may send, in bytes (uvicorn's --ws-max-size):
+    # the socket closes with 1009 beyond.
+    "ws_max_message_size": 16 * 1024 * 1024,
+    # Seconds without any frame from the client (pongs included) before the socket closes
+    # with 1011 (None: never).
+    "ws_idle_timeout": 60.0,
+    # Seconds between the server's pings, which a live client answers (None: no pings).
+    "ws_ping_interval": 20.0,
 }
 
 

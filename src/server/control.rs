@@ -26,6 +26,7 @@ use crate::server::protocol::{Http2Limits, HttpVersions, Protocols};
 use crate::server::tls::{self, TlsError};
 use crate::server::worker::{Liveness, Load, Worker};
 use crate::util::lock;
+use crate::ws::WsLimits;
 
 #[pyclass(frozen, module = "fastcore._core")]
 pub(crate) struct Server {
@@ -61,6 +62,7 @@ impl Server {
         header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None,
         max_connections = None, forwarded_allow_ips = None, ssl_certfile = None, ssl_keyfile = None,
         ssl_keyfile_password = None, http = None, h2_max_concurrent_streams = 100,
+        ws_max_message_size = 16 * 1024 * 1024, ws_idle_timeout = Some(60.0), ws_ping_interval = Some(20.0),
         middleware = None,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
@@ -87,6 +89,9 @@ impl Server {
         ssl_keyfile_password: Option<&str>,
         http: Option<&str>,
         h2_max_concurrent_streams: u32,
+        ws_max_message_size: usize,
+        ws_idle_timeout: Option<f64>,
+        ws_ping_interval: Option<f64>,
         middleware: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let proxies = forwarded_allow_ips.map(Proxies::parse).transpose().map_err(PyValueError::new_err)?;
@@ -127,6 +132,14 @@ impl Server {
         let protocols =
             Protocols::new(versions, tls, &limits, &Http2Limits { max_concurrent_streams: h2_max_concurrent_streams });
         let handler_timeout = handler_timeout.map(|t| positive("handler_timeout", t)).transpose()?;
+        if ws_max_message_size == 0 {
+            return Err(PyValueError::new_err("ws_max_message_size must be at least 1"));
+        }
+        let ws = WsLimits {
+            max_message: ws_max_message_size,
+            idle_timeout: ws_idle_timeout.map(|t| positive("ws_idle_timeout", t)).transpose()?,
+            ping_interval: ws_ping_interval.map(|t| positive("ws_ping_interval", t)).transpose()?,
+        };
         let table = Arc::clone(&router.get().routes);
         Ok(Self {
             config: Arc::new(Config {
@@ -137,6 +150,7 @@ impl Server {
                 handler_timeout,
                 access_log,
                 proxies,
+                ws,
                 middleware: middleware.map(Plan::from_python).transpose()?.flatten(),
             }),
             limits: Arc::new(limits),

@@ -233,7 +233,10 @@ async fn accept_loop(
                     if let Some(http) = &plain {
                         let activity = Arc::new(Activity::default());
                         let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
-                        let conn = http.serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity)));
+                        // With upgrades: a WebSocket handshake hands the connection over (`crate::ws`).
+                        let conn = http
+                            .serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity)))
+                            .with_upgrades();
                         let keep_alive = limits.keep_alive_timeout;
                         tokio::spawn(async move {
                             run_connection(conn, &activity, keep_alive, shutdown).await;

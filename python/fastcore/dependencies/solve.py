@@ -63,7 +63,7 @@ _IMMUTABLE = (type(None), str, int, float, bool, bytes, tuple, frozenset)
 class State:
     """One request's solving state: lazily decoded sources and what dependencies share."""
 
-    __slots__ = ("raw", "app", "body", "request", "response", "background", "cache", "stack", "fstack",
+    __slots__ = ("raw", "app", "body", "request", "websocket", "response", "background", "cache", "stack", "fstack",
                  "_query", "_headers", "_cookies")
 
     def __init__(self, raw: Any, app: Any = None) -> None:
@@ -71,6 +71,7 @@ class State:
         self.app = app  # the app serving the request (request.app, request.state)
         self.body: Any = NOTHING
         self.request: Request | None = None
+        self.websocket: Any = None  # the WebSocket, on a WebSocket route
         self.response: Response | None = None
         self.background: Any = None
         self.cache: dict[Any, Any] = {}
@@ -234,6 +235,8 @@ class Solver:
             _fields(dep, state, values, errors, self.embed)
         if dep.request_param_name is not None:
             values[dep.request_param_name] = state.get_request()
+        if dep.websocket_param_name is not None:
+            values[dep.websocket_param_name] = state.websocket
         if dep.background_tasks_param_name is not None:
             if state.background is None:
                 state.background = BackgroundTasks()
