@@ -24,6 +24,9 @@ QUICK=1 bash bench/ecosystem.sh
 echo "== API bench smoke check (QUICK=1: the realistic FastAPI route answers correctly on fastcore and FastAPI) =="
 QUICK=1 bash bench/api.sh
 
+echo "== soak, short (bench/soak.sh with 20k requests per build: RSS growth under 10%, descriptors given back) =="
+REQUESTS=20000 bash bench/soak.sh
+
 status=0
 for venv in .venv-gil .venv-313t; do
   echo "== pytest on $($venv/bin/python -c 'import sys, sysconfig; print(sys.version.split()[0], "free-threaded" if sysconfig.get_config_var("Py_GIL_DISABLED") else "GIL")') =="

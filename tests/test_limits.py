@@ -94,13 +94,87 @@ def test_slowloris_head_is_cut_off(srv: ServerProcess) -> None:
     still_serves(srv)
 
 
-def test_idle_keep_alive_connection_is_closed(srv: ServerProcess) -> None:
+def test_idle_keep_alive_connection_is_closed_by_the_header_timeout(srv: ServerProcess) -> None:
+    """The header timeout (1 s here) also bounds the idle time, under the keep-alive timeout (5 s)."""
     with srv.connect() as sock, sock.makefile("rb") as stream:
         sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n")
         assert read_response(stream).status == 200
         started = time.monotonic()
         assert stream.read() == b""  # the server closes the idle connection
         assert 0.8 < time.monotonic() - started < 3
+
+
+@pytest.fixture(scope="module")
+def keep_alive_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A 1 s keep-alive timeout under the default 30 s header timeout."""
+    factory = ServerFactory(tmp_path_factory.mktemp("keepalive"))
+    yield factory("limits", "--threads", "2", "--timeout-keep-alive", "1")
+    problems = factory.close()
+    assert not problems, "\n".join(problems)
+
+
+def closed_by_server(sock: socket.socket, within: float) -> bool:
+    """True if the server closes `sock` (EOF or reset) within `within` seconds, sending nothing."""
+    sock.settimeout(within)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout(keep_alive_srv: ServerProcess) -> None:
+    with keep_alive_srv.connect() as sock, sock.makefile("rb") as stream:
+        sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(stream).status == 200
+        started = time.monotonic()
+        assert stream.read() == b""  # closed by the server, cleanly, with nothing sent
+        assert 0.8 < time.monotonic() - started < 4  # 1 s, not the 30 s header timeout
+
+
+def test_connection_that_never_sends_is_closed_after_the_keep_alive_timeout(keep_alive_srv: ServerProcess) -> None:
+    with keep_alive_srv.connect() as sock:
+        assert closed_by_server(sock, 6)
+
+
+def test_busy_keep_alive_connection_stays_open(keep_alive_srv: ServerProcess) -> None:
+    """Requests every 0.4 s for 3 s, then a response that takes 2 s and one that trickles for
+    2.5 s with 0.5 s pauses: all on the one connection, although each lasts past the 1 s."""
+    with keep_alive_srv.connect() as sock, sock.makefile("rb") as stream:
+        for _ in range(8):
+            sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(stream).status == 200
+            time.sleep(0.4)
+        sock.sendall(b"GET /sleep?seconds=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        resp = read_response(stream)
+        assert resp.status == 200 and resp.body == b'{"slept":2.0}', resp
+        sock.sendall(b"GET /drip?n=5&pause=0.5 HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = b""
+        while not head.endswith(b"\r\n\r\n"):
+            head += stream.read(1)
+        assert head.startswith(b"HTTP/1.1 200") and b"transfer-encoding: chunked" in head.lower(), head
+        body = b""
+        while not body.endswith(b"0\r\n\r\n"):
+            byte = stream.read(1)
+            assert byte, f"closed mid-stream after {body!r}"
+            body += byte
+        assert b"4\n" in body
+        sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(stream).status == 200
+        # and once it idles, it goes
+        assert closed_by_server(sock, 6)
+
+
+def test_slow_head_is_left_to_the_header_timeout(keep_alive_srv: ServerProcess) -> None:
+    """A head arriving in pieces over 2.5 s is not idle: the keep-alive timeout (1 s) leaves it be."""
+    with keep_alive_srv.connect() as sock, sock.makefile("rb") as stream:
+        sock.sendall(b"GET /whoami HTTP/1.1\r\n")
+        for i in range(5):
+            time.sleep(0.5)
+            sock.sendall(b"X-Slow-%d: v\r\n" % i)
+        sock.sendall(b"Host: x\r\n\r\n")
+        assert read_response(stream).status == 200
 
 
 @pytest.mark.parametrize("path", ["/upload", "/upload-async"])
@@ -176,5 +250,7 @@ def test_bad_limits_are_refused() -> None:
     from fastcore._core import Server
     with pytest.raises(ValueError):
         Server(FastCore().core, "127.0.0.1", 0, 1, header_timeout=0)
+    with pytest.raises(ValueError):
+        Server(FastCore().core, "127.0.0.1", 0, 1, keep_alive_timeout=0)
     with pytest.raises(ValueError):
         Server(FastCore().core, "127.0.0.1", 0, 1, max_connections=0)

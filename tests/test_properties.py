@@ -108,3 +108,79 @@ def test_multipart_arbitrary_bytes(body: bytes, boundary: bytes) -> None:
         parse_multipart(body, boundary, "utf-8", 10, 10, 1000, 1 << 20)
     except HTTPException as exc:
         assert 400 <= exc.status_code < 500
+
+
+# -- the query string and the Cookie header, as a handler sees them over a real server ---------
+
+@pytest.fixture(scope="module")
+def parsers(tmp_path_factory: pytest.TempPathFactory):
+    from tests.conftest import serve_app
+
+    yield from serve_app(tmp_path_factory, "parsers", "--threads", "2")
+
+
+def starlette_query(query: bytes) -> list[list[str]]:
+    """Starlette's `request.query_params.multi_items()`: the raw query string read as latin-1,
+    then `parse_qsl(keep_blank_values=True)` (percent-escapes decoded as UTF-8, `errors="replace"`)."""
+    return [[k, v] for k, v in urllib.parse.parse_qsl(query.decode("latin-1"), keep_blank_values=True)]
+
+
+def starlette_cookies(header: str) -> dict[str, str]:
+    """Starlette's `cookie_parser`, where Starlette is installed (3.11), else the same rules
+    spelled out: split on `;`, a chunk without `=` is a value with an empty name, strip, skip
+    empty pairs, unquote as http.cookies does, the last name wins."""
+    try:
+        from starlette.requests import cookie_parser
+    except ImportError:
+        import http.cookies
+
+        out: dict[str, str] = {}
+        for chunk in header.split(";"):
+            key, val = chunk.split("=", 1) if "=" in chunk else ("", chunk)
+            key, val = key.strip(), val.strip()
+            if key or val:
+                out[key] = http.cookies._unquote(val)
+        return out
+    return cookie_parser(header)
+
+
+# Query-string pieces: RFC 3986's query characters (hyper refuses controls, spaces and the likes
+# of `"<>{}|` in a target with a 400; tests/test_malformed.py), valid and broken
+# percent-escapes, UTF-8 and invalid UTF-8 behind escapes.
+QUERY_PIECES = list("abcXYZ019-._~!$&'()*+,;=:@/?") + [
+    "&", "=", "+", "%", "%2", "%zz", "%20", "%26", "%3D", "%2B", "%25", "%C3%A9", "%E2%82%AC", "%F0%9F%98%80",
+    "%FF", "%C3", "%E2%82", "%ED%A0%80", "%00", "%0A", "&&", "==", ";",
+]
+COOKIE_PIECES = ["a", "b", "SID", "=", ";", " ", "\t", '"', "\\", "\\\"", "\\073", "\\012", "x y", ",", "é", "%41",
+                 "=\"quoted\"", "; ", "==", ";;", "€"]
+
+
+def raw_get(sock, stream, target: bytes, cookie: str | None = None):
+    from tests.conftest import read_response
+
+    head = b"GET " + target + b" HTTP/1.1\r\nHost: x\r\n"
+    if cookie is not None:
+        head += b"Cookie: " + cookie.encode("utf-8") + b"\r\n"
+    sock.sendall(head + b"\r\n")
+    return read_response(stream)
+
+
+@fuzz
+@given(st.lists(st.sampled_from(QUERY_PIECES), max_size=30), st.sampled_from(["/echo", "/echo-async"]))
+def test_query_string_parses_as_starlette_does(parsers, pieces: list[str], path: str) -> None:
+    query = "".join(pieces).encode("ascii")
+    with parsers.connect() as sock, sock.makefile("rb") as stream:
+        resp = raw_get(sock, stream, path.encode() + b"?" + query)
+    assert resp.status == 200, (query, resp)
+    assert json.loads(resp.body)["query"] == starlette_query(query), query
+
+
+@fuzz
+@given(st.lists(st.sampled_from(COOKIE_PIECES), max_size=20))
+def test_cookie_header_parses_as_starlette_does(parsers, pieces: list[str]) -> None:
+    header = "".join(pieces).strip(" \t")  # a header value's surrounding whitespace is not part of it
+    with parsers.connect() as sock, sock.makefile("rb") as stream:
+        resp = raw_get(sock, stream, b"/echo", header)
+    assert resp.status == 200, (header, resp)
+    # The header's bytes reach the app as latin-1, as in Starlette.
+    assert json.loads(resp.body)["cookies"] == starlette_cookies(header.encode("utf-8").decode("latin-1")), header

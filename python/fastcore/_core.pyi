@@ -54,6 +54,8 @@ class PanicProbe:
     def __init__(self) -> None: ...
     def panic(self) -> None:
         """Panics in Rust, inside whatever Python code calls it."""
+    def panic_awaitable(self, seconds: float = 0.001) -> Awaitable[None]:
+        """An awaitable whose Rust future sleeps `seconds`, then panics while being polled."""
 
 # routing/table.rs
 @final
@@ -117,6 +119,7 @@ class Server:
         max_headers: int = 100,
         max_uri: int = ...,
         header_timeout: float = 30.0,
+        keep_alive_timeout: float = 5.0,
         body_timeout: float = 60.0,
         handler_timeout: float | None = None,
         max_connections: int | None = None,

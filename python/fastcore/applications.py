@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 from ._core import Router
 from .datastructures import State
-from .exception_handlers import ExceptionHandlers
+from .exception_handlers import ExceptionHandlers, debug_response
 from .exceptions import RequestValidationError, StarletteHTTPException
 from .lifespan import Lifespan
 from .requests import Request
@@ -246,6 +246,8 @@ class FastCore:
             error_log.error("Exception in handler for %s %s", raw.method, raw.raw_path, exc_info=exc)
             if self.exception_sink is not None:
                 self.exception_sink.append(exc)
+            if self.debug:  # Starlette's debug mode answers with the traceback, before any 500 handler
+                handler = debug_response
         return handler(Request(raw, self), exc)
 
     # -- lifespan ----------------------------------------------------------------------------

@@ -71,8 +71,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("--root-path", default="",
                      help="the path a proxy serves the app under (uvicorn's --root-path): request URLs, url_for "
                           "and the OpenAPI servers carry it; routes match the path as the proxy sends it")
-    run.add_argument("--drain-timeout", type=float, default=10.0,
-                     help="seconds in-flight requests get to finish on shutdown")
+    run.add_argument("--timeout-graceful-shutdown", "--drain-timeout", type=float, default=10.0,
+                     dest="drain_timeout",
+                     help="seconds in-flight requests get to finish on shutdown (default 10)")
     limits = run.add_argument_group("limits", "what a client may send, and how long it may take")
     limits.add_argument("--max-body", type=positive_int, default=16 * 1024 * 1024,
                         help="largest request body in bytes; 413 beyond (default 16 MiB)")
@@ -85,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     limits.add_argument("--timeout-header", type=positive_float, default=30.0, dest="header_timeout",
                         help="seconds to send a request head, from when the connection waits for one; "
                              "closes slowloris and idle keep-alive connections (default 30)")
+    limits.add_argument("--timeout-keep-alive", type=positive_float, default=5.0, dest="keep_alive_timeout",
+                        help="seconds an idle keep-alive connection stays open between requests (default 5)")
     limits.add_argument("--timeout-body", type=positive_float, default=60.0, dest="body_timeout",
                         help="longest pause in seconds while a request body is sent; 408 beyond (default 60)")
     limits.add_argument("--timeout-handler", type=positive_float, default=None, dest="handler_timeout",
@@ -103,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     serve(load_app(args.app), args.host, args.port, threads=args.threads, workers=args.workers,
           access_log=args.access_log, drain_timeout=args.drain_timeout, max_body=args.max_body,
           max_header_size=args.max_header_size, max_headers=args.max_headers, max_uri=args.max_uri,
-          header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+          header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive_timeout,
+          body_timeout=args.body_timeout,
           handler_timeout=args.handler_timeout, max_connections=args.max_connections,
           forwarded_allow_ips=args.forwarded_allow_ips, root_path=args.root_path)

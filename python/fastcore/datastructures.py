@@ -9,6 +9,7 @@ State, and the Default placeholder of route options.
 from __future__ import annotations
 
 from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
+from http.cookies import _unquote as _unquote_cookie  # noqa: PLC2701 - the stdlib's own algorithm, as Starlette uses
 from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple, Sequence, TypeVar
 from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
@@ -204,16 +205,18 @@ class QueryParams(_MultiMapping):
 
 
 def parse_cookies(header: str) -> dict[str, str]:
-    """Lenient `Cookie:` parsing, as browsers send it (`a=1; b=2`)."""
+    """A `Cookie:` header as browsers send it and Starlette reads it: `;`-separated
+    `name=value` pairs with the whitespace around each dropped; a pair without `=` is a value
+    with an empty name (as browsers treat it); double-quoted values are unquoted as the stdlib's
+    `http.cookies` does (backslash and octal escapes); a later name wins."""
     cookies: dict[str, str] = {}
     for chunk in header.split(";"):
         name, sep, value = chunk.partition("=")
+        if not sep:
+            name, value = "", name
         name, value = name.strip(), value.strip()
-        if not sep or not name:
-            continue
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1]
-        cookies[name] = value
+        if name or value:
+            cookies[name] = _unquote_cookie(value)
     return cookies
 
 

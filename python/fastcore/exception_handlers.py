@@ -11,11 +11,13 @@ gets FastAPI's plain-text 500.
 """
 from __future__ import annotations
 
+import html
 import logging
+import traceback
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from .exceptions import RequestValidationError, StarletteHTTPException
-from .responses import JSONResponse, PlainTextResponse, Response
+from .responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 if TYPE_CHECKING:
     from .requests import Request
@@ -37,6 +39,19 @@ def request_validation_exception_handler(request: "Request", exc: RequestValidat
 
 def server_error(request: "Request", exc: BaseException) -> Response:
     return PlainTextResponse("Internal Server Error", status_code=500)
+
+
+def debug_response(request: "Request", exc: BaseException) -> Response:
+    """`FastCore(debug=True)`'s answer to an unhandled exception, as Starlette's debug mode gives
+    it: the traceback, as an HTML page for a client that accepts text/html, else as plain text.
+    Never for an app on the open internet: it shows code and values."""
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    if "text/html" in request.headers.get("accept", ""):
+        title = html.escape(f"{type(exc).__name__}: {exc}")
+        page = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n"
+                f"<body><h1>500 Server Error</h1><h2>{title}</h2>\n<pre>{html.escape(text)}</pre></body></html>\n")
+        return HTMLResponse(page, status_code=500)
+    return PlainTextResponse(text, status_code=500)
 
 
 DEFAULTS: dict[Any, Handler] = {

@@ -40,6 +40,9 @@ LIMITS: dict[str, Any] = {
     # Seconds a client may take to send a request head, counted from when the connection
     # waits for one: closes slowloris connections and idle keep-alive ones.
     "header_timeout": 30.0,
+    # Seconds a connection may idle between requests before it is closed (uvicorn's
+    # --timeout-keep-alive, whose default this is). The header timeout also applies meanwhile.
+    "keep_alive_timeout": 5.0,
     # Seconds a client may pause while sending a body (nginx's client_body_timeout is 60): 408.
     "body_timeout": 60.0,
     # Seconds an async handler may run before it is cancelled and the client gets a 504

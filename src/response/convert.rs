@@ -29,8 +29,9 @@ static JSON: HeaderValue = HeaderValue::from_static("application/json");
 static OCTETS: HeaderValue = HeaderValue::from_static("application/octet-stream");
 static PLAIN_TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
 
-/// A deliberately unconvertible value whose conversion panics, and whose `panic()` method
-/// panics inside the coroutine that calls it; tests use it to prove that a panic while serving
+/// A deliberately unconvertible value whose conversion panics, whose `panic()` method panics
+/// inside the coroutine that calls it, and whose `panic_awaitable()` is an awaitable whose Rust
+/// future panics while the stepper polls it; tests use it to prove that a panic while serving
 /// one request costs only that request and leaves nothing behind on the worker.
 #[pyclass(frozen, module = "fastcore._core")]
 pub(crate) struct PanicProbe;
@@ -45,6 +46,21 @@ impl PanicProbe {
     #[allow(clippy::unused_self)] // a method, so that handlers call it as `probe.panic()`
     fn panic(&self) {
         panic!("PanicProbe.panic() called");
+    }
+
+    /// An awaitable whose future sleeps `seconds` (so the coroutine is suspended on it, not
+    /// finished in its first step), then panics inside `poll`.
+    #[allow(clippy::unused_self)]
+    #[pyo3(signature = (seconds = 0.001))]
+    fn panic_awaitable(&self, seconds: f64) -> PyResult<crate::runtime::Awaitable> {
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(pyo3::exceptions::PyValueError::new_err("seconds must be a non-negative number"));
+        }
+        let delay = std::time::Duration::from_secs_f64(seconds);
+        Ok(crate::runtime::Awaitable::new("PanicProbe.panic_awaitable", async move {
+            tokio::time::sleep(delay).await;
+            panic!("PanicProbe.panic_awaitable() polled");
+        }))
     }
 }
 

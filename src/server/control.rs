@@ -51,7 +51,7 @@ impl Server {
     #[pyo3(signature = (
         router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None,
         reuse_port = false, max_header_size = 16 * 1024, max_headers = 100, max_uri = 8 * 1024,
-        header_timeout = 30.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
+        header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
         forwarded_allow_ips = None,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
@@ -68,6 +68,7 @@ impl Server {
         max_headers: usize,
         max_uri: usize,
         header_timeout: f64,
+        keep_alive_timeout: f64,
         body_timeout: f64,
         handler_timeout: Option<f64>,
         max_connections: Option<usize>,
@@ -87,6 +88,7 @@ impl Server {
             max_header_size,
             max_headers,
             header_timeout: positive("header_timeout", header_timeout)?,
+            keep_alive_timeout: positive("keep_alive_timeout", keep_alive_timeout)?,
             connections: max_connections.map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
         };
         let handler_timeout = handler_timeout.map(|t| positive("handler_timeout", t)).transpose()?;

@@ -1,5 +1,6 @@
 //! Per-connection limits: the request head's size, header count and read timeout (given to
-//! hyper, which answers 431 or closes by itself), and the cap on open connections.
+//! hyper, which answers 431 or closes by itself), the keep-alive idle timeout, and the cap on
+//! open connections.
 //!
 //! The cap is a semaphore shared by all workers: a worker takes a permit before it accepts, so
 //! at the cap new connections wait in the kernel's listen backlog (backpressure) instead of
@@ -24,6 +25,9 @@ pub(crate) struct ConnLimits {
     /// How long a client may take to send a request head, counted from when the connection
     /// starts waiting for one: it closes slowloris connections and idle keep-alive ones.
     pub(crate) header_timeout: Duration,
+    /// How long a connection may idle between requests (nothing in flight, nothing received)
+    /// before it is closed; see `keepalive`. The header timeout also runs meanwhile.
+    pub(crate) keep_alive_timeout: Duration,
     /// Open connections across all workers, if capped.
     pub(crate) connections: Option<Arc<Semaphore>>,
 }

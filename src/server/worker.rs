@@ -14,16 +14,15 @@ use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use pyo3::prelude::*;
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 use crate::dispatch::{self, Config};
-use crate::response::HttpResponse;
 #[cfg(Py_GIL_DISABLED)]
 use crate::runtime::attach::park;
 use crate::runtime::attach::{safe_point, ThreadState};
 use crate::runtime::{self, live};
+use crate::server::keepalive::{Activity, Counted, Tracked};
 use crate::server::limits::ConnLimits;
 use crate::util::lock;
 
@@ -197,7 +196,8 @@ async fn accept_loop(
             return;
         }
     };
-    let graceful = GracefulShutdown::new();
+    // Every connection task holds a sender; the drain waits until all are gone.
+    let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
     let http = limits.http();
     loop {
         if balance.ahead() {
@@ -222,12 +222,16 @@ async fn accept_loop(
                     // A flood of connections answered by hyper alone (400, 431) runs no Python.
                     safe_point();
                     let _ = stream.set_nodelay(true);
-                    let conn = http.serve_connection(TokioIo::new(stream), service(Arc::clone(&config), peer));
-                    let conn = graceful.watch(conn);
+                    let activity = Arc::new(Activity::default());
+                    let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
+                    let conn = http.serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity)));
                     let counted = balance.opened();
+                    let open = open_tx.clone();
+                    let shutdown = shutdown.clone();
+                    let keep_alive = limits.keep_alive_timeout;
                     tokio::spawn(async move {
-                        let _ = conn.await;
-                        drop((counted, permit));
+                        run_connection(conn, &activity, keep_alive, shutdown).await;
+                        drop((counted, permit, open));
                     });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
@@ -236,22 +240,62 @@ async fn accept_loop(
         }
     }
     drop(listener);
-    let _ = tokio::time::timeout(drain, graceful.shutdown()).await;
+    drop(open_tx);
+    let _ = tokio::time::timeout(drain, open_rx.recv()).await;
 }
 
-/// The per-connection hyper service.
+/// Serves one connection to its end. At shutdown, or once it has idled for the keep-alive
+/// timeout, hyper is asked to finish gracefully: an idle connection closes at once, a busy one
+/// after its response (which then says `Connection: close`).
+async fn run_connection<C>(conn: C, activity: &Activity, keep_alive: Duration, mut shutdown: watch::Receiver<bool>)
+where
+    C: std::future::Future<Output = hyper::Result<()>> + GracefulConn,
+{
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        biased;
+        _ = conn.as_mut() => return,
+        _ = shutdown.wait_for(|stopping| *stopping) => {}
+        () = activity.idle_expired(keep_alive) => {}
+    }
+    conn.as_mut().shut_down();
+    let _ = conn.await;
+}
+
+/// hyper's connection types, whose graceful shutdown is an inherent method.
+trait GracefulConn {
+    fn shut_down(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S, B> GracefulConn for hyper::server::conn::http1::Connection<I, S>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn shut_down(self: std::pin::Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+/// The per-connection hyper service. Each request counts as in flight on the connection
+/// (for the keep-alive timeout) until hyper drops its response body.
 fn service(
     config: Arc<Config>,
     peer: SocketAddr,
+    activity: Arc<Activity>,
 ) -> impl hyper::service::Service<
     hyper::Request<hyper::body::Incoming>,
-    Response = HttpResponse,
+    Response = hyper::Response<Tracked>,
     Error = Infallible,
-    Future = impl std::future::Future<Output = Result<HttpResponse, Infallible>> + Send,
+    Future = impl std::future::Future<Output = Result<hyper::Response<Tracked>, Infallible>> + Send,
 > + Clone {
     service_fn(move |req| {
         let config = Arc::clone(&config);
-        async move { Ok(dispatch::serve(req, &config, peer).await) }
+        let busy = activity.begin();
+        async move { Ok(dispatch::serve(req, &config, peer).await.map(|body| Tracked::new(body, busy))) }
     })
 }
 

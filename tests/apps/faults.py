@@ -1,5 +1,6 @@
 """Handler failures: exceptions, HTTPException, unserialisable values, Rust panics (tests/test_server.py)."""
 import logging
+import threading
 
 import fastcore
 from fastcore import HTTPException, Request, Response
@@ -133,3 +134,33 @@ async def slow_ok(marker: str, seconds: float):
 @app.post("/echo-size")
 def echo_size(request: Request):
     return {"size": len(request.body_bytes)}
+
+
+@app.get("/thread")
+def thread():
+    return {"thread": threading.get_ident()}
+
+
+@app.get("/panic-awaitable")
+async def panic_awaitable():
+    """Awaits a Rust future that panics while the stepper polls it (src/runtime/stepper.rs)."""
+    await PanicProbe().panic_awaitable()
+    return {"never": True}
+
+
+@app.get("/panic-awaitable-in-gather")
+async def panic_awaitable_in_gather():
+    """The panicking future as one child of fastcore.gather, beside one that would succeed."""
+    await fastcore.gather(PanicProbe().panic_awaitable(), fastcore.sleep(0.01))
+    return {"never": True}
+
+
+@app.get("/panic-awaitable-in-task")
+async def panic_awaitable_in_task():
+    """The panicking future awaited inside an asyncio task the handler awaits."""
+    import asyncio
+
+    async def child():
+        await PanicProbe().panic_awaitable()
+    await asyncio.create_task(child())
+    return {"never": True}

@@ -4,6 +4,7 @@ import threading
 
 import fastcore
 from fastcore import Request
+from fastcore.responses import StreamingResponse
 
 app = fastcore.FastCore()
 cancelled: list[str] = []
@@ -36,3 +37,13 @@ async def sleep(seconds: float):
 @app.get("/cancelled")
 def was_cancelled():
     return {"cancelled": cancelled}
+
+
+@app.get("/drip")
+async def drip(n: int, pause: float):
+    """n chunks, `pause` seconds apart: a response that stays in flight, quietly, for a while."""
+    async def chunks():
+        for i in range(n):
+            await asyncio.sleep(pause)
+            yield b"%d\n" % i
+    return StreamingResponse(chunks(), media_type="text/plain")

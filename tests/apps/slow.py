@@ -92,3 +92,17 @@ def log_levels(marker: str):
 @app.api_route("/hello", methods=["GET", "HEAD"])
 def hello():
     return {"message": "Hello, World!"}
+
+
+@app.get("/in-flight-async/{marker}")
+async def in_flight_async(marker: str):
+    """The async twin of /in-flight: suspended until the server has begun shutting down (or
+    10 s pass), then 1 s more, while the server drains."""
+    log.warning("in-flight handler started %s", marker)
+    for _ in range(500):
+        if shutdown_seen.is_set():
+            break
+        await fastcore.sleep(0.02)
+    saw_shutdown = shutdown_seen.is_set()
+    await fastcore.sleep(1.0)
+    return {"marker": marker, "saw_shutdown": saw_shutdown}
