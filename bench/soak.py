@@ -142,6 +142,7 @@ def main() -> int:
         done = 0
         started = time.monotonic()
         baseline = None
+        trail: list[int] = []  # RSS after each measured round (under load), to tell a plateau from a leak
         try:
             # Short rounds until the warm-up count, then the measured rounds.
             measured_from = 0
@@ -156,9 +157,11 @@ def main() -> int:
                 # Rounds sized from the rate so far, so the run ends near the count asked for.
                 rate = done / (time.monotonic() - started) if done else 5000
                 target = warmup - done if baseline is None else left
-                seconds = max(1, min(args.round, int(target / max(rate, 1)) + 1))
+                seconds = 1 if not done else max(1, min(args.round, int(target / max(rate, 1)) + 1))
                 n, st, err = wrk_round(host, port, seconds, args.connections, 2)
                 done += n + rude_clients(host, port, 40)
+                if baseline is not None:
+                    trail.append(rss_kib(proc.pid))
                 for s, k in st.items():
                     statuses[s] = statuses.get(s, 0) + k
                 errors = [a + b for a, b in zip(errors, err)]
@@ -172,6 +175,7 @@ def main() -> int:
                   f"connect/read/write/timeout {errors[0]}/{errors[1]}/{errors[2]}/{errors[4]}")
             print(f"soak: RSS {baseline[0] / 1024:.1f} -> {end_rss / 1024:.1f} MiB ({growth:+.1%}); "
                   f"fds {baseline[1]} -> {end_fds}")
+            print("soak: RSS after each round under load (MiB): " + " ".join(f"{k / 1024:.1f}" for k in trail))
             if unexpected := set(statuses) - EXPECTED:
                 failures.append(f"unexpected statuses {sorted(unexpected)}")
             if errors[0] or errors[1] or errors[2] or errors[4]:
@@ -196,7 +200,7 @@ def main() -> int:
         for line in log.splitlines():
             if "panicked" in line or "Fatal" in line:
                 failures.append(f"server log: {line}")
-        print(f"soak: server log {len(log) // 1024} KiB, {log.count('soak: an expected failure')} logged 500s")
+        print(f"soak: server log {len(log) // 1024} KiB, {log.count('RuntimeError: soak: an expected failure')} logged 500s")
     for f in failures:
         print(f"soak: FAILED: {f}")
     return 1 if failures else 0
