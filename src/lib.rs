@@ -5,6 +5,8 @@
 //!   one current-thread Tokio runtime each, accepting and serving HTTP/1 connections;
 //! - [`dispatch`]: one request from hyper's parts to a response (body, route, call, respond),
 //!   and the access log;
+//! - [`middleware`]: the app's middleware around each request: Starlette's CORS, GZip,
+//!   TrustedHost and HTTPSRedirect done in Rust, and the entry to the Python middleware;
 //! - [`routing`]: the pure path matcher (unit-tested) and the route table Python fills,
 //!   swapped atomically with `ArcSwap`;
 //! - [`request`]: the read-only request record handed to Python, and request bodies;
@@ -16,7 +18,7 @@
 //! - [`client`]: outgoing HTTP requests (`fastcore.http`) on the worker's runtime;
 //! - [`util`]: small helpers every folder uses (poison-free locking, the coroutine check).
 //!
-//! Dependencies between folders point one way: `server` → `dispatch` → `request` →
+//! Dependencies between folders point one way: `server` → `dispatch` → `middleware` → `request` →
 //! `response` → `routing`, and every folder may use `runtime` and `util` (which use nothing
 //! outside themselves); `client` uses only `runtime` and `util`. No two modules import each
 //! other (`python3 /work/shared/tools/cycles.py .` checks files).
@@ -25,6 +27,7 @@ use pyo3::prelude::*;
 
 mod client;
 mod dispatch;
+mod middleware;
 mod request;
 mod response;
 mod routing;

@@ -166,6 +166,25 @@ def test_busy_keep_alive_connection_stays_open(keep_alive_srv: ServerProcess) ->
         assert closed_by_server(sock, 6)
 
 
+@pytest.mark.parametrize("pipelined", [False, True], ids=["sequential", "pipelined"])
+def test_idle_time_counts_from_the_last_response(keep_alive_srv: ServerProcess, pipelined: bool) -> None:
+    """A response 0.6 s into the idle time starts it again: the connection is still open 0.6 s
+    after that response (1.2 s after the first), then closes. Pipelined: the second request
+    arrived with the first, but its handler sleeps 0.6 s, so it ends later."""
+    with keep_alive_srv.connect() as sock, sock.makefile("rb") as stream:
+        if pipelined:
+            sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: x\r\n\r\nGET /sleep?seconds=0.6 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(stream).status == 200
+        else:
+            sock.sendall(b"GET /whoami HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert read_response(stream).status == 200
+            time.sleep(0.6)
+            sock.sendall(b"GET /sleep?seconds=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_response(stream).status == 200
+        assert not closed_by_server(sock, 0.6)  # still open past the first idle time's end
+        assert closed_by_server(sock, 6)
+
+
 def test_slow_head_is_left_to_the_header_timeout(keep_alive_srv: ServerProcess) -> None:
     """A head arriving in pieces over 2.5 s is not idle: the keep-alive timeout (1 s) leaves it be."""
     with keep_alive_srv.connect() as sock, sock.makefile("rb") as stream:

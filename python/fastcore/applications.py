@@ -22,6 +22,9 @@ from .datastructures import State
 from .exception_handlers import ExceptionHandlers, debug_response
 from .exceptions import RequestValidationError, StarletteHTTPException
 from .lifespan import Lifespan
+from .middleware import Middleware
+from .middleware.base import BaseHTTPMiddleware
+from .middleware.stack import check as check_middleware, plan as plan_middleware
 from .requests import Request
 from .responses import JSONResponse, Response
 from .routing import APIRoute, APIRouter, Default, DefaultPlaceholder, URLPath, generate_unique_id
@@ -83,6 +86,7 @@ class FastCore:
         include_in_schema: bool = True,
         swagger_ui_parameters: dict[str, Any] | None = None,
         generate_unique_id_function: Callable[[APIRoute], str] | DefaultPlaceholder = Default(generate_unique_id),
+        middleware: Sequence[Middleware] | None = None,
         separate_input_output_schemas: bool = True,
         **extra: Any,
     ) -> None:
@@ -112,6 +116,10 @@ class FastCore:
         self.state = State()
         self.dependency_overrides: dict[Callable[..., Any], Callable[..., Any]] = {}
         self.handlers = ExceptionHandlers(exception_handlers)
+        self.user_middleware: list[Middleware] = list(middleware or [])
+        for declared in self.user_middleware:
+            check_middleware(declared.cls)
+        self.middleware_planned = False
         self.openapi_schema: dict[str, Any] | None = None
         self.openapi_version = "3.1.0"
         self.webhooks = APIRouter()
@@ -249,6 +257,31 @@ class FastCore:
             if self.debug:  # Starlette's debug mode answers with the traceback, before any 500 handler
                 handler = debug_response
         return handler(Request(raw, self), exc)
+
+    # -- middleware --------------------------------------------------------------------------
+    def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:
+        """Adds a middleware outside those added before (Starlette's order). Raw ASGI middleware
+        is refused here: fastcore runs `BaseHTTPMiddleware` subclasses and its built-in ones."""
+        if self.middleware_planned:
+            raise RuntimeError("Cannot add middleware after an application has started")
+        check_middleware(middleware_class)
+        self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
+
+    def middleware(self, middleware_type: str) -> Callable[[F], F]:
+        """`@app.middleware("http")` on `async def f(request, call_next)`."""
+        assert middleware_type == "http", 'Currently only middleware("http") is supported.'
+
+        def decorator(func: F) -> F:
+            self.add_middleware(BaseHTTPMiddleware, dispatch=func)
+            return func
+
+        return decorator
+
+    def middleware_plan(self) -> Any:
+        """The middleware as the server runs it (`fastcore.middleware.stack.plan`); made when
+        a server is made for the app, after which no middleware can be added."""
+        self.middleware_planned = True
+        return plan_middleware(self)
 
     # -- lifespan ----------------------------------------------------------------------------
     def on_event(self, event_type: str) -> Callable[[F], F]:

@@ -86,8 +86,12 @@ class ExceptionHandlers:
             handler = self.by_class.get(cls)
             if handler is not None:
                 return handler, False
-        handler = self.by_status.get(500) or self.by_class.get(Exception) or server_error
-        return handler, True
+        return self.server_error_handler(), True
+
+    def server_error_handler(self) -> Handler:
+        """The handler for what nothing else handled: the app's `500` or `Exception` one, or
+        FastAPI's plain-text 500."""
+        return self.by_status.get(500) or self.by_class.get(Exception) or server_error
 
     def overrides_routing_errors(self) -> bool:
         """Whether an answer of the router's own (404, 405, a path parameter's 422) would reach a

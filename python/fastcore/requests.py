@@ -40,8 +40,11 @@ class Request:
         try:
             return self._state
         except AttributeError:
-            self._state = State(getattr(self._app, "lifespan_state", None))
+            self._state = self._raw.state(self._new_state)
             return self._state
+
+    def _new_state(self) -> State:
+        return State(getattr(self._app, "lifespan_state", None))
 
     @property
     def method(self) -> str:

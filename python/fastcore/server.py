@@ -102,7 +102,8 @@ def serve(
         return
     app.set_server_root_path(root_path)
     server = Server(app.core, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
-                    access_log=_log_access if access_log else None, reuse_port=reuse_port, **limits)
+                    access_log=_log_access if access_log else None, reuse_port=reuse_port,
+                    middleware=app.middleware_plan(), **limits)
     try:
         app.startup()
     except BaseException:

@@ -33,7 +33,8 @@ class _Served:
 
     def start(self) -> tuple[str, int]:
         if self.address is None:
-            self.server = Server(self.app.core, "127.0.0.1", 0, self.threads, drain_timeout=5.0)
+            self.server = Server(self.app.core, "127.0.0.1", 0, self.threads, drain_timeout=5.0,
+                                 middleware=self.app.middleware_plan())
             self.address = self.server.start()
         return self.address
 

@@ -11,37 +11,10 @@
 use hyper::header::{HeaderValue, CONTENT_LENGTH, HOST, LOCATION, SERVER};
 use hyper::http::request::Parts;
 use hyper::StatusCode;
-use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
+use crate::middleware::{quote_url, url_path};
 use crate::response::{Body, HttpResponse};
 use crate::routing::{Endpoint, Lookup};
-
-/// What Python's `quote(url, safe=":/%#?=@[]!$&'()*+,;")` leaves alone, besides letters and
-/// digits: its always-safe `_.-~` and that `safe` list.
-const QUOTE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'-')
-    .remove(b'~')
-    .remove(b':')
-    .remove(b'/')
-    .remove(b'%')
-    .remove(b'#')
-    .remove(b'?')
-    .remove(b'=')
-    .remove(b'@')
-    .remove(b'[')
-    .remove(b']')
-    .remove(b'!')
-    .remove(b'$')
-    .remove(b'&')
-    .remove(b'\'')
-    .remove(b'(')
-    .remove(b')')
-    .remove(b'*')
-    .remove(b'+')
-    .remove(b',')
-    .remove(b';');
 
 /// The redirect for a path no route has, if the toggled path has one.
 pub(crate) fn trailing_slash(
@@ -71,8 +44,7 @@ pub(crate) fn trailing_slash(
 }
 
 fn location(parts: &Parts, raw_path: &str) -> String {
-    let decoded = percent_decode_str(raw_path).decode_utf8_lossy();
-    let path = decoded.replace('?', "%3F").replace('#', "%23").replace('\\', "%5C");
+    let path = url_path(raw_path);
     let query = parts.uri.query().unwrap_or("");
     let host = parts.headers.get(HOST).and_then(|h| h.to_str().ok()).filter(|h| valid_host(h));
     let url = match host {
@@ -90,7 +62,7 @@ fn location(parts: &Parts, raw_path: &str) -> String {
             }
         }
     };
-    utf8_percent_encode(&url, QUOTE).to_string()
+    quote_url(&url)
 }
 
 /// Starlette's `parse_host_header` with a valid port: a reg-name or a bracketed IP literal,

@@ -19,9 +19,10 @@ use pyo3::types::{PyDict, PyList};
 use crate::dispatch::access_log::AccessLine;
 use crate::dispatch::forwarded::Proxies;
 use crate::dispatch::redirect;
+use crate::middleware::Plan;
 use crate::request::{self, BodyError, BodySlot, ForwardedHttps, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead};
-use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Routes};
+use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Router, Routes};
 use crate::runtime::{self, attach, Begun, Driver, Task};
 
 /// What every request on a worker shares.
@@ -38,6 +39,8 @@ pub(crate) struct Config {
     pub(crate) access_log: Option<Py<PyAny>>,
     /// Proxies whose `X-Forwarded-For`/`-Proto` are believed; None: nobody's.
     pub(crate) proxies: Option<Proxies>,
+    /// The app's middleware; None (no cost at all) when it has none.
+    pub(crate) middleware: Option<Plan>,
 }
 
 /// Serves one request. A panic anywhere below becomes a 500 for this request alone (and is
@@ -54,7 +57,10 @@ pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer:
         }
     };
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&req, peer));
-    let served = AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await;
+    let served = match &cfg.middleware {
+        None => AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await,
+        Some(plan) => AssertUnwindSafe(plan.around(req, |req| handle(req, cfg, peer))).catch_unwind().await,
+    };
     let resp = served.unwrap_or_else(|_| response::internal_error());
     if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
         line.emit(log, resp.status());
@@ -191,6 +197,9 @@ impl Kept<'_> {
 
 fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
     let table = cfg.routes.table.load();
+    if let Some(entry) = cfg.middleware.as_ref().and_then(|plan| plan.python.as_ref()) {
+        return through_python(entry, &table, parts, body, cfg, peer);
+    }
     match table.lookup(parts.method.as_str(), parts.uri.path()) {
         Lookup::Found { handler, params, route } => {
             Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
@@ -212,6 +221,73 @@ fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Han
             }
         }
     }
+}
+
+/// With Python middleware, every request goes to its entry (`fastcore/middleware/stack.py`):
+/// `entry(raw, kind, detail, takes_request, is_async)`, with what the router found: kind 0 and
+/// the handler, or the router's own answer (404; 405 and the `Allow` value; 422 and the error
+/// list; 307 and the trailing-slash redirect's location). The entry answers every exception
+/// itself (the server error's handler), so a failure here is a plain 500.
+fn through_python(
+    entry: &Py<PyAny>,
+    table: &Router<Endpoint>,
+    parts: Parts,
+    body: BodySlot,
+    cfg: &Config,
+    peer: SocketAddr,
+) -> Handled {
+    let lookup = table.lookup(parts.method.as_str(), parts.uri.path());
+    let redirect = match lookup {
+        Lookup::NotFound if cfg.routes.redirect_slashes => {
+            redirect::trailing_slash(table, &parts, &cfg.routes.path_prefix())
+                .and_then(|r| r.headers().get(hyper::header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned))
+        }
+        _ => None,
+    };
+    Python::attach(|py| {
+        let call = || -> PyResult<(Py<RawRequest>, PyResult<Bound<'_, PyAny>>)> {
+            let none = || py.None();
+            let (kind, detail, takes_request, is_async, route, path_params) = match lookup {
+                Lookup::Found { handler, params, route } => {
+                    let pp = params_dict(py, params)?;
+                    (0u16, handler.func.clone_ref(py), handler.takes_request, handler.is_async, route, pp)
+                }
+                Lookup::NotFound => match redirect {
+                    Some(location) => {
+                        (307, location.into_pyobject(py)?.into_any().unbind(), false, false, "", PyDict::new(py))
+                    }
+                    None => (404, none(), false, false, "", PyDict::new(py)),
+                },
+                Lookup::MethodNotAllowed { allow } => {
+                    (405, allow.into_pyobject(py)?.into_any().unbind(), false, false, "", PyDict::new(py))
+                }
+                Lookup::BadParam(errors) => {
+                    (422, bad_param_errors(py, &errors)?.into_any().unbind(), false, false, "", PyDict::new(py))
+                }
+            };
+            let raw = Py::new(py, RawRequest::new(parts, peer, body, route, path_params.unbind()))?;
+            let result = entry.bind(py).call1((raw.bind(py), kind, detail, takes_request, is_async));
+            Ok((raw, result))
+        };
+        match call() {
+            Ok((raw, result)) => {
+                let mut context = None;
+                match first_step(py, result, &mut context) {
+                    Started::Done(result) => {
+                        respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, cfg, peer)
+                    }
+                    Started::Suspended(driver) => {
+                        let pending = Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context };
+                        Handled::Suspended(Box::new(pending))
+                    }
+                }
+            }
+            Err(err) => {
+                err.print(py);
+                Handled::Now(response::internal_error())
+            }
+        }
+    })
 }
 
 /// What the router answers by itself when no route takes the request.

@@ -30,6 +30,9 @@ pub(crate) struct RawRequest {
     body: BodySlot,
     route: String,
     path_params: Py<PyDict>,
+    /// `request.state`, made on first use and shared by every `Request` over this record (a
+    /// middleware's and the handler's).
+    state: std::sync::OnceLock<Py<PyAny>>,
 }
 
 /// Marks a request that reached a trusted proxy over https (`X-Forwarded-Proto`), set in its
@@ -55,6 +58,7 @@ impl RawRequest {
             body,
             route: route.to_owned(),
             path_params,
+            state: std::sync::OnceLock::new(),
         }
     }
 
@@ -133,6 +137,15 @@ impl RawRequest {
                 "the body of a request to an async handler is read with `await request.body()`",
             )),
         }
+    }
+
+    /// The request's state object: the one made by the first call's `make()`.
+    fn state(&self, py: Python<'_>, make: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        if let Some(state) = self.state.get() {
+            return Ok(state.clone_ref(py));
+        }
+        let fresh = make.call0()?.unbind();
+        Ok(self.state.get_or_init(|| fresh).clone_ref(py))
     }
 
     /// An awaitable for the whole body.

@@ -28,7 +28,12 @@ enum Kind {
     /// A `StreamingResponse`'s chunks as its pump produces them (no length: chunked), or a
     /// file's (exact length).
     Stream(Box<Stream>),
+    /// Another body reworked as it goes (the gzip middleware's compressed stream).
+    Boxed(BoxedBody),
 }
+
+/// A body of any kind, as the middleware wraps one.
+pub(crate) type BoxedBody = Pin<Box<dyn hyper::body::Body<Data = Bytes, Error = Aborted> + Send>>;
 
 impl Body {
     pub(crate) fn full(data: impl Into<Bytes>) -> Self {
@@ -41,9 +46,32 @@ impl Body {
         Self { kind: Kind::Stream(Box::new(stream)), after: None }
     }
 
-    /// True for a streamed body (a `StreamingResponse`'s, a file's), false for a whole buffer.
+    pub(crate) fn boxed(body: BoxedBody) -> Self {
+        Self { kind: Kind::Boxed(body), after: None }
+    }
+
+    /// The bytes of a whole body (None for a stream, or once sent).
+    pub(crate) fn whole(&self) -> Option<&Bytes> {
+        match &self.kind {
+            Kind::Full(data) => data.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Takes the content out, to be reworked and put back with `set_content`; the background
+    /// task stays with this body.
+    pub(crate) fn take_content(&mut self) -> Body {
+        Body { kind: std::mem::replace(&mut self.kind, Kind::Full(None)), after: None }
+    }
+
+    /// Puts in the content of `other` (a body without a background task of its own).
+    pub(crate) fn set_content(&mut self, other: Body) {
+        self.kind = other.kind;
+    }
+
+    /// True for a streamed body (a `StreamingResponse`'s, a file's, a reworked one), false for a whole buffer.
     pub(crate) fn is_stream(&self) -> bool {
-        matches!(self.kind, Kind::Stream(_))
+        !matches!(self.kind, Kind::Full(_))
     }
 
     /// Runs `after` once this body is finished with (sent, or abandoned with its connection).
@@ -60,6 +88,7 @@ impl hyper::body::Body for Body {
         match &mut self.get_mut().kind {
             Kind::Full(data) => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
             Kind::Stream(stream) => stream.poll_frame(cx),
+            Kind::Boxed(body) => body.as_mut().poll_frame(cx),
         }
     }
 
@@ -67,6 +96,7 @@ impl hyper::body::Body for Body {
         match &self.kind {
             Kind::Full(data) => data.is_none(),
             Kind::Stream(_) => false,
+            Kind::Boxed(body) => body.is_end_stream(),
         }
     }
 
@@ -74,6 +104,7 @@ impl hyper::body::Body for Body {
         match &self.kind {
             Kind::Full(data) => SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64)),
             Kind::Stream(stream) => stream.length.map_or_else(SizeHint::default, SizeHint::with_exact),
+            Kind::Boxed(body) => body.size_hint(),
         }
     }
 }

@@ -99,6 +99,22 @@ pub(crate) fn internal_error() -> HttpResponse {
     with_body(StatusCode::INTERNAL_SERVER_ERROR, &PLAIN_TEXT, "Internal Server Error")
 }
 
+/// A `PlainTextResponse(text, status_code=status)` (the middleware's 400s, CORS preflights).
+pub(crate) fn plain_text(status: StatusCode, text: impl Into<Bytes>) -> HttpResponse {
+    with_body(status, &PLAIN_TEXT, text)
+}
+
+/// A `RedirectResponse(url)`: 307, an empty body, `location` (already quoted).
+pub(crate) fn redirect(location: HeaderValue) -> HttpResponse {
+    let mut resp = hyper::Response::new(Body::full(Bytes::new()));
+    *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+    let h = resp.headers_mut();
+    h.insert(SERVER, SERVER_NAME.clone());
+    h.insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    h.insert(hyper::header::LOCATION, location);
+    resp
+}
+
 /// Pydantic's error type and message for a path parameter that did not convert.
 pub(crate) fn bad_param_error(err: &ConversionError) -> (&'static str, &'static str) {
     match err.converter {

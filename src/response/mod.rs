@@ -21,9 +21,10 @@ mod json;
 mod stream;
 
 pub(crate) use body::Body;
+pub(crate) use stream::Aborted;
 pub(crate) use convert::{
-    bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, HttpResponse,
-    RequestHead,
+    bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, plain_text, redirect,
+    HttpResponse, RequestHead,
 };
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

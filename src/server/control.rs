@@ -18,6 +18,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::sync::{watch, Semaphore};
 
 use crate::dispatch::{Config, Proxies};
+use crate::middleware::Plan;
 use crate::routing::PyRouter;
 use crate::server::limits::ConnLimits;
 use crate::server::worker::{Liveness, Load, Worker};
@@ -52,7 +53,7 @@ impl Server {
         router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None,
         reuse_port = false, max_header_size = 16 * 1024, max_headers = 100, max_uri = 8 * 1024,
         header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
-        forwarded_allow_ips = None,
+        forwarded_allow_ips = None, middleware = None,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
@@ -73,6 +74,7 @@ impl Server {
         handler_timeout: Option<f64>,
         max_connections: Option<usize>,
         forwarded_allow_ips: Option<&str>,
+        middleware: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let proxies = forwarded_allow_ips.map(Proxies::parse).transpose().map_err(PyValueError::new_err)?;
         if threads == 0 {
@@ -102,6 +104,7 @@ impl Server {
                 handler_timeout,
                 access_log,
                 proxies,
+                middleware: middleware.map(Plan::from_python).transpose()?.flatten(),
             }),
             limits: Arc::new(limits),
             host,

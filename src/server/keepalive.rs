@@ -6,7 +6,7 @@
 //! counts the bytes it reads ([`Counted`]) and the requests in flight ([`Busy`], from the
 //! service call until hyper drops the response body: the response is over). A watchdog in the
 //! connection's task ([`Activity::idle_expired`]) resolves once a whole timeout passes with
-//! nothing in flight and nothing read; the task then asks hyper to shut the connection down
+//! nothing in flight, nothing read and no request begun; the task then asks hyper to shut the connection down
 //! gracefully, which closes an idle one at once. A head that is arriving, however slowly, is the
 //! header timeout's business, not this one's.
 
@@ -29,6 +29,9 @@ use crate::response::Body;
 pub(crate) struct Activity {
     /// Requests whose response is not over yet.
     in_flight: AtomicUsize,
+    /// Requests begun so far: a pipelined request, read with the one before it, counts as
+    /// activity even though it brought no new bytes.
+    begun: AtomicU64,
     /// Bytes read from the client so far.
     read: AtomicU64,
     /// Signalled when the last request in flight ends.
@@ -40,20 +43,31 @@ impl Activity {
     /// body) is dropped.
     pub(crate) fn begin(self: &Arc<Self>) -> Busy {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
+        self.begun.fetch_add(1, Ordering::Relaxed);
         Busy(Arc::clone(self))
     }
 
-    /// Resolves once the connection has been idle — nothing in flight, nothing read — for
-    /// `timeout` on end.
+    /// What has happened so far: bytes read and requests begun.
+    fn mark(&self) -> (u64, u64) {
+        (self.read.load(Ordering::Relaxed), self.begun.load(Ordering::Relaxed))
+    }
+
+    /// Resolves once the connection has been idle — nothing in flight, nothing read, no
+    /// request begun — for `timeout` on end. The wait starts again whenever a response ends.
     pub(crate) async fn idle_expired(&self, timeout: Duration) {
         loop {
             while self.in_flight.load(Ordering::Acquire) > 0 {
                 self.became_idle.notified().await;
             }
-            let read = self.read.load(Ordering::Relaxed);
-            tokio::time::sleep(timeout).await;
-            if self.in_flight.load(Ordering::Acquire) == 0 && self.read.load(Ordering::Relaxed) == read {
-                return;
+            let mark = self.mark();
+            tokio::select! {
+                () = tokio::time::sleep(timeout) => {
+                    if self.in_flight.load(Ordering::Acquire) == 0 && self.mark() == mark {
+                        return;
+                    }
+                }
+                // A request came and went meanwhile: the idle time counts from its end.
+                () = self.became_idle.notified() => {}
             }
         }
     }
@@ -147,5 +161,64 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Whether the watchdog fires within `within`, with time paused (auto-advanced).
+    async fn fires_within(activity: &Activity, within: Duration) -> bool {
+        tokio::time::timeout(within, activity.idle_expired(TIMEOUT)).await.is_ok()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_connection_expires_after_the_timeout() {
+        let activity = Activity::default();
+        assert!(!fires_within(&activity, Duration::from_millis(4999)).await);
+        assert!(fires_within(&Activity::default(), TIMEOUT + Duration::from_millis(1)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn busy_connection_never_expires() {
+        let activity = Arc::new(Activity::default());
+        let busy = activity.begin();
+        assert!(!fires_within(&activity, TIMEOUT * 10).await);
+        drop(busy);
+        assert!(fires_within(&activity, TIMEOUT + Duration::from_millis(1)).await);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_time_counts_from_the_last_response() {
+        let activity = Arc::new(Activity::default());
+        let watchdog = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                let started = tokio::time::Instant::now();
+                activity.idle_expired(TIMEOUT).await;
+                started.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(activity.begin()); // a request that came and went 3 s in
+        let fired_after = watchdog.await.unwrap();
+        assert_eq!(fired_after, Duration::from_secs(3) + TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn bytes_read_defer_expiry() {
+        let activity = Arc::new(Activity::default());
+        let reader = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_secs(4)).await;
+                activity.read.fetch_add(10, Ordering::Relaxed); // part of a head, 4 s in
+            })
+        };
+        assert!(!fires_within(&activity, TIMEOUT + Duration::from_secs(1)).await);
+        reader.await.unwrap();
     }
 }
