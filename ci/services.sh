@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the ecosystem tests need from Debian's packages: Redis and PostgreSQL servers
 # (the tests start them on private ports and stop them; tests/services.py), libpq for psycopg,
-# openssl for a throwaway TLS certificate, and chromium for the docs-page browser test. Nothing is started here.
+# openssl for a throwaway TLS certificate, chromium for the docs-page browser test, and nginx
+# for the static-file bench's peer. Nothing is started here.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -10,6 +11,8 @@ ldconfig -p | grep -q 'libpq\.so\.5' || missing+=(libpq5)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 # tests/test_docs.py opens /docs in a real headless browser.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# bench/static.sh (its QUICK=1 check runs in ci/test.sh) compares static files with nginx.
+command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[services] installing ${missing[*]} (apt)" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -18,4 +21,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   # The package starts its own servers; the tests run theirs on private ports instead.
   $sudo service redis-server stop >/dev/null 2>&1 || true
   $sudo service postgresql stop >/dev/null 2>&1 || true
+  $sudo service nginx stop >/dev/null 2>&1 || true
 fi

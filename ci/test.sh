@@ -23,6 +23,8 @@ echo "== ecosystem bench smoke check (QUICK=1: Redis, PostgreSQL, httpx and slee
 QUICK=1 bash bench/ecosystem.sh
 echo "== API bench smoke check (QUICK=1: the realistic FastAPI route answers correctly on fastcore and FastAPI) =="
 QUICK=1 bash bench/api.sh
+echo "== static-file bench smoke check (QUICK=1: fastcore, nginx and Granian serve the same files correctly; no speed judged) =="
+QUICK=1 bash bench/static.sh
 
 echo "== soak, short (bench/soak.sh with 20k requests per build: RSS growth under 10%, descriptors given back) =="
 REQUESTS=20000 bash bench/soak.sh

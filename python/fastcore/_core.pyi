@@ -68,6 +68,17 @@ class Router:
     def add(
         self, methods: list[str], path: str, endpoint: Callable[..., Any], takes_request: bool, is_async: bool = False
     ) -> None: ...
+    def mount_app(self, prefix: str, app: Router) -> None: ...
+    def mount_files(
+        self,
+        prefix: str,
+        directories: list[str],
+        html: bool,
+        follow_symlink: bool,
+        types: dict[str, str],
+        suffixes: dict[str, str],
+        encodings: list[str],
+    ) -> None: ...
     def __len__(self) -> int: ...
 
 # request/raw.rs
@@ -84,6 +95,7 @@ class RawRequest:
     body: bytes
     route: str
     path_params: dict[str, Any]
+    root_path: str
     def state(self, make: Callable[[], Any]) -> Any: ...
     def read_body(self) -> Awaitable[bytes]: ...
     def next_chunk(self) -> Awaitable[bytes | None]: ...

@@ -27,7 +27,8 @@ from .middleware.base import BaseHTTPMiddleware
 from .middleware.stack import check as check_middleware, plan as plan_middleware
 from .requests import Request
 from .responses import JSONResponse, Response
-from .routing import APIRoute, APIRouter, Default, DefaultPlaceholder, URLPath, generate_unique_id
+from .routing import APIRoute, APIRouter, Default, DefaultPlaceholder, Mount, URLPath, generate_unique_id
+from .staticfiles import StaticFiles
 
 F = TypeVar("F", bound=Callable[..., Any])
 error_log = logging.getLogger("fastcore.error")
@@ -46,6 +47,16 @@ class _AppRouter(APIRouter):
             compiled = route.compile(self.app)
             self.core.add(sorted(route.methods), compiled.path, compiled.endpoint, compiled.takes_request,
                           compiled.is_async)
+        elif isinstance(route, Mount):
+            if isinstance(route.app, StaticFiles):
+                route.app.mount_into(self.core, route.path)
+            elif isinstance(route.app, FastCore):
+                route.app.mounted_in = self.app
+                route.app.set_server_root_path(getattr(self.app, "server_root_path", ""),
+                                               in_path=bool(getattr(self.app, "server_path_prefix", "")))
+                self.core.mount_app(route.path, route.app.core)
+            else:
+                raise TypeError(f"fastcore can mount a StaticFiles or a FastCore app, not {type(route.app).__name__}")
         else:
             raise TypeError(f"fastcore cannot serve a {type(route).__name__} route yet")
         super().add_route_object(route)
@@ -150,6 +161,7 @@ class FastCore:
         self.lifespan_state: dict[str, Any] = {}
         # Set by fastcore.testclient: unhandled exceptions are handed to the test as well.
         self.exception_sink: list[BaseException] | None = None
+        self.mounted_in: FastCore | None = None  # the app this one is mounted in, if any
         self.setup()
 
     # -- OpenAPI and docs --------------------------------------------------------------------
@@ -215,6 +227,11 @@ class FastCore:
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         return self.router.url_path_for(name, **path_params)
 
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Serves `app` under `path`: a `StaticFiles` (from Rust) or another app, as
+        Starlette's `Mount`. Mounts are tried after the app's routes, in the order added."""
+        self.router.mount(path, app, name=name)
+
     # -- errors ------------------------------------------------------------------------------
     @property
     def exception_handlers(self) -> dict[Any, Callable[..., Any]]:
@@ -252,8 +269,11 @@ class FastCore:
         handler, unhandled = self.handlers.lookup(exc)
         if unhandled:
             error_log.error("Exception in handler for %s %s", raw.method, raw.raw_path, exc_info=exc)
-            if self.exception_sink is not None:
-                self.exception_sink.append(exc)
+            app: FastCore | None = self
+            while app is not None and app.exception_sink is None:
+                app = app.mounted_in  # a mounted app's failures reach the test of the app serving it
+            if app is not None and app.exception_sink is not None:
+                app.exception_sink.append(exc)
             if self.debug:  # Starlette's debug mode answers with the traceback, before any 500 handler
                 handler = debug_response
         return handler(Request(raw, self), exc)
@@ -313,6 +333,9 @@ class FastCore:
         self.server_root_path = root_path
         self.server_path_prefix = root_path if in_path else ""
         self.core.set_path_prefix(self.server_path_prefix)
+        for route in self.routes:  # mounted apps are served by the same server
+            if isinstance(route, Mount) and isinstance(route.app, FastCore):
+                route.app.set_server_root_path(root_path, in_path=in_path)
 
     def run(self, host: str = "127.0.0.1", port: int = 8000, **options: Any) -> None:
         from .server import serve

@@ -73,20 +73,32 @@ class Request:
 
     @property
     def base_url(self) -> URL:
-        """The app's root URL: scheme, host and root path, with a trailing slash (Starlette's)."""
+        """The app's root URL: scheme, host and root path, with a trailing slash (Starlette's).
+        In a mounted app, the serving app's root (Starlette's `app_root_path`)."""
         try:
             return self._base_url
         except AttributeError:
-            root = self.root_path
+            top = self._serving_app()
+            root = self.root_path if top is self._app else (top.root_path or top.server_root_path)
             self._base_url = URL(self._raw.scheme, self._netloc(), root if root.endswith("/") else root + "/", "")
             return self._base_url
 
     @property
     def root_path(self) -> str:
         """`scope["root_path"]`: the app's `root_path=` if set (FastAPI puts it in the scope),
-        else the server's `--root-path`."""
+        else the server's `--root-path`; for an app mounted in another, the serving app's root
+        path followed by the mounts' prefixes (Starlette's `Mount` appends them)."""
         app = self._app
-        return (getattr(app, "root_path", "") or getattr(app, "server_root_path", "")) if app is not None else ""
+        if app is None:
+            return ""
+        own = getattr(app, "root_path", "")
+        mounts = self._raw.root_path
+        if own or not mounts:
+            return own or getattr(app, "server_root_path", "")
+        top = app
+        while getattr(top, "mounted_in", None) is not None:
+            top = top.mounted_in
+        return (top.root_path or top.server_root_path) + mounts
 
     def _netloc(self) -> str:
         return self.headers.get("host") or "localhost"
@@ -94,7 +106,15 @@ class Request:
     def url_for(self, name: str, /, **path_params: Any) -> URL:
         """The absolute URL of the route (or mount) called `name`, under the request's base URL.
         Raises `NoMatchFound` when no route has that name and those parameters."""
-        return self._app.url_path_for(name, **path_params).make_absolute_url(self.base_url)
+        return self._serving_app().url_path_for(name, **path_params).make_absolute_url(self.base_url)
+
+    def _serving_app(self) -> Any:
+        """The app the server serves: this request's app, or the one it is mounted in (Starlette's
+        `scope["router"]`, which `url_for` names routes from, mounts as `"mount:route"`)."""
+        app = self._app
+        while getattr(app, "mounted_in", None) is not None:
+            app = app.mounted_in
+        return app
 
     @property
     def scope(self) -> dict[str, Any]:

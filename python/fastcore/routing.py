@@ -165,6 +165,43 @@ def _to_string(value: Any) -> str:
     return quote(str(value), safe="/")
 
 
+class Mount:
+    """Starlette's `Mount`: requests under `path` go to `app`, a `StaticFiles` (served by the
+    core) or another `FastCore`/`FastAPI` app (its routes, handlers and docs under the prefix).
+    `url_path_for` follows Starlette: `"name"` with `path=` for the mount itself,
+    `"name:route"` (or a route's own name, for an unnamed mount) for the app's routes."""
+
+    def __init__(self, path: str, app: Any, name: str | None = None) -> None:
+        assert path == "" or path.startswith("/"), "Routed paths must start with '/'"
+        self.path = path.rstrip("/")
+        if "{" in self.path:
+            raise NotImplementedError("fastcore mounts take a fixed path prefix, without path parameters")
+        self.app = app
+        self.name = name
+
+    @property
+    def routes(self) -> list[Any]:
+        return getattr(self.app, "routes", [])
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        if self.name is not None and name == self.name and "path" in path_params:
+            rest = dict(path_params)
+            path = str(rest.pop("path")).lstrip("/")
+            if not rest:
+                return URLPath(f"{self.path}/{path}")
+        elif self.name is None or name.startswith(self.name + ":"):
+            child = name if self.name is None else name[len(self.name) + 1:]
+            for route in self.routes:
+                try:
+                    return URLPath(self.path + route.url_path_for(child, **path_params))
+                except NoMatchFound:
+                    pass
+        raise NoMatchFound(name, path_params)
+
+    def __repr__(self) -> str:
+        return f"Mount(path={self.path!r}, name={self.name or ''!r}, app={self.app!r})"
+
+
 class APIRouter:
     """A group of routes with shared options; `include_router` merges it into another router."""
 
@@ -280,8 +317,11 @@ class APIRouter:
             if prefix.endswith("/"):
                 raise AssertionError("A path prefix must not end with '/', as the routes will start with '/'")
         for route in router.routes:
+            if isinstance(route, Mount):
+                self.add_route_object(Mount(prefix + route.path, route.app, name=route.name))
+                continue
             if not isinstance(route, APIRoute):
-                self.add_route_object(route)  # a mount or websocket route: kept as it is
+                self.add_route_object(route)  # a websocket route: kept as it is
                 continue
             self.add_api_route(
                 prefix + route.path,
@@ -316,6 +356,10 @@ class APIRouter:
         self.on_startup.extend(router.on_startup)
         self.on_shutdown.extend(router.on_shutdown)
         self.lifespans.extend(router.lifespans)
+
+    def mount(self, path: str, app: Any, name: str | None = None) -> None:
+        """Starlette's `Router.mount`: requests under `path` go to `app`."""
+        self.add_route_object(Mount(path, app, name=name))
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         for route in self.routes:

@@ -14,15 +14,13 @@ use hyper::StatusCode;
 
 use crate::middleware::{quote_url, url_path};
 use crate::response::{Body, HttpResponse};
-use crate::routing::{Endpoint, Lookup};
+use crate::routing::{Lookup, Table};
 
-/// The redirect for a path no route has, if the toggled path has one.
-pub(crate) fn trailing_slash(
-    table: &crate::routing::Router<Endpoint>,
-    parts: &Parts,
-    prefix: &str,
-) -> Option<HttpResponse> {
-    let path = parts.uri.path();
+/// The redirect for a path no route has, if the toggled path has a route or a mount. `at`:
+/// where the app's paths begin in the request's (a mounted app's), the redirect keeping what
+/// comes before; `prefix`: the server's root path, put in front.
+pub(crate) fn trailing_slash(table: &Table, parts: &Parts, at: usize, prefix: &str) -> Option<HttpResponse> {
+    let path = &parts.uri.path()[at..];
     if path == "/" {
         return None;
     }
@@ -30,10 +28,16 @@ pub(crate) fn trailing_slash(
         Some(_) => path.trim_end_matches('/').to_owned(),
         None => format!("{path}/"),
     };
-    if matches!(table.lookup(parts.method.as_str(), &toggled), Lookup::NotFound) {
+    if matches!(table.lookup(parts.method.as_str(), &toggled), Lookup::NotFound) && table.mount_for(&toggled).is_none()
+    {
         return None;
     }
-    let location = location(parts, &format!("{prefix}{toggled}"));
+    to(parts, &format!("{prefix}{}{toggled}", &parts.uri.path()[..at]))
+}
+
+/// Starlette's 307 to `raw_path` (still percent-encoded) with the request's query.
+pub(crate) fn to(parts: &Parts, raw_path: &str) -> Option<HttpResponse> {
+    let location = location(parts, raw_path);
     let mut resp = hyper::Response::new(Body::full(bytes::Bytes::new()));
     *resp.status_mut() = StatusCode::TEMPORARY_REDIRECT;
     let h = resp.headers_mut();

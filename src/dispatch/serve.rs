@@ -21,8 +21,8 @@ use crate::dispatch::forwarded::Proxies;
 use crate::dispatch::redirect;
 use crate::middleware::Plan;
 use crate::request::{self, BodyError, BodySlot, ForwardedHttps, RawRequest, Source};
-use crate::response::{self, HttpResponse, RequestHead};
-use crate::routing::{ConversionError, Endpoint, Lookup, ParamValue, Params, Router, Routes};
+use crate::response::{self, HttpResponse, RequestHead, Served, StaticError};
+use crate::routing::{ConversionError, Endpoint, Lookup, MountMatch, ParamValue, Params, Routes, Table, Target};
 use crate::runtime::{self, attach, Begun, Driver, Task};
 
 /// What every request on a worker shares.
@@ -82,10 +82,10 @@ async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -
             let resp = match dispatch(parts, slot.clone(), cfg, peer) {
                 Handled::Now(resp) => resp,
                 Handled::Suspended(pending) => match cfg.handler_timeout {
-                    None => pending.finish(cfg, peer).await,
+                    None => pending.finish(peer).await,
                     // Dropping the pending handler cancels its coroutine (`CancelledError`,
                     // its `finally` blocks run on, detached).
-                    Some(limit) => tokio::time::timeout(limit, pending.finish(cfg, peer))
+                    Some(limit) => tokio::time::timeout(limit, pending.finish(peer))
                         .await
                         .unwrap_or_else(|_| response::detail(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout")),
                 },
@@ -106,15 +106,34 @@ async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Sou
     if body.is_end_stream() {
         return Ok(Source::Read(Bytes::new()));
     }
-    let for_async = {
-        let table = cfg.routes.table.load();
-        matches!(table.lookup(parts.method.as_str(), parts.uri.path()), Lookup::Found { handler, .. } if handler.is_async)
-    };
-    if for_async {
+    if reaches_async(&cfg.routes, parts.method.as_str(), parts.uri.path()) {
         Ok(Source::Unread(body))
     } else {
         request::collect(body, cfg.max_body, cfg.body_timeout).await.map(Source::Read)
     }
+}
+
+/// Whether the request goes to an async handler (or to a static mount, which reads no body).
+fn reaches_async(routes: &Routes, method: &str, path: &str) -> bool {
+    let table = routes.table.load();
+    match table.lookup(method, path) {
+        Lookup::Found { handler, .. } => handler.is_async,
+        _ => match table.mount_for(path) {
+            Some(MountMatch { mount, raw_rest, .. }) => match &mount.target {
+                Target::App(sub) => raw_rest.is_some_and(|at| reaches_async(sub, method, &path[at..])),
+                Target::Files(_) => true,
+            },
+            None => false,
+        },
+    }
+}
+
+/// Which app answers: the served app, or one mounted in it, whose paths begin at byte `at` of
+/// the request's path and whose `root_path` is the prefixes of the mounts on the way.
+struct Scope<'a> {
+    routes: &'a Arc<Routes>,
+    at: usize,
+    root_path: Cow<'a, str>,
 }
 
 /// A response, or a coroutine (a handler's, or an async error handler's) that suspended on
@@ -135,6 +154,8 @@ enum Stage {
 
 struct Pending {
     driver: Driver,
+    /// The app whose error handler takes the handler's exception.
+    routes: Arc<Routes>,
     kept: Kept<'static>,
     stage: Stage,
     /// The handler's `contextvars` context, where the response's own work (its background
@@ -143,13 +164,13 @@ struct Pending {
 }
 
 impl Pending {
-    async fn finish(self: Box<Self>, cfg: &Config, peer: SocketAddr) -> HttpResponse {
+    async fn finish(self: Box<Self>, peer: SocketAddr) -> HttpResponse {
         let mut pending = self;
         loop {
-            let Pending { driver, kept, stage, context } = *pending;
+            let Pending { driver, routes, kept, stage, context } = *pending;
             let result = driver.run().await;
             let handled =
-                Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), kept, stage, context, cfg, peer));
+                Python::attach(|py| respond(py, result.map(|v| v.into_bound(py)), kept, stage, context, &routes, peer));
             match handled {
                 Handled::Now(resp) => return resp,
                 Handled::Suspended(next) => pending = next,
@@ -163,7 +184,7 @@ impl Pending {
 /// `RawRequest`; one is built from the parts kept here only if the error handler needs it.
 #[allow(clippy::large_enum_variant)] // on the stack; boxing the parts would cost every request
 enum Kept<'t> {
-    Parts { parts: Parts, body: BodySlot, route: Cow<'t, str>, path_params: Option<Py<PyDict>> },
+    Parts { parts: Parts, body: BodySlot, route: Cow<'t, str>, path_params: Option<Py<PyDict>>, root_path: String },
     Raw(Py<RawRequest>),
 }
 
@@ -177,8 +198,8 @@ impl Kept<'_> {
 
     fn into_owned(self) -> Kept<'static> {
         match self {
-            Kept::Parts { parts, body, route, path_params } => {
-                Kept::Parts { parts, body, route: Cow::Owned(route.into_owned()), path_params }
+            Kept::Parts { parts, body, route, path_params, root_path } => {
+                Kept::Parts { parts, body, route: Cow::Owned(route.into_owned()), path_params, root_path }
             }
             Kept::Raw(raw) => Kept::Raw(raw),
         }
@@ -187,39 +208,84 @@ impl Kept<'_> {
     fn into_raw(self, py: Python<'_>, peer: SocketAddr) -> PyResult<Py<RawRequest>> {
         match self {
             Kept::Raw(raw) => Ok(raw),
-            Kept::Parts { parts, body, route, path_params } => {
+            Kept::Parts { parts, body, route, path_params, root_path } => {
                 let path_params = path_params.unwrap_or_else(|| PyDict::new(py).unbind());
-                Py::new(py, RawRequest::new(parts, peer, body, &route, path_params))
+                Py::new(py, RawRequest::new(parts, peer, body, &route, path_params, root_path))
             }
         }
     }
 }
 
 fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
-    let table = cfg.routes.table.load();
     if let Some(entry) = cfg.middleware.as_ref().and_then(|plan| plan.python.as_ref()) {
-        return through_python(entry, &table, parts, body, cfg, peer);
+        let table = cfg.routes.table.load();
+        // Mounts are answered without the Python middleware (not done: NOTES, "Static files").
+        let routed = matches!(table.lookup(parts.method.as_str(), parts.uri.path()), Lookup::Found { .. });
+        if routed || table.mount_for(parts.uri.path()).is_none() {
+            return through_python(entry, &table, parts, body, cfg, peer);
+        }
     }
-    match table.lookup(parts.method.as_str(), parts.uri.path()) {
+    dispatch_in(parts, body, Scope { routes: &cfg.routes, at: 0, root_path: Cow::Borrowed("") }, peer)
+}
+
+/// Routes the request through `scope`'s app: its routes, then its mounts (only when no route
+/// matched, as a mount after them in Starlette), then its redirect and routing errors.
+fn dispatch_in(parts: Parts, body: BodySlot, scope: Scope<'_>, peer: SocketAddr) -> Handled {
+    let table = scope.routes.table.load();
+    let path = &parts.uri.path()[scope.at..];
+    let missed = match table.lookup(parts.method.as_str(), path) {
         Lookup::Found { handler, params, route } => {
-            Python::attach(|py| call(py, handler, params, route, parts, body, cfg, peer))
+            return Python::attach(|py| call(py, handler, params, route, parts, body, &scope, peer));
         }
-        Lookup::BadParam(err) => routing_error(RouteError::BadParam(err), parts, body, cfg, peer),
-        Lookup::MethodNotAllowed { allow } => {
-            routing_error(RouteError::MethodNotAllowed(allow), parts, body, cfg, peer)
+        Lookup::BadParam(err) => RouteError::BadParam(err),
+        Lookup::MethodNotAllowed { allow } => RouteError::MethodNotAllowed(allow),
+        Lookup::NotFound => RouteError::NotFound,
+    };
+    if let Some(found) = table.mount_for(path) {
+        return mounted(&found, parts, body, &scope, peer);
+    }
+    // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
+    if matches!(missed, RouteError::NotFound) && scope.routes.redirect_slashes {
+        if let Some(redirect) = redirect::trailing_slash(&table, &parts, scope.at, &scope.routes.path_prefix()) {
+            return Handled::Now(rust_only(redirect));
         }
-        // As Starlette's Router: the trailing-slash redirect comes before the app's 404 handler.
-        Lookup::NotFound => {
-            match cfg
-                .routes
-                .redirect_slashes
-                .then(|| redirect::trailing_slash(&table, &parts, &cfg.routes.path_prefix()))
-                .flatten()
-            {
-                Some(redirect) => Handled::Now(rust_only(redirect)),
-                None => routing_error(RouteError::NotFound, parts, body, cfg, peer),
+    }
+    routing_error(missed, parts, body, &scope, peer)
+}
+
+/// A request a mount takes: a mounted app's routes, or a static directory, answered in Rust.
+fn mounted(
+    found: &MountMatch<'_, Target>,
+    parts: Parts,
+    body: BodySlot,
+    scope: &Scope<'_>,
+    peer: SocketAddr,
+) -> Handled {
+    match &found.mount.target {
+        Target::App(sub) => match found.raw_rest {
+            Some(offset) => {
+                let root_path = format!("{}{}", scope.root_path, found.mount.prefix);
+                let inner = Scope { routes: sub, at: scope.at + offset, root_path: Cow::Owned(root_path) };
+                dispatch_in(parts, body, inner, peer)
             }
-        }
+            // The mount's '/' was sent as `%2F`: the mounted app has no raw path to route.
+            None => routing_error(RouteError::NotFound, parts, body, scope, peer),
+        },
+        Target::Files(root) => match response::serve_static(root, &found.rest, &parts) {
+            Served::Response(resp) => Handled::Now(rust_only(resp)),
+            Served::AddSlash => {
+                let resp = redirect::to(&parts, &format!("{}{}/", scope.routes.path_prefix(), parts.uri.path()));
+                Handled::Now(rust_only(resp.unwrap_or_else(response::not_found)))
+            }
+            Served::Error(err) => {
+                let err = match err {
+                    StaticError::NotFound => RouteError::NotFound,
+                    StaticError::MethodNotAllowed => RouteError::MethodNotAllowed("GET, HEAD".to_owned()),
+                    StaticError::Unauthorized => RouteError::Status(StatusCode::UNAUTHORIZED),
+                };
+                routing_error(err, parts, body, scope, peer)
+            }
+        },
     }
 }
 
@@ -230,7 +296,7 @@ fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Han
 /// itself (the server error's handler), so a failure here is a plain 500.
 fn through_python(
     entry: &Py<PyAny>,
-    table: &Router<Endpoint>,
+    table: &Table,
     parts: Parts,
     body: BodySlot,
     cfg: &Config,
@@ -239,7 +305,7 @@ fn through_python(
     let lookup = table.lookup(parts.method.as_str(), parts.uri.path());
     let redirect = match lookup {
         Lookup::NotFound if cfg.routes.redirect_slashes => {
-            redirect::trailing_slash(table, &parts, &cfg.routes.path_prefix())
+            redirect::trailing_slash(table, &parts, 0, &cfg.routes.path_prefix())
                 .and_then(|r| r.headers().get(hyper::header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned))
         }
         _ => None,
@@ -265,7 +331,7 @@ fn through_python(
                     (422, bad_param_errors(py, &errors)?.into_any().unbind(), false, false, "", PyDict::new(py))
                 }
             };
-            let raw = Py::new(py, RawRequest::new(parts, peer, body, route, path_params.unbind()))?;
+            let raw = Py::new(py, RawRequest::new(parts, peer, body, route, path_params.unbind(), String::new()))?;
             let result = entry.bind(py).call1((raw.bind(py), kind, detail, takes_request, is_async));
             Ok((raw, result))
         };
@@ -274,10 +340,12 @@ fn through_python(
                 let mut context = None;
                 match first_step(py, result, &mut context) {
                     Started::Done(result) => {
-                        respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, cfg, peer)
+                        respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, &cfg.routes, peer)
                     }
                     Started::Suspended(driver) => {
-                        let pending = Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context };
+                        let routes = Arc::clone(&cfg.routes);
+                        let pending =
+                            Pending { driver, routes, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context };
                         Handled::Suspended(Box::new(pending))
                     }
                 }
@@ -295,14 +363,16 @@ enum RouteError {
     NotFound,
     MethodNotAllowed(String),
     BadParam(Vec<ConversionError>),
+    /// Another of Starlette's `HTTPException`s (a static mount's 401).
+    Status(StatusCode),
 }
 
 /// Rust answers the router's own errors, FastAPI's way, unless the app has its own handler for
 /// them: then they go to the app's `route_error` hook, like a handler's exception.
-fn routing_error(err: RouteError, parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
-    if cfg.routes.has_route_error() {
-        return Python::attach(|py| match cfg.routes.route_error(py) {
-            Some(hook) => route_error_in_python(py, &hook, &err, parts, body, cfg, peer),
+fn routing_error(err: RouteError, parts: Parts, body: BodySlot, scope: &Scope<'_>, peer: SocketAddr) -> Handled {
+    if scope.routes.has_route_error() {
+        return Python::attach(|py| match scope.routes.route_error(py) {
+            Some(hook) => route_error_in_python(py, &hook, &err, parts, body, scope, peer),
             None => Handled::Now(route_error_response(&err)),
         });
     }
@@ -314,6 +384,7 @@ fn route_error_response(err: &RouteError) -> HttpResponse {
         RouteError::NotFound => response::not_found(),
         RouteError::MethodNotAllowed(allow) => response::method_not_allowed(allow),
         RouteError::BadParam(e) => response::bad_param(e),
+        RouteError::Status(status) => response::detail(*status, status.canonical_reason().unwrap_or("")),
     }
 }
 
@@ -323,24 +394,28 @@ fn route_error_in_python(
     err: &RouteError,
     parts: Parts,
     body: BodySlot,
-    cfg: &Config,
+    scope: &Scope<'_>,
     peer: SocketAddr,
 ) -> Handled {
-    let kept = Kept::Parts { parts, body, route: Cow::Borrowed(""), path_params: None };
+    let root_path = scope.root_path.clone().into_owned();
+    let kept = Kept::Parts { parts, body, route: Cow::Borrowed(""), path_params: None, root_path };
     let called = kept.into_raw(py, peer).and_then(|raw| {
         let args = match err {
             RouteError::NotFound => (404u16, py.None()),
             RouteError::MethodNotAllowed(allow) => (405, allow.into_pyobject(py)?.into_any().unbind()),
             RouteError::BadParam(e) => (422, bad_param_errors(py, e)?.into_any().unbind()),
+            RouteError::Status(status) => (status.as_u16(), py.None()),
         };
         let result = hook.bind(py).call1((raw.bind(py), args.0, args.1));
         Ok((raw, result))
     });
     match called {
         Ok((raw, result)) => match first_step(py, result, &mut None) {
-            Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, None, cfg, peer),
+            Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, None, scope.routes, peer),
             Started::Suspended(driver) => {
-                let pending = Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context: None };
+                let routes = Arc::clone(scope.routes);
+                let pending =
+                    Pending { driver, routes, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context: None };
                 Handled::Suspended(Box::new(pending))
             }
         },
@@ -380,25 +455,33 @@ fn call(
     route: &str,
     parts: Parts,
     body: BodySlot,
-    cfg: &Config,
+    scope: &Scope<'_>,
     peer: SocketAddr,
 ) -> Handled {
     let func = ep.func.bind(py);
+    let root_path = || scope.root_path.clone().into_owned();
     let mut kept = None;
     let invoke = || {
         if ep.takes_request {
             let pp = params_dict(py, params)?;
-            let raw = Py::new(py, RawRequest::new(parts, peer, body, route, pp.unbind()))?;
+            let raw = Py::new(py, RawRequest::new(parts, peer, body, route, pp.unbind(), root_path()))?;
             let result = func.call1((raw.bind(py),));
             kept = Some(Kept::Raw(raw));
             result
         } else if params.is_empty() {
-            kept = Some(Kept::Parts { parts, body, route: Cow::Borrowed(route), path_params: None });
+            kept = Some(Kept::Parts {
+                parts,
+                body,
+                route: Cow::Borrowed(route),
+                path_params: None,
+                root_path: root_path(),
+            });
             func.call0()
         } else {
             let kwargs = params_dict(py, params)?;
             let result = func.call((), Some(&kwargs));
-            kept = Some(Kept::Parts { parts, body, route: Cow::Borrowed(route), path_params: Some(kwargs.unbind()) });
+            let path_params = Some(kwargs.unbind());
+            kept = Some(Kept::Parts { parts, body, route: Cow::Borrowed(route), path_params, root_path: root_path() });
             result
         }
     };
@@ -424,9 +507,10 @@ fn call(
         return Handled::Now(response::internal_error());
     };
     match first_step(py, result, &mut context) {
-        Started::Done(result) => respond(py, result, kept, Stage::Handler, context, cfg, peer),
+        Started::Done(result) => respond(py, result, kept, Stage::Handler, context, scope.routes, peer),
         Started::Suspended(driver) => {
-            let pending = Pending { driver, kept: kept.into_owned(), stage: Stage::Handler, context };
+            let routes = Arc::clone(scope.routes);
+            let pending = Pending { driver, routes, kept: kept.into_owned(), stage: Stage::Handler, context };
             Handled::Suspended(Box::new(pending))
         }
     }
@@ -472,7 +556,7 @@ fn respond(
     kept: Kept<'_>,
     stage: Stage,
     context: Option<Py<PyAny>>,
-    cfg: &Config,
+    routes: &Arc<Routes>,
     peer: SocketAddr,
 ) -> Handled {
     let err = match result.and_then(|obj| response::from_python(&obj, &kept.head(), context.as_ref())) {
@@ -491,11 +575,12 @@ fn respond(
             return Handled::Now(response::internal_error());
         }
     };
-    let handled = cfg.routes.error_handler.bind(py).call1((err.into_value(py), raw.bind(py)));
+    let handled = routes.error_handler.bind(py).call1((err.into_value(py), raw.bind(py)));
     match first_step(py, handled, &mut None) {
-        Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, cfg, peer),
+        Started::Done(result) => respond(py, result, Kept::Raw(raw), Stage::ErrorHandler, context, routes, peer),
         Started::Suspended(driver) => {
-            let pending = Pending { driver, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context };
+            let routes = Arc::clone(routes);
+            let pending = Pending { driver, routes, kept: Kept::Raw(raw), stage: Stage::ErrorHandler, context };
             Handled::Suspended(Box::new(pending))
         }
     }

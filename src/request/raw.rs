@@ -30,6 +30,8 @@ pub(crate) struct RawRequest {
     body: BodySlot,
     route: String,
     path_params: Py<PyDict>,
+    /// The prefixes of the mounts the request came through ("" at the served app's level).
+    root_path: String,
     /// `request.state`, made on first use and shared by every `Request` over this record (a
     /// middleware's and the handler's).
     state: std::sync::OnceLock<Py<PyAny>>,
@@ -41,7 +43,14 @@ pub(crate) struct RawRequest {
 pub(crate) struct ForwardedHttps;
 
 impl RawRequest {
-    pub(crate) fn new(parts: Parts, client: SocketAddr, body: BodySlot, route: &str, path_params: Py<PyDict>) -> Self {
+    pub(crate) fn new(
+        parts: Parts,
+        client: SocketAddr,
+        body: BodySlot,
+        route: &str,
+        path_params: Py<PyDict>,
+        root_path: String,
+    ) -> Self {
         let http_version = match parts.version {
             hyper::Version::HTTP_10 => "1.0",
             hyper::Version::HTTP_2 => "2",
@@ -58,6 +67,7 @@ impl RawRequest {
             body,
             route: route.to_owned(),
             path_params,
+            root_path,
             state: std::sync::OnceLock::new(),
         }
     }
@@ -195,6 +205,14 @@ impl RawRequest {
     #[getter]
     fn route(&self) -> &str {
         &self.route
+    }
+
+    /// The prefixes of the mounts that led to this app (`/v2` for a request to an app mounted
+    /// at `/v2`), "" for the served app's own routes: Starlette's `scope["root_path"]` less
+    /// any server-level root path.
+    #[getter]
+    fn root_path(&self) -> &str {
+        &self.root_path
     }
 
     #[getter]

@@ -24,7 +24,7 @@ pub(crate) type HttpResponse = hyper::Response<Body>;
 
 /// `fastcore/<version>`: the version is Cargo.toml's, the one place it is written (also
 /// `fastcore.__version__`, `fastcore --version` and the wheel's metadata).
-static SERVER_NAME: HeaderValue = HeaderValue::from_static(concat!("fastcore/", env!("CARGO_PKG_VERSION")));
+pub(crate) static SERVER_NAME: HeaderValue = HeaderValue::from_static(concat!("fastcore/", env!("CARGO_PKG_VERSION")));
 static JSON: HeaderValue = HeaderValue::from_static("application/json");
 static OCTETS: HeaderValue = HeaderValue::from_static("application/octet-stream");
 static PLAIN_TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");

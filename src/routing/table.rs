@@ -3,6 +3,7 @@
 //! The table is immutable once published; `add` copies it, changes the copy and swaps it in
 //! with `ArcSwap`, so workers read routes with no lock and see a change on their next request.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::routing::matcher::Router;
+use crate::routing::mount::{FileRoot, MimeTable, Mount, MountMatch};
 use crate::util::lock;
 
 /// A handler as the workers call it.
@@ -23,8 +25,53 @@ pub(crate) struct Endpoint {
     pub(crate) is_async: bool,
 }
 
+/// What a mount hands its requests to.
+pub(crate) enum Target {
+    /// Another app: its routes, error handler and mounts answer under the prefix.
+    App(Arc<Routes>),
+    /// A `StaticFiles` directory, served from Rust.
+    Files(Arc<FileRoot>),
+}
+
+/// What one app routes: its routes, then its mounts (tried only when no route matched).
+#[derive(Default)]
+pub(crate) struct Table {
+    pub(crate) router: Router<Endpoint>,
+    pub(crate) mounts: Vec<Mount<Target>>,
+}
+
+impl Table {
+    /// The first mount, in the order they were added, that takes `raw_path`.
+    pub(crate) fn mount_for(&self, raw_path: &str) -> Option<MountMatch<'_, Target>> {
+        self.mounts.iter().find_map(|m| m.matches(raw_path))
+    }
+
+    fn copy(&self) -> Self {
+        let mounts = self
+            .mounts
+            .iter()
+            .map(|m| Mount {
+                prefix: m.prefix.clone(),
+                target: match &m.target {
+                    Target::App(routes) => Target::App(Arc::clone(routes)),
+                    Target::Files(root) => Target::Files(Arc::clone(root)),
+                },
+            })
+            .collect();
+        Self { router: self.router.clone(), mounts }
+    }
+}
+
+impl std::ops::Deref for Table {
+    type Target = Router<Endpoint>;
+
+    fn deref(&self) -> &Router<Endpoint> {
+        &self.router
+    }
+}
+
 pub(crate) struct Routes {
-    pub(crate) table: ArcSwap<Router<Endpoint>>,
+    pub(crate) table: ArcSwap<Table>,
     /// `error_handler(exc, raw_request) -> Response | coroutine`, called for every handler
     /// exception (and for results that cannot be sent); a coroutine is driven like a handler's.
     pub(crate) error_handler: Py<PyAny>,
@@ -64,13 +111,28 @@ pub(crate) struct PyRouter {
     pub(crate) routes: Arc<Routes>,
 }
 
+impl PyRouter {
+    fn add_mount(&self, prefix: &str, target: Target) -> PyResult<()> {
+        if !(prefix.is_empty() || prefix.starts_with('/')) || prefix.ends_with('/') || prefix.contains('{') {
+            return Err(PyValueError::new_err(format!(
+                "a mount path must be empty or start with '/', without a trailing '/' or parameters: {prefix:?}"
+            )));
+        }
+        let _writer = lock(&self.routes.writer);
+        let mut table = self.routes.table.load().copy();
+        table.mounts.push(Mount { prefix: prefix.to_owned(), target });
+        self.routes.table.store(Arc::new(table));
+        Ok(())
+    }
+}
+
 #[pymethods]
 impl PyRouter {
     #[new]
     #[pyo3(signature = (error_handler, redirect_slashes = true))]
     fn new(error_handler: Py<PyAny>, redirect_slashes: bool) -> Self {
         let routes = Routes {
-            table: ArcSwap::from_pointee(Router::default()),
+            table: ArcSwap::from_pointee(Table::default()),
             error_handler,
             redirect_slashes,
             route_error: Mutex::new(None),
@@ -96,12 +158,36 @@ impl PyRouter {
         }
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
         let _writer = lock(&self.routes.writer);
-        let mut table = Router::clone(&self.routes.table.load());
+        let mut table = self.routes.table.load().copy();
         table
+            .router
             .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request, is_async }))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.routes.table.store(Arc::new(table));
         Ok(())
+    }
+
+    /// Hands requests under `prefix` to another app's router (`app.mount(prefix, sub_app)`).
+    fn mount_app(&self, prefix: &str, app: &PyRouter) -> PyResult<()> {
+        self.add_mount(prefix, Target::App(Arc::clone(&app.routes)))
+    }
+
+    /// Serves the files under `prefix` from `directories` (`app.mount(prefix, StaticFiles(...))`),
+    /// with Python's `mimetypes` tables (`types_map`, `suffix_map`, `encodings_map` keys).
+    #[allow(clippy::too_many_arguments)] // StaticFiles' options and mimetypes' three tables
+    #[pyo3(signature = (prefix, directories, html, follow_symlink, types, suffixes, encodings))]
+    fn mount_files(
+        &self,
+        prefix: &str,
+        directories: Vec<std::path::PathBuf>,
+        html: bool,
+        follow_symlink: bool,
+        types: HashMap<String, String>,
+        suffixes: HashMap<String, String>,
+        encodings: Vec<String>,
+    ) -> PyResult<()> {
+        let mime = MimeTable { types, suffixes, encodings };
+        self.add_mount(prefix, Target::Files(Arc::new(FileRoot { directories, html, follow_symlink, mime })))
     }
 
     /// Sends 404s, 405s and path-parameter 422s to `hook(raw_request, status, detail)` instead
