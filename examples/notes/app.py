@@ -12,7 +12,7 @@ What it shows:
   three endpoints at once (this service's own, or `NOTES_UPSTREAM`'s);
 - `GET /api/events`: Server-Sent Events, a `StreamingResponse` fed by a `fastcore.Queue` per
   subscriber, shared by every worker thread;
-- a Jinja2 page (`/`) with plain JavaScript and CSS served from `/static`.
+- a Jinja2 page (`/`) with plain JavaScript and CSS from `app.mount("/static", StaticFiles(...))`.
 
 Settings (environment): `NOTES_DB` (SQLite file; default notes.db beside this file),
 `NOTES_API_KEYS` (`key:owner,key:owner`; default `demo-key:demo`), `NOTES_UPSTREAM` (base URL
