@@ -21,6 +21,8 @@ QUICK=1 bash bench/run.sh
 
 echo "== ecosystem bench smoke check (QUICK=1: Redis, PostgreSQL, httpx and sleep routes answer correctly on fastcore and FastAPI; no speed judged) =="
 QUICK=1 bash bench/ecosystem.sh
+echo "== WebSocket bench smoke check (QUICK=1: every server echoes 64 sockets' messages correctly; no speed judged) =="
+QUICK=1 bash bench/ws.sh
 echo "== API bench smoke check (QUICK=1: the realistic FastAPI route answers correctly on fastcore and FastAPI) =="
 QUICK=1 bash bench/api.sh
 echo "== static-file bench smoke check (QUICK=1: fastcore, nginx and Granian serve the same files correctly; no speed judged) =="

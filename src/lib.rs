@@ -15,10 +15,11 @@
 //! - [`runtime`]: the coroutine runtime on each worker: thread attachment, awaitables, the
 //!   stepper, tasks, the asyncio loop's scheduling, sleep/gather/wait_for/to_thread and the
 //!   Lock/Event/Semaphore/Queue primitives;
+//! - [`ws`]: WebSocket upgrades, the channel Python drives, and the per-socket frame pump;
 //! - [`client`]: outgoing HTTP requests (`fastcore.http`) on the worker's runtime;
 //! - [`util`]: small helpers every folder uses (poison-free locking, the coroutine check).
 //!
-//! Dependencies between folders point one way: `server` → `dispatch` → `middleware` → `request` →
+//! Dependencies between folders point one way: `server` → `dispatch` → (`middleware`, `ws`) → `request` →
 //! `response` → `routing`, and every folder may use `runtime` and `util` (which use nothing
 //! outside themselves); `client` uses only `runtime` and `util`. No two modules import each
 //! other (`python3 /work/shared/tools/cycles.py .` checks files).
@@ -34,6 +35,7 @@ mod routing;
 mod runtime;
 mod server;
 mod util;
+mod ws;
 #[cfg(test)]
 mod proptests;
 
@@ -48,5 +50,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     routing::init_pymodule(m)?;
     runtime::init_pymodule(m)?;
     server::init_pymodule(m)?;
+    ws::init_pymodule(m)?;
     Ok(())
 }

@@ -341,3 +341,46 @@ def test_debug_mode_is_off_by_default(srv: ServerProcess) -> None:
     with srv.client() as c:
         r = c.get("/handler/sync", headers={"accept": "text/html"})
         assert (r.status_code, r.content) == (500, INTERNAL_ERROR)
+
+
+# -- HTTP middleware ------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def mw_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    factory = ServerFactory(tmp_path_factory.mktemp("fa_faults_mw"))
+    yield factory.launch(fastcore_argv(ported("fa_faults_mw"), "--threads", "2"))
+    problems = factory.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def mw_reference() -> Iterator[Any]:
+    try:
+        from fastapi.testclient import TestClient
+    except ImportError:
+        yield None
+        return
+    module = importlib.import_module("tests.apps.fa_faults_mw")
+    with TestClient(module.app, raise_server_exceptions=False) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path, logged", [
+    ("/mw/before", "RuntimeError: middleware failed before call_next"),
+    ("/mw/after", "RuntimeError: middleware failed after call_next"),
+    ("/mw/handler", "LookupError: handler failed under middleware"),
+])
+def test_middleware_faults_are_fastapi_s_500_on_every_worker(mw_srv: ServerProcess, mw_reference: Any,
+                                                             path: str, logged: str) -> None:
+    with clients_on_each_worker(mw_srv, per_worker=1, route="/whoami") as by_worker:
+        before = mw_srv.log().count(logged)
+        for clients in by_worker.values():
+            r = clients[0].get(path)
+            assert (r.status_code, r.content) == (500, INTERNAL_ERROR)
+            assert r.headers["content-type"] == "text/plain; charset=utf-8"
+            if mw_reference is not None:
+                theirs = mw_reference.get(path)
+                assert (theirs.status_code, theirs.content, theirs.headers["content-type"]) == (
+                    500, r.content, r.headers["content-type"])
+        mw_srv.wait_for_log(logged, count=before + len(by_worker))
+        assert_all_workers_serve(by_worker, mw_srv)

@@ -399,3 +399,50 @@ def test_compat_type_alias_annotations(fa_params) -> None:
 def test_compat_validation_alias(fa_params) -> None:
     assert fa_params.get("/validation-alias?item-id=3", headers={"x-h": "v"}).json() == {"item_id": 3, "h": "v"}
     assert fa_params.get("/validation-alias?item_id=3").json()["detail"][0]["loc"] == ["query", "item-id"]
+
+
+# JSON bodies validated from their bytes (dependencies/json_body.py): what FastAPI's json.loads +
+# validation gives, including every way the one-pass parse fails and the two steps do not.
+JSON = {"content-type": "application/json"}
+
+
+@pytest.mark.parametrize("content", [
+    b'{"title": "t"}', b'{"title": "t", "score": 5, "count": "7", "anything": [1, 2.5, null, {"a": "\\u00e9"}]}',
+    b'{"title": "t", "title": "u"}', b'{"title": "t", "anything": NaN}', b'{"title": "t", "anything": 1e400}',
+    b'{"title": "t", "anything": 123456789012345678901234567890}', b'{"title": "t", "anything": -0}',
+    b'{"title": "t", "count": 2.0, "score": true}', b'{"title": "t", "parent": {"title": "p", "parent": null}}',
+    b'{"title": "t", "items": [{"name": "a", "price": 1}], "meta": {"k": {"x": [1]}}}',
+    b'{"title": "\\ud83d\\ude00 caf\xc3\xa9"}', b' {"title": "t"}\n',
+    # the one-pass parse refuses these; FastAPI's json.loads takes or reports them
+    b'{"title": "t", "unknown": "\\ud800"}', b'\xef\xbb\xbf{"title": "bom"}', '{"title": "utf16"}'.encode("utf-16"),
+    b'{"title": "t"} x', b'{"title": "\xff"}', b'{"title": ""}', b'{"title": "t", "count": 1.5}',
+    b'{"title": "t", "items": [{"name": "a", "price": -1}]}', b'[]', b'null', b'"t"', b'{"title": "t",}', b'{',
+])
+def test_compat_json_bodies_from_bytes(fa_params, content: bytes) -> None:
+    fa_params.post("/body/document", content=content, headers=JSON)
+    fa_params.post("/body/document?x=1", content=content, headers={"content-type": "application/ld+json"})
+
+
+@pytest.mark.parametrize("content", [b'{"amount": 1.10}', b'{"amount": 0.1, "when": "2020-01-02T03:04:05Z"}',
+                                     b'{"amount": "x"}'])
+def test_compat_json_bodies_validated_in_two_steps(fa_params, content: bytes) -> None:
+    fa_params.post("/body/precise", content=content, headers=JSON)
+
+
+def test_json_body_plan_validates_from_bytes_only_where_the_value_is_the_same() -> None:
+    from fastcore.applications import FastAPI
+    from fastcore.dependencies.solve import PreValidated
+    from fastcore.handler import _body_from_bytes, read_json_body
+    from tests.apps._ported import fa_params as ported
+
+    plans = {r.path: r.compiled.plan for r in ported.app.routes if getattr(r, "compiled", None) is not None}
+    assert isinstance(ported.app, FastAPI)
+    for path in ("/body/document", "/body/item", "/body/list", "/body/dict"):
+        assert _body_from_bytes(plans[path]) is not None, path
+    for path in ("/body/precise", "/body/embed", "/body/scalar"):
+        assert _body_from_bytes(plans[path]) is None, path
+    from_bytes = _body_from_bytes(plans["/body/document"])
+    body = read_json_body(b'{"title": "t"}', "application/json", from_bytes)
+    assert type(body) is PreValidated and body.value.title == "t"
+    assert read_json_body(b'{"title": ""}', "application/json", from_bytes) == {"title": ""}
+    assert read_json_body(b'{"title": "t"}', "text/plain", from_bytes) == b'{"title": "t"}'

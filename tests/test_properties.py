@@ -47,6 +47,27 @@ def test_encode_json_round_trips_and_matches_json_dumps(value) -> None:
     assert json.loads(encoded) == json.loads(json.dumps(value))
 
 
+# What Starlette's JSONResponse can encode (no lone surrogates), with the characters JSON escapes
+# (\b and \f included) over-represented, in strings long and short (the encoder scans 8 bytes at
+# a time).
+_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)))
+_escapy = st.text(alphabet="\x00\x01\x08\x0c\n\r\t\"\\\x1f\x7f a\u00e9\u2028\U0001f600", max_size=40)
+exact_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | _text | _escapy,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(_text | _escapy, children, max_size=5),
+    max_leaves=30,
+)
+
+
+@fuzz
+@given(exact_json_values)
+def test_encode_json_is_byte_identical_to_fastapis_json_dumps(value) -> None:
+    """Starlette's JSONResponse: compact separators, UTF-8 (not ASCII-escaped), NaN refused."""
+    expected = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    assert encode_json(value) == expected
+
+
 @fuzz
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_encode_json_floats_as_python_spells_them(f: float) -> None:

@@ -87,3 +87,32 @@ def test_an_annotation_that_is_no_model_is_refused_at_registration() -> None:
     @app.get("/mixed-allowed", response_model=None)
     def allowed() -> fastcore.Response | dict:
         return {}
+
+
+def test_a_response_model_goes_to_bytes_without_an_intermediate_dict(monkeypatch) -> None:
+    """The model instance goes to pydantic-core's serializer as is: no `model_dump`, no
+    `jsonable_encoder`, no encoding of a Python dict (issue 13, part 2)."""
+    from pydantic import BaseModel, TypeAdapter
+
+    from fastcore import handler, responses
+    from fastcore.dependencies.solve import State
+
+    class Out(BaseModel):
+        name: str
+        price: float
+        tags: list[str] = []
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("an intermediate Python value was built")
+
+    finish = handler.Finisher(Out, 201, None, dict(include=None, exclude=None, by_alias=True, exclude_unset=False,
+                                                   exclude_defaults=False, exclude_none=False))
+    assert finish.to_json.__self__ is finish.adapter.serializer  # pydantic-core's own method
+    value = Out(name="caf\u00e9", price=1.0, tags=["a"])
+    monkeypatch.setattr(Out, "model_dump", refuse)
+    monkeypatch.setattr(handler, "jsonable_encoder", refuse)
+    monkeypatch.setattr(responses, "encode_json", refuse)
+    resp = finish(value, State(None))
+    assert resp.status_code == 201
+    assert resp.body == TypeAdapter(Out).dump_json(value) == '{"name":"café","price":1.0,"tags":["a"]}'.encode()
+    assert resp.raw_headers == [("content-length", str(len(resp.body))), ("content-type", "application/json")]

@@ -22,6 +22,7 @@ from .requests import Request
 from .responses import HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from .routing import APIRouter
 from .server import serve
+from .websockets import WebSocket, WebSocketDisconnect
 from . import http
 
 __version__ = _core.__version__
@@ -65,4 +66,6 @@ __all__ = [
     "timeout",
     "to_thread",
     "wait_for",
+    "WebSocket",
+    "WebSocketDisconnect",
 ]

@@ -14,6 +14,7 @@ which finds the app's handler for them (`exception_handlers.py`).
 """
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
@@ -27,7 +28,8 @@ from .middleware.base import BaseHTTPMiddleware
 from .middleware.stack import check as check_middleware, plan as plan_middleware
 from .requests import Request
 from .responses import JSONResponse, Response
-from .routing import APIRoute, APIRouter, Default, DefaultPlaceholder, Mount, URLPath, generate_unique_id
+from .routing import (APIRoute, APIRouter, APIWebSocketRoute, Default, DefaultPlaceholder, Mount, URLPath,
+                      generate_unique_id)
 from .staticfiles import StaticFiles
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +49,9 @@ class _AppRouter(APIRouter):
             compiled = route.compile(self.app)
             self.core.add(sorted(route.methods), compiled.path, compiled.endpoint, compiled.takes_request,
                           compiled.is_async)
+        elif isinstance(route, APIWebSocketRoute):
+            endpoint = route.compile(self.app)
+            self.core.add_websocket(route.router_path, endpoint)
         elif isinstance(route, Mount):
             if isinstance(route.app, StaticFiles):
                 route.app.mount_into(self.core, route.path)
@@ -221,6 +226,20 @@ class FastCore:
     def trace(self, path: str, **options: Any) -> Callable[[F], F]:
         return self.router.trace(path, **options)
 
+    def websocket(self, path: str, name: str | None = None, *,
+                  dependencies: Sequence[Any] | None = None) -> Callable[[F], F]:
+        return self.router.websocket(path, name, dependencies=dependencies)
+
+    def add_api_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None, *,
+                                dependencies: Sequence[Any] | None = None) -> None:
+        self.router.add_api_websocket_route(path, endpoint, name, dependencies=dependencies)
+
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[F], F]:
+        return self.router.websocket_route(path, name)
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None) -> None:
+        self.router.add_websocket_route(path, endpoint, name)
+
     def include_router(self, router: APIRouter, **options: Any) -> None:
         self.router.include_router(router, **options)
 
@@ -277,6 +296,28 @@ class FastCore:
             if self.debug:  # Starlette's debug mode answers with the traceback, before any 500 handler
                 handler = debug_response
         return handler(Request(raw, self), exc)
+
+    async def _websocket_error(self, exc: BaseException, websocket: Any) -> bool:
+        """A WebSocket handler's exception: True once the app's handler for it has run. A
+        disconnect the handler let through ends the connection quietly; cancellation and other
+        unhandled exceptions are left to propagate (the core answers 500 or closes with 1011),
+        the latter logged."""
+        from .websockets import WebSocketDisconnect
+
+        if isinstance(exc, WebSocketDisconnect):
+            return True
+        if not isinstance(exc, Exception):
+            return False
+        handler, unhandled = self.handlers.lookup(exc)
+        if unhandled:
+            error_log.error("Exception in WebSocket handler for %s", websocket.url.path, exc_info=exc)
+            if self.exception_sink is not None:
+                self.exception_sink.append(exc)
+            return False
+        result = handler(websocket, exc)
+        if inspect.isawaitable(result):
+            await result
+        return True
 
     # -- middleware --------------------------------------------------------------------------
     def add_middleware(self, middleware_class: Any, *args: Any, **kwargs: Any) -> None:

@@ -94,6 +94,16 @@ def main(argv: Sequence[str] | None = None) -> None:
                         help="seconds an async handler may run before it is cancelled with a 504 (default: none)")
     limits.add_argument("--max-connections", type=positive_int, default=None,
                         help="most open connections per process; more wait in the listen backlog (default: none)")
+    ws = run.add_argument_group("websockets", "limits of every WebSocket")
+    ws.add_argument("--ws-max-size", type=positive_int, default=16 * 1024 * 1024, dest="ws_max_message_size",
+                    help="largest message a client may send, in bytes; the socket closes with 1009 beyond "
+                         "(default 16 MiB)")
+    ws.add_argument("--ws-idle-timeout", type=float, default=60.0,
+                    help="seconds without a frame from the client before the socket closes with 1011; 0: never "
+                         "(default 60)")
+    ws.add_argument("--ws-ping-interval", type=float, default=20.0,
+                    help="seconds between the server's pings, which keep live clients out of the idle timeout; "
+                         "0: no pings (default 20)")
     run.add_argument("--forwarded-allow-ips", default=os.environ.get("FORWARDED_ALLOW_IPS"),
                      help="proxies (addresses, networks, or '*') whose X-Forwarded-For/-Proto are believed; "
                           "default $FORWARDED_ALLOW_IPS, else none")
@@ -109,4 +119,6 @@ def main(argv: Sequence[str] | None = None) -> None:
           header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive_timeout,
           body_timeout=args.body_timeout,
           handler_timeout=args.handler_timeout, max_connections=args.max_connections,
-          forwarded_allow_ips=args.forwarded_allow_ips, root_path=args.root_path)
+          forwarded_allow_ips=args.forwarded_allow_ips, root_path=args.root_path,
+          ws_max_message_size=args.ws_max_message_size, ws_idle_timeout=args.ws_idle_timeout or None,
+          ws_ping_interval=args.ws_ping_interval or None)

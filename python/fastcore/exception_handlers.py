@@ -16,11 +16,14 @@ import logging
 import traceback
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from .exceptions import RequestValidationError, StarletteHTTPException
+from .encoders import jsonable_encoder
+from .exceptions import (RequestValidationError, StarletteHTTPException, WebSocketException,
+                         WebSocketRequestValidationError)
 from .responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 if TYPE_CHECKING:
     from .requests import Request
+    from .websockets import WebSocket
 
 error_log = logging.getLogger("fastcore.error")
 Handler = Callable[["Request", Any], Any]
@@ -35,6 +38,15 @@ def http_exception_handler(request: "Request", exc: StarletteHTTPException) -> R
 
 def request_validation_exception_handler(request: "Request", exc: RequestValidationError) -> Response:
     return JSONResponse({"detail": exc.errors()}, status_code=422)
+
+
+async def websocket_request_validation_exception_handler(websocket: "WebSocket",
+                                                         exc: WebSocketRequestValidationError) -> None:
+    await websocket.close(code=1008, reason=jsonable_encoder(exc.errors()))
+
+
+async def websocket_exception_handler(websocket: "WebSocket", exc: WebSocketException) -> None:
+    await websocket.close(code=exc.code, reason=exc.reason)
 
 
 def server_error(request: "Request", exc: BaseException) -> Response:
@@ -57,6 +69,8 @@ def debug_response(request: "Request", exc: BaseException) -> Response:
 DEFAULTS: dict[Any, Handler] = {
     StarletteHTTPException: http_exception_handler,
     RequestValidationError: request_validation_exception_handler,
+    WebSocketRequestValidationError: websocket_request_validation_exception_handler,
+    WebSocketException: websocket_exception_handler,
 }
 
 

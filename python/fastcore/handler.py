@@ -19,14 +19,17 @@ from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from pydantic import TypeAdapter, ValidationError
+from pydantic_core import SchemaSerializer, SchemaValidator
 
 from .dependencies.analyze import analyze
 from .formparsers import parse_form as _parse_form, read_form as _read_form
 from .dependencies.models import EndpointPlan
-from .dependencies.solve import NOTHING, Solver, State, located, run_sync
+from .dependencies.json_body import json_validator
+from .dependencies.solve import NOTHING, PreValidated, State, located, run_sync
+from .dependencies.straight import StraightSolver
 from .encoders import jsonable_encoder
 from .exceptions import FastAPIError, HTTPException, RequestValidationError, ResponseValidationError
-from .responses import JSONResponse, Response
+from .responses import JSONResponse, Response, json_response
 
 # `response_model` left out: the return annotation decides (FastAPI's `Default(None)`).
 INFER: Any = type("Infer", (), {"__repr__": lambda self: "INFER"})()
@@ -72,9 +75,9 @@ def compile_endpoint(
         exclude_none=response_model_exclude_none))
     if plan.path_only and finish.trivial:
         return Compiled(plan.router_path, func, False, plan.is_async, plan, None)
-    solver = Solver(plan, dependency_overrides_provider)
+    solver = StraightSolver(plan, dependency_overrides_provider)
     build = _async_endpoint if plan.needs_async else _sync_endpoint
-    endpoint = build(func, plan, solver, finish)
+    endpoint = build(func, plan, solver, finish, _body_from_bytes(plan))
     endpoint.__qualname__ = getattr(func, "__qualname__", "endpoint")
     return Compiled(plan.router_path, endpoint, True, plan.needs_async, plan, model)
 
@@ -90,6 +93,15 @@ def infer_response_model(func: Callable[..., Any]) -> Any:
     if isinstance(annotation, type) and issubclass(annotation, Response):
         return None
     return annotation
+
+
+def _body_from_bytes(plan: EndpointPlan) -> Any:
+    """The body parameter's `validate_json`, when one JSON body validated from its bytes gives
+    what FastAPI's `json.loads` then validation gives (`dependencies.json_body`); else None."""
+    fields = plan.body_params
+    if len(fields) != 1 or plan.embed_body_fields or plan.body_is_form or fields[0].adapter is None:
+        return None
+    return json_validator(fields[0])
 
 
 def _is_default(value: Any) -> bool:
@@ -116,6 +128,13 @@ class Finisher:
         self.default_class = response_class is None
         self.dump = dump
         self.trivial = self.adapter is None and status_code is None and response_class is None
+        # pydantic-core's own methods, without TypeAdapter's Python wrappers (which pass through)
+        self.validate = self.to_json = None
+        if self.adapter is not None:
+            core = getattr(self.adapter, "validator", None)
+            serializer = getattr(self.adapter, "serializer", None)
+            self.validate = core.validate_python if isinstance(core, SchemaValidator) else self.adapter.validate_python
+            self.to_json = serializer.to_json if isinstance(serializer, SchemaSerializer) else self.adapter.dump_json
 
     def __call__(self, result: Any, state: State) -> Any:
         if isinstance(result, Response):
@@ -127,12 +146,11 @@ class Finisher:
         adapter = self.adapter
         if adapter is not None:
             try:
-                value = adapter.validate_python(result, from_attributes=True)
+                value = self.validate(result, from_attributes=True)
             except ValidationError as exc:
                 raise ResponseValidationError(jsonable_encoder(located(exc, ("response",))), body=result) from None
             if self.default_class:
-                resp = Response(adapter.dump_json(value, **self.dump), status_code=status or 200,
-                                media_type="application/json")
+                resp = json_response(self.to_json(value, **self.dump), status or 200)
             else:
                 content = adapter.dump_python(value, mode="json", **self.dump)
                 resp = self.cls(content, status_code=status) if status else self.cls(content)
@@ -150,7 +168,8 @@ class Finisher:
 
 # -- the endpoints ------------------------------------------------------------------------------
 
-def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
+def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: StraightSolver, finish: Finisher,
+                   from_bytes: Any) -> Callable[..., Any]:
     solve = solver.solve_sync
     app = solver.provider
     wants_body = plan.wants_body
@@ -163,7 +182,7 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
                 state.body = _parse_form(raw)
                 _close_later(state)
             else:
-                state.body = parse_json_body(raw.body, _content_type(raw))
+                state.body = read_json_body(raw.body, raw.header("content-type"), from_bytes)
         try:
             result = func(**solve(state))
             response = finish(result, state)
@@ -178,7 +197,8 @@ def _sync_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver,
     return endpoint
 
 
-def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver, finish: Finisher) -> Callable[..., Any]:
+def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: StraightSolver, finish: Finisher,
+                    from_bytes: Any) -> Callable[..., Any]:
     solve = solver.solve
     app = solver.provider
     wants_body = plan.wants_body
@@ -192,7 +212,7 @@ def _async_endpoint(func: Callable[..., Any], plan: EndpointPlan, solver: Solver
                 state.body = await _read_form(raw)
                 _close_later(state)
             else:
-                state.body = parse_json_body(await raw.read_body(), _content_type(raw))
+                state.body = read_json_body(await raw.read_body(), raw.header("content-type"), from_bytes)
         try:
             values = await solve(state)
             result = await func(**values) if is_async else func(**values)
@@ -265,11 +285,26 @@ def _chain(response: Response, state: State) -> Response:
 
 # -- bodies -------------------------------------------------------------------------------------
 
-def _content_type(raw: Any) -> str | None:
-    for name, value in raw.headers:
-        if name.lower() == "content-type":
-            return value
-    return None
+def read_json_body(body: bytes, content_type: str | None, from_bytes: Any) -> Any:
+    """The body as `parse_json_body` reads it, or, when the route plans it (`from_bytes`, the
+    body parameter's `validate_json`) and it succeeds, already validated from the bytes. A
+    failure says nothing yet: FastAPI's way runs again and reports what FastAPI would."""
+    if from_bytes is not None and body and _is_json(content_type):
+        try:
+            return PreValidated(body, from_bytes(body))
+        except ValidationError:
+            pass
+    return parse_json_body(body, content_type)
+
+
+def _is_json(content_type: str | None) -> bool:
+    """`application/json` or `application/*+json`, parameters and case aside (FastAPI's test)."""
+    if content_type == "application/json":
+        return True
+    if not content_type:
+        return False
+    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
 
 
 def parse_json_body(body: bytes, content_type: str | None) -> Any:
@@ -277,10 +312,7 @@ def parse_json_body(body: bytes, content_type: str | None) -> Any:
     (`application/json` or `application/*+json`), else left as bytes; empty means absent."""
     if not body:
         return NOTHING
-    if not content_type:
-        return body
-    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
-    if main != "application" or not (sub == "json" or sub.endswith("+json")):
+    if not _is_json(content_type):
         return body
     try:
         return json.loads(body)

@@ -185,6 +185,21 @@ class Response:
         return f"{type(self).__name__}(status_code={self.status_code}, media_type={self.media_type!r})"
 
 
+def json_response(body: bytes, status_code: int) -> Response:
+    """`Response(body, status_code, media_type="application/json")` for JSON already encoded,
+    built without the generic steps (the route's `response_model` answers, once per request)."""
+    if status_code < 200 or status_code == 204 or status_code == 304:
+        return Response(body, status_code=status_code, media_type="application/json")
+    resp = Response.__new__(Response)
+    resp.status_code = status_code
+    resp.media_type = "application/json"
+    resp.background = None
+    resp.body = body
+    n = len(body)
+    resp.raw_headers = [("content-length", _LENGTHS[n] if n < 1024 else str(n)), ("content-type", "application/json")]
+    return resp
+
+
 class HTMLResponse(Response):
     media_type = "text/html"
 

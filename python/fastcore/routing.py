@@ -22,6 +22,7 @@ from typing import Any, Callable, Sequence, TypeVar
 from .datastructures import URL, Default, DefaultPlaceholder
 from .handler import compile_endpoint
 from .responses import JSONResponse, Response
+from .websocket_endpoint import compile_websocket
 
 F = TypeVar("F", bound=Callable[..., Any])
 _PARAM = re.compile(r"\{([a-zA-Z_][a-zA-Z0-9_]*)(?::([a-zA-Z_][a-zA-Z0-9_]*))?\}")
@@ -155,6 +156,40 @@ class APIRoute:
 
     def __repr__(self) -> str:
         return f"APIRoute(path={self.path!r}, name={self.name!r}, methods={sorted(self.methods)!r})"
+
+
+class APIWebSocketRoute:
+    """One WebSocket route as declared (FastAPI's `APIWebSocketRoute`). `plain`: a Starlette
+    `WebSocketRoute` endpoint, called with the `WebSocket` alone (`add_websocket_route`)."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], *, name: str | None = None,
+                 dependencies: Sequence[Any] | None = None, plain: bool = False) -> None:
+        self.path = path
+        self.endpoint = endpoint
+        self.name = name if name is not None else getattr(endpoint, "__name__", type(endpoint).__name__)
+        self.dependencies = list(dependencies or [])
+        self.plain = plain
+        self.path_format = _PARAM.sub(lambda m: "{%s}" % m.group(1), path)
+        self.param_names = tuple(m.group(1) for m in _PARAM.finditer(path))
+        self.router_path: str | None = None  # set when the route reaches an app
+
+    def compile(self, app: Any) -> Callable[..., Any]:
+        """The endpoint the core calls for each connection, built once."""
+        if not self.path.startswith("/"):
+            raise AssertionError("Routed paths must start with '/'")
+        self.router_path, endpoint = compile_websocket(self.endpoint, self.path, dependencies=self.dependencies,
+                                                       app=app, plain=self.plain)
+        return endpoint
+
+    def url_path_for(self, name: str, **path_params: Any) -> URLPath:
+        if name != self.name or set(path_params) != set(self.param_names):
+            raise NoMatchFound(name, path_params)
+        url = URLPath(_PARAM.sub(lambda m: _to_string(path_params[m.group(1)]), self.path))
+        url.protocol = "websocket"
+        return url
+
+    def __repr__(self) -> str:
+        return f"APIWebSocketRoute(path={self.path!r}, name={self.name!r})"
 
 
 def _to_string(value: Any) -> str:
@@ -296,6 +331,31 @@ class APIRouter:
     def trace(self, path: str, **options: Any) -> Callable[[F], F]:
         return self.api_route(path, methods=["TRACE"], **options)
 
+    def add_api_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None, *,
+                                dependencies: Sequence[Any] | None = None) -> None:
+        """A WebSocket route under this router's prefix, after this router's dependencies."""
+        self.add_route_object(APIWebSocketRoute(self.prefix + path, endpoint, name=name,
+                                                dependencies=[*self.dependencies, *(dependencies or [])]))
+
+    def websocket(self, path: str, name: str | None = None, *,
+                  dependencies: Sequence[Any] | None = None) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            self.add_api_websocket_route(path, func, name=name, dependencies=dependencies)
+            return func
+
+        return decorator
+
+    def add_websocket_route(self, path: str, endpoint: Callable[..., Any], name: str | None = None) -> None:
+        """Starlette's way: `endpoint(websocket)`, no parameters or dependencies planned."""
+        self.add_route_object(APIWebSocketRoute(self.prefix + path, endpoint, name=name, plain=True))
+
+    def websocket_route(self, path: str, name: str | None = None) -> Callable[[F], F]:
+        def decorator(func: F) -> F:
+            self.add_websocket_route(path, func, name=name)
+            return func
+
+        return decorator
+
     # -- including other routers -------------------------------------------------------------
     def include_router(
         self,
@@ -317,11 +377,16 @@ class APIRouter:
             if prefix.endswith("/"):
                 raise AssertionError("A path prefix must not end with '/', as the routes will start with '/'")
         for route in router.routes:
+            if isinstance(route, APIWebSocketRoute):
+                self.add_route_object(APIWebSocketRoute(
+                    self.prefix + prefix + route.path, route.endpoint, name=route.name, plain=route.plain,
+                    dependencies=[*self.dependencies, *(dependencies or []), *route.dependencies]))
+                continue
             if isinstance(route, Mount):
                 self.add_route_object(Mount(prefix + route.path, route.app, name=route.name))
                 continue
             if not isinstance(route, APIRoute):
-                self.add_route_object(route)  # a websocket route: kept as it is
+                self.add_route_object(route)
                 continue
             self.add_api_route(
                 prefix + route.path,

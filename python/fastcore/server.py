@@ -54,6 +54,14 @@ LIMITS: dict[str, Any] = {
     # Proxies whose X-Forwarded-For/-Proto are believed, as "10.0.0.0/8,::1" or "*" (uvicorn's
     # --forwarded-allow-ips). None: nobody's, so request.client is always the peer.
     "forwarded_allow_ips": None,
+    # WebSockets: the largest message a client may send, in bytes (uvicorn's --ws-max-size):
+    # the socket closes with 1009 beyond.
+    "ws_max_message_size": 16 * 1024 * 1024,
+    # Seconds without any frame from the client (pongs included) before the socket closes
+    # with 1011 (None: never).
+    "ws_idle_timeout": 60.0,
+    # Seconds between the server's pings, which a live client answers (None: no pings).
+    "ws_ping_interval": 20.0,
 }
 
 

@@ -10,16 +10,25 @@ Rust core, one worker thread) on a loopback port the kernel picks, and sends rea
 what a test sees is what a deployed app does. Requests still name `http://testserver`; only the
 connection goes to the loopback port. A handler exception nothing handled is raised in the test
 (`raise_server_exceptions=False` gives the 500 response instead), as FastAPI's client does.
+
+`client.websocket_connect(path)` opens a real WebSocket to the same server with the `websockets`
+package's client, wrapped in Starlette's test-session API:
+
+    with client.websocket_connect("/ws/room1?token=t") as ws:
+        ws.send_text("hi")
+        assert ws.receive_text() == "room1: hi"
 """
 from __future__ import annotations
 
+import json
 import weakref
 from types import TracebackType
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 import httpx
 
 from ._core import Server
+from .websockets import WebSocketDisconnect
 
 
 class _Served:
@@ -105,6 +114,41 @@ class TestClient(httpx.Client):
         self._lifespan_entered = False
         self._finalizer = weakref.finalize(self, _Served.stop, self.served)
 
+    def websocket_connect(self, url: str, subprotocols: Sequence[str] | None = None,
+                          headers: Mapping[str, str] | None = None, **_unused: Any) -> "WebSocketTestSession":
+        """Opens a WebSocket to `url` (a path, with its query). A refused handshake (the handler
+        closed before accepting, or no route) raises `WebSocketDisconnect`; a handler exception
+        nothing handled is raised here instead, unless `raise_server_exceptions=False`."""
+        from websockets.exceptions import InvalidStatus
+        from websockets.sync.client import connect
+
+        host, port = self.served.start()
+        target = httpx.URL(url)
+        path = target.raw_path.decode("ascii")
+        sent = {k: v for k, v in self.headers.items() if k.lower() not in ("user-agent", "accept", "accept-encoding",
+                                                                              "connection", "host")}
+        sent.update(headers or {})
+        if self.cookies and not any(k.lower() == "cookie" for k in sent):
+            sent["cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        try:
+            ws = connect(f"ws://{host}:{port}{path}", subprotocols=list(subprotocols) if subprotocols else None,
+                         additional_headers=sent, user_agent_header="testclient", max_size=None,
+                         open_timeout=30, close_timeout=5, legacy=True)
+        except InvalidStatus as exc:
+            self._raise_server_exception()
+            status = exc.response.status_code
+            raise WebSocketDisconnect(1000, f"handshake refused with HTTP {status}") from None
+        return WebSocketTestSession(ws, self)
+
+    def _raise_server_exception(self) -> None:
+        transport = self._transport
+        sink = transport.sink if isinstance(transport, _LoopbackTransport) else []
+        if sink:
+            exc = sink.pop()
+            sink.clear()
+            if transport.raise_server_exceptions:
+                raise exc
+
     def __enter__(self) -> "TestClient":
         self.app.startup()
         self._lifespan_entered = True
@@ -125,3 +169,81 @@ class TestClient(httpx.Client):
             self._lifespan_entered = False
             self.app.shutdown()
         super().close()
+
+
+class WebSocketTestSession:
+    """Starlette's `WebSocketTestSession` API over a real client connection."""
+
+    __test__ = False
+
+    def __init__(self, ws: Any, client: TestClient) -> None:
+        self.ws = ws
+        self.client = client
+
+    @property
+    def accepted_subprotocol(self) -> str | None:
+        return self.ws.subprotocol
+
+    @property
+    def extra_headers(self) -> list[tuple[bytes, bytes]]:
+        """The handshake response's headers."""
+        return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.ws.response.headers.raw_items()]
+
+    def __enter__(self) -> "WebSocketTestSession":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close(1000)
+        self.client._raise_server_exception()
+
+    def send_text(self, data: str) -> None:
+        self.ws.send(data)
+
+    def send_bytes(self, data: bytes) -> None:
+        self.ws.send(bytes(data))
+
+    def send_json(self, data: Any, mode: str = "text") -> None:
+        text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        self.ws.send(text if mode == "text" else text.encode("utf-8"))
+
+    def _receive(self) -> str | bytes:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            return self.ws.recv()
+        except ConnectionClosed as closed:
+            self.client._raise_server_exception()
+            frame = closed.rcvd
+            raise WebSocketDisconnect(frame.code if frame else 1006, frame.reason if frame else "") from None
+
+    def receive(self) -> dict[str, Any]:
+        """The next message, as Starlette's test session gives it."""
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            message = self.ws.recv()
+        except ConnectionClosed as closed:
+            frame = closed.rcvd
+            return {"type": "websocket.close", "code": frame.code if frame else 1006,
+                    "reason": frame.reason if frame else ""}
+        key = "text" if isinstance(message, str) else "bytes"
+        return {"type": "websocket.send", key: message}
+
+    def receive_text(self) -> str:
+        message = self._receive()
+        if not isinstance(message, str):
+            raise KeyError("text")
+        return message
+
+    def receive_bytes(self) -> bytes:
+        message = self._receive()
+        if not isinstance(message, bytes):
+            raise KeyError("bytes")
+        return message
+
+    def receive_json(self, mode: str = "text") -> Any:
+        message = self._receive()
+        return json.loads(message if mode == "text" or isinstance(message, str) else message.decode("utf-8"))
+
+    def close(self, code: int = 1000, reason: str | None = None) -> None:
+        self.ws.close(code, reason or "")

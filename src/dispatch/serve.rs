@@ -22,8 +22,9 @@ use crate::dispatch::redirect;
 use crate::middleware::Plan;
 use crate::request::{self, BodyError, BodySlot, ForwardedHttps, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead, Served, StaticError};
-use crate::routing::{ConversionError, Endpoint, Lookup, MountMatch, ParamValue, Params, Routes, Table, Target};
+use crate::routing::{params_dict, ConversionError, Endpoint, Lookup, MountMatch, Params, Routes, Table, Target};
 use crate::runtime::{self, attach, Begun, Driver, Task};
+use crate::ws::{self, WsLimits};
 
 /// What every request on a worker shares.
 pub(crate) struct Config {
@@ -39,6 +40,8 @@ pub(crate) struct Config {
     pub(crate) access_log: Option<Py<PyAny>>,
     /// Proxies whose `X-Forwarded-For`/`-Proto` are believed; None: nobody's.
     pub(crate) proxies: Option<Proxies>,
+    /// Message size, idle timeout and ping interval of every WebSocket.
+    pub(crate) ws: WsLimits,
     /// The app's middleware; None (no cost at all) when it has none.
     pub(crate) middleware: Option<Plan>,
 }
@@ -57,9 +60,24 @@ pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer:
         }
     };
     let logged = cfg.access_log.as_ref().map(|_| AccessLine::new(&req, peer));
+    // WebSocket upgrades go through the Rust middleware too (TrustedHost, HTTPSRedirect apply
+    // to Starlette's websocket scope), then to `ws::serve` instead of the HTTP path.
     let served = match &cfg.middleware {
+        None if ws::is_upgrade(&req) => {
+            AssertUnwindSafe(ws::serve(req, &cfg.routes, &cfg.ws, peer)).catch_unwind().await
+        }
         None => AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await,
-        Some(plan) => AssertUnwindSafe(plan.around(req, |req| handle(req, cfg, peer))).catch_unwind().await,
+        Some(plan) => {
+            AssertUnwindSafe(plan.around(req, |req| async move {
+                if ws::is_upgrade(&req) {
+                    ws::serve(req, &cfg.routes, &cfg.ws, peer).await
+                } else {
+                    handle(req, cfg, peer).await
+                }
+            }))
+            .catch_unwind()
+            .await
+        }
     };
     let resp = served.unwrap_or_else(|_| response::internal_error());
     if let (Some(line), Some(log)) = (logged, cfg.access_log.as_ref()) {
@@ -584,16 +602,4 @@ fn respond(
             Handled::Suspended(Box::new(pending))
         }
     }
-}
-
-fn params_dict(py: Python<'_>, params: Params) -> PyResult<Bound<'_, PyDict>> {
-    let dict = PyDict::new(py);
-    for (name, value) in params {
-        match value {
-            ParamValue::Str(s) => dict.set_item(name, s)?,
-            ParamValue::Int(i) => dict.set_item(name, i)?,
-            ParamValue::Float(f) => dict.set_item(name, f)?,
-        }
-    }
-    Ok(dict)
 }

@@ -211,6 +211,9 @@ impl BodySlot {
     }
 }
 
+/// How far ahead of the bytes received a declared length may make `collect_from` allocate.
+const RESERVE_MAX: usize = 16 << 20;
+
 /// Reads the rest of `incoming` whole, refusing more than `max` bytes; on failure the body
 /// stays with the caller, so that what is left can still be drained.
 async fn collect_from(incoming: &mut Incoming, max: usize, timeout: Duration) -> Result<Bytes, BodyError> {
@@ -227,6 +230,12 @@ async fn collect_from(incoming: &mut Incoming, max: usize, timeout: Duration) ->
             None if more.is_empty() => first = Some(data),
             _ => {
                 if let Some(f) = first.take() {
+                    // One allocation for the whole body where its length is declared
+                    // (Content-Length; hyper's size hint is what is left of it), within the
+                    // limit and never more than RESERVE_MAX ahead of what has arrived.
+                    let rest = usize::try_from(hyper::body::Body::size_hint(&*incoming).lower()).unwrap_or(0);
+                    let declared = f.len().saturating_add(data.len()).saturating_add(rest.min(RESERVE_MAX));
+                    more.reserve(declared.min(max));
                     more.extend_from_slice(&f);
                 }
                 more.extend_from_slice(&data);

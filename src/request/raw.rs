@@ -106,6 +106,30 @@ impl RawRequest {
         form_urlencoded::parse(self.query_string.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
     }
 
+    /// The decoded query as `{name: [values...]}` (each list in arrival order), what the
+    /// dependency solver looks parameters up in; built in one pass, without the pairs list.
+    fn query_lists<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (k, v) in form_urlencoded::parse(self.query_string.as_bytes()) {
+            append_value(&dict, &PyString::new(py, &k), PyString::new(py, &v))?;
+        }
+        Ok(dict)
+    }
+
+    /// The headers as `{lower-case name: [values...]}` (latin-1 values, arrival order).
+    fn header_lists<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (name, value) in &self.headers {
+            append_value(&dict, &PyString::new(py, name.as_str()), latin1_str(py, value.as_bytes()))?;
+        }
+        Ok(dict)
+    }
+
+    /// The first value of one header (latin-1), None if absent; `name` must be lower-case.
+    fn header(&self, py: Python<'_>, name: &str) -> Option<Py<PyString>> {
+        self.headers.get(name).map(|v| latin1_str(py, v.as_bytes()).unbind())
+    }
+
     #[getter]
     fn http_version(&self) -> &'static str {
         self.http_version
@@ -116,8 +140,7 @@ impl RawRequest {
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         let list = PyList::empty(py);
         for (name, value) in &self.headers {
-            let value: String = value.as_bytes().iter().map(|&b| char::from(b)).collect();
-            list.append(PyTuple::new(py, [PyString::new(py, name.as_str()), PyString::new(py, &value)])?)?;
+            list.append(PyTuple::new(py, [PyString::new(py, name.as_str()), latin1_str(py, value.as_bytes())])?)?;
         }
         Ok(list)
     }
@@ -222,5 +245,25 @@ impl RawRequest {
 
     fn __repr__(&self) -> String {
         format!("<RawRequest {} {}>", self.method, self.path)
+    }
+}
+
+/// Bytes as a str, one code point per byte (latin-1, as ASGI servers decode header values).
+fn latin1_str<'py>(py: Python<'py>, bytes: &[u8]) -> Bound<'py, PyString> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) if s.is_ascii() => PyString::new(py, s),
+        _ => PyString::new(py, &bytes.iter().map(|&b| char::from(b)).collect::<String>()),
+    }
+}
+
+/// `dict.setdefault(key, []).append(value)`.
+fn append_value<'py>(
+    dict: &Bound<'py, PyDict>,
+    key: &Bound<'py, PyString>,
+    value: Bound<'py, PyString>,
+) -> PyResult<()> {
+    match dict.get_item(key)? {
+        Some(list) => list.cast_into::<PyList>()?.append(value),
+        None => dict.set_item(key, PyList::new(dict.py(), [value])?),
     }
 }

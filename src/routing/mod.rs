@@ -10,9 +10,9 @@ mod matcher;
 mod mount;
 mod table;
 
-pub(crate) use matcher::{ConversionError, Converter, Lookup, ParamValue, Params};
+pub(crate) use matcher::{ConversionError, Converter, Lookup, Params};
 pub(crate) use mount::{FileRoot, MimeTable, MountMatch};
-pub(crate) use table::{Endpoint, PyRouter, Routes, Table, Target};
+pub(crate) use table::{params_dict, Endpoint, PyRouter, Routes, Table, Target};
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyRouter>()

@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex};
 use arc_swap::ArcSwap;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
-use crate::routing::matcher::Router;
+use crate::routing::matcher::{ParamValue, Params, Router};
 use crate::routing::mount::{FileRoot, MimeTable, Mount, MountMatch};
 use crate::util::lock;
 
@@ -72,6 +73,8 @@ impl std::ops::Deref for Table {
 
 pub(crate) struct Routes {
     pub(crate) table: ArcSwap<Table>,
+    /// WebSocket routes, matched only by upgrade requests (as the `GET` method).
+    pub(crate) websockets: ArcSwap<Router<Endpoint>>,
     /// `error_handler(exc, raw_request) -> Response | coroutine`, called for every handler
     /// exception (and for results that cannot be sent); a coroutine is driven like a handler's.
     pub(crate) error_handler: Py<PyAny>,
@@ -133,6 +136,7 @@ impl PyRouter {
     fn new(error_handler: Py<PyAny>, redirect_slashes: bool) -> Self {
         let routes = Routes {
             table: ArcSwap::from_pointee(Table::default()),
+            websockets: ArcSwap::from_pointee(Router::default()),
             error_handler,
             redirect_slashes,
             route_error: Mutex::new(None),
@@ -164,6 +168,18 @@ impl PyRouter {
             .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request, is_async }))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.routes.table.store(Arc::new(table));
+        Ok(())
+    }
+
+    /// Registers a WebSocket route: `endpoint(raw_request, channel)` returns the coroutine that
+    /// serves the connection (`fastcore.websockets`).
+    fn add_websocket(&self, path: &str, endpoint: Py<PyAny>) -> PyResult<()> {
+        let _writer = lock(&self.routes.writer);
+        let mut table = Router::clone(&self.routes.websockets.load());
+        table
+            .add(&["GET"], path, Arc::new(Endpoint { func: endpoint, takes_request: true, is_async: true }))
+            .map_err(|e| PyValueError::new_err(e.to_string()))?;
+        self.routes.websockets.store(Arc::new(table));
         Ok(())
     }
 
@@ -207,4 +223,17 @@ impl PyRouter {
     fn __len__(&self) -> usize {
         self.routes.table.load().len()
     }
+}
+
+/// Converted path parameters as the keyword arguments of a handler (or `path_params`).
+pub(crate) fn params_dict(py: Python<'_>, params: Params) -> PyResult<Bound<'_, PyDict>> {
+    let dict = PyDict::new(py);
+    for (name, value) in params {
+        match value {
+            ParamValue::Str(s) => dict.set_item(name, s)?,
+            ParamValue::Int(i) => dict.set_item(name, i)?,
+            ParamValue::Float(f) => dict.set_item(name, f)?,
+        }
+    }
+    Ok(dict)
 }

@@ -37,6 +37,11 @@ impl Awaitable {
         Self { state: Mutex::new(State::Pending(Box::pin(fut))), what }
     }
 
+    /// An awaitable whose result is already there: `await` returns it without suspending.
+    pub(crate) fn ready(what: &'static str, value: Py<PyAny>) -> Self {
+        Self { state: Mutex::new(State::Done(Ok(value))), what }
+    }
+
     /// Takes the future out for the stepper. None if another driver already took it.
     pub(crate) fn take(&self) -> Option<RustFuture> {
         let mut state = lock(&self.state);

@@ -31,7 +31,7 @@ mod task;
 pub(crate) use awaitable::{Awaitable, Completion};
 pub(crate) use context::{copy_current as copy_context, run_in};
 pub(crate) use eventloop::{install, uninstall};
-pub(crate) use stepper::{begin, Begun, Driver};
+pub(crate) use stepper::{begin, start, Begun, Driver};
 pub(crate) use task::Task;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {

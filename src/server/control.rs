@@ -23,6 +23,7 @@ use crate::routing::PyRouter;
 use crate::server::limits::ConnLimits;
 use crate::server::worker::{Liveness, Load, Worker};
 use crate::util::lock;
+use crate::ws::WsLimits;
 
 #[pyclass(frozen, module = "fastcore._core")]
 pub(crate) struct Server {
@@ -53,7 +54,8 @@ impl Server {
         router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None,
         reuse_port = false, max_header_size = 16 * 1024, max_headers = 100, max_uri = 8 * 1024,
         header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
-        forwarded_allow_ips = None, middleware = None,
+        forwarded_allow_ips = None, ws_max_message_size = 16 * 1024 * 1024, ws_idle_timeout = Some(60.0),
+        ws_ping_interval = Some(20.0), middleware = None,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
@@ -74,6 +76,9 @@ impl Server {
         handler_timeout: Option<f64>,
         max_connections: Option<usize>,
         forwarded_allow_ips: Option<&str>,
+        ws_max_message_size: usize,
+        ws_idle_timeout: Option<f64>,
+        ws_ping_interval: Option<f64>,
         middleware: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let proxies = forwarded_allow_ips.map(Proxies::parse).transpose().map_err(PyValueError::new_err)?;
@@ -94,6 +99,14 @@ impl Server {
             connections: max_connections.map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
         };
         let handler_timeout = handler_timeout.map(|t| positive("handler_timeout", t)).transpose()?;
+        if ws_max_message_size == 0 {
+            return Err(PyValueError::new_err("ws_max_message_size must be at least 1"));
+        }
+        let ws = WsLimits {
+            max_message: ws_max_message_size,
+            idle_timeout: ws_idle_timeout.map(|t| positive("ws_idle_timeout", t)).transpose()?,
+            ping_interval: ws_ping_interval.map(|t| positive("ws_ping_interval", t)).transpose()?,
+        };
         let table = Arc::clone(&router.get().routes);
         Ok(Self {
             config: Arc::new(Config {
@@ -104,6 +117,7 @@ impl Server {
                 handler_timeout,
                 access_log,
                 proxies,
+                ws,
                 middleware: middleware.map(Plan::from_python).transpose()?.flatten(),
             }),
             limits: Arc::new(limits),

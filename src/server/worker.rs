@@ -224,7 +224,9 @@ async fn accept_loop(
                     let _ = stream.set_nodelay(true);
                     let activity = Arc::new(Activity::default());
                     let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
-                    let conn = http.serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity)));
+                    // With upgrades: a WebSocket handshake hands the connection over (`crate::ws`).
+                    let conn =
+                        http.serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity))).with_upgrades();
                     let counted = balance.opened();
                     let open = open_tx.clone();
                     let shutdown = shutdown.clone();
@@ -267,7 +269,7 @@ trait GracefulConn {
     fn shut_down(self: std::pin::Pin<&mut Self>);
 }
 
-impl<I, S, B> GracefulConn for hyper::server::conn::http1::Connection<I, S>
+impl<I, S, B> GracefulConn for hyper::server::conn::http1::UpgradeableConnection<I, S>
 where
     S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
     S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,

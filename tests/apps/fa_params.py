@@ -9,7 +9,7 @@ import decimal
 import enum
 import uuid
 from dataclasses import dataclass
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from fastapi import Body, Cookie, FastAPI, Header, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
@@ -170,6 +170,34 @@ async def body_item_async(item: Item, q: Optional[str] = None):
 @app.put("/body/multi/{item_id}")
 def body_multi(item_id: int, item: Item, user: User, importance: Annotated[int, Body(gt=0)] = 1):
     return {"item_id": item_id, "item": item, "user": user, "importance": importance}
+
+
+class Document(BaseModel):
+    """A body validated from its bytes on fastcore (dependencies/json_body.py)."""
+    title: str = Field(min_length=1)
+    score: float = 0
+    count: int = 0
+    anything: Any = None
+    meta: dict[str, Any] = {}
+    items: list[Item] = []
+    parent: Optional["Document"] = None
+
+
+class Precise(BaseModel):
+    """Validated FastAPI's two-step way on fastcore too: a Decimal's value depends on the step."""
+    amount: decimal.Decimal
+    when: Optional[datetime.datetime] = None
+
+
+@app.post("/body/document")
+def body_document(doc: Document):
+    return {"doc": doc, "set": sorted(doc.model_fields_set), "types": [type(doc.anything).__name__,
+                                                                        type(doc.score).__name__]}
+
+
+@app.post("/body/precise")
+def body_precise(p: Precise):
+    return {"amount": str(p.amount), "when": p.when}
 
 
 @app.post("/body/embed")

@@ -29,6 +29,7 @@ from pydantic.fields import FieldInfo
 
 from .. import params
 from ..requests import Request
+from ..websockets import WebSocket
 from ..responses import Response
 from ..security.base import SecurityBase
 from ..security.oauth2 import SecurityScopes
@@ -171,7 +172,7 @@ def analyze_param(name: str, annotation: Any, value: Any, path_names: Mapping[st
             if limiter is not None:  # one limit per declaration, however many routes use it
                 object.__setattr__(depends, "_limiter", limiter)
         return type_ann, depends, None, None
-    if _lenient_issubclass(type_ann, (Request, Response, BackgroundTasks, SecurityScopes)):
+    if _lenient_issubclass(type_ann, (Request, WebSocket, Response, BackgroundTasks, SecurityScopes)):
         assert fi is None, f"Cannot specify FastAPI annotation for type {type_ann!r}"
         return type_ann, None, None, None
     if fi is None:
@@ -298,6 +299,8 @@ def _mentions_bytes(annotation: Any) -> bool:
 def _add_special(dep: Dependant, name: str, annotation: Any) -> None:
     if _lenient_issubclass(annotation, Request):
         dep.request_param_name = name
+    elif _lenient_issubclass(annotation, WebSocket):
+        dep.websocket_param_name = name
     elif _lenient_issubclass(annotation, Response):
         dep.response_param_name = name
     elif _lenient_issubclass(annotation, BackgroundTasks):

@@ -67,6 +67,7 @@ class Dependant:
     body_params: list[ParamField] = field(default_factory=list)
     dependencies: list["Dependant"] = field(default_factory=list)
     request_param_name: str | None = None
+    websocket_param_name: str | None = None
     response_param_name: str | None = None
     background_tasks_param_name: str | None = None
     security_scopes_param_name: str | None = None
@@ -90,6 +91,7 @@ class Dependant:
         """No parameter but path ones the router converts, nothing injected, no sub-dependency."""
         return (not self.dependencies and not self.query_params and not self.header_params
                 and not self.cookie_params and not self.body_params and self.request_param_name is None
+                and self.websocket_param_name is None
                 and self.response_param_name is None and self.background_tasks_param_name is None
                 and self.security_scopes_param_name is None and all(p.adapter is None for p in self.path_params))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import http.cookies
+import json
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from typing import Any, Callable, Coroutine
 
@@ -33,13 +34,36 @@ from .special import BackgroundTasks
 
 # A value the request does not carry: the parameter's default applies (or it is missing).
 NOTHING: Any = object()
+
+
+class PreValidated:
+    """A JSON body the handler already validated from its bytes (`value`, pydantic-core parsing
+    them), kept with those bytes: parsed again with `json.loads` only when an error report
+    needs the body, or when the generic walk (dependency overrides) validates it itself."""
+
+    __slots__ = ("data", "value")
+
+    def __init__(self, data: bytes, value: Any) -> None:
+        self.data = data
+        self.value = value
+
+
+def error_body(state: "State") -> Any:
+    """The body a RequestValidationError carries: the parsed JSON (or form, or bytes), None if absent."""
+    body = state.body
+    if body is NOTHING:
+        return None
+    if type(body) is PreValidated:
+        return json.loads(body.data)
+    return body
+
 _IMMUTABLE = (type(None), str, int, float, bool, bytes, tuple, frozenset)
 
 
 class State:
     """One request's solving state: lazily decoded sources and what dependencies share."""
 
-    __slots__ = ("raw", "app", "body", "request", "response", "background", "cache", "stack", "fstack",
+    __slots__ = ("raw", "app", "body", "request", "websocket", "response", "background", "cache", "stack", "fstack",
                  "_query", "_headers", "_cookies")
 
     def __init__(self, raw: Any, app: Any = None) -> None:
@@ -47,6 +71,7 @@ class State:
         self.app = app  # the app serving the request (request.app, request.state)
         self.body: Any = NOTHING
         self.request: Request | None = None
+        self.websocket: Any = None  # the WebSocket, on a WebSocket route
         self.response: Response | None = None
         self.background: Any = None
         self.cache: dict[Any, Any] = {}
@@ -58,18 +83,12 @@ class State:
 
     def query(self) -> dict[str, list[str]]:
         if self._query is None:
-            q: dict[str, list[str]] = {}
-            for k, v in self.raw.query_pairs:  # decoded in Rust, once
-                q.setdefault(k, []).append(v)
-            self._query = q
+            self._query = self.raw.query_lists()  # decoded in Rust, once
         return self._query
 
     def headers(self) -> dict[str, list[str]]:
         if self._headers is None:
-            h: dict[str, list[str]] = {}
-            for k, v in self.raw.headers:
-                h.setdefault(k.lower(), []).append(v)
-            self._headers = h
+            self._headers = self.raw.header_lists()  # names lower-case, values latin-1
         return self._headers
 
     def cookies(self) -> dict[str, str]:
@@ -149,7 +168,7 @@ class Solver:
         overrides = getattr(self.provider, "dependency_overrides", None) if self.provider is not None else None
         values = await self._solve(self.root, state, errors, overrides or None)
         if errors:
-            raise RequestValidationError(jsonable_encoder(errors), body=None if state.body is NOTHING else state.body)
+            raise RequestValidationError(jsonable_encoder(errors), body=error_body(state))
         return values
 
     async def _solve(self, node: _Node, state: State, errors: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:
@@ -181,7 +200,7 @@ class Solver:
         overrides = getattr(self.provider, "dependency_overrides", None) if self.provider is not None else None
         values = self._solve_sync(self.root, state, errors, overrides or None)
         if errors:
-            raise RequestValidationError(jsonable_encoder(errors), body=None if state.body is NOTHING else state.body)
+            raise RequestValidationError(jsonable_encoder(errors), body=error_body(state))
         return values
 
     def _solve_sync(self, node: _Node, state: State, errors: list[dict[str, Any]], overrides: Any) -> dict[str, Any]:
@@ -216,6 +235,8 @@ class Solver:
             _fields(dep, state, values, errors, self.embed)
         if dep.request_param_name is not None:
             values[dep.request_param_name] = state.get_request()
+        if dep.websocket_param_name is not None:
+            values[dep.websocket_param_name] = state.websocket
         if dep.background_tasks_param_name is not None:
             if state.background is None:
                 state.background = BackgroundTasks()
@@ -351,6 +372,8 @@ def _param_model(f: ParamField, source: dict[str, list[str]], pick: int, values:
 
 
 def _body(fields: list[ParamField], body: Any, embed: bool, values: dict[str, Any], errors: list[dict[str, Any]]) -> None:
+    if type(body) is PreValidated:
+        body = json.loads(body.data)
     if type(body) is FormData:  # exact type: an ABC isinstance costs more, on every JSON body
         _form(fields, body, values, errors)
         return

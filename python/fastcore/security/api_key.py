@@ -9,6 +9,8 @@
 """
 from __future__ import annotations
 
+from typing import Any
+
 from ..exceptions import HTTPException
 from ..requests import Request
 from .base import SecurityBase
@@ -44,6 +46,12 @@ class APIKeyQuery(APIKeyBase):
     async def __call__(self, request: Request) -> str | None:
         return self.check_api_key(request.query_params.get(self.name))
 
+    def _from_state(self, state: Any) -> str | None:
+        """`__call__` for the planned solver (`dependencies.straight`): the same value, read
+        from the request's decoded query without a Request object or a coroutine."""
+        got = state.query().get(self.name)
+        return self.check_api_key(got[-1] if got else None)
+
 
 class APIKeyHeader(APIKeyBase):
     def __init__(self, *, name: str, scheme_name: str | None = None, description: str | None = None,
@@ -52,6 +60,11 @@ class APIKeyHeader(APIKeyBase):
 
     async def __call__(self, request: Request) -> str | None:
         return self.check_api_key(request.headers.get(self.name))
+
+    def _from_state(self, state: Any) -> str | None:
+        """`__call__` for the planned solver (`dependencies.straight`), as APIKeyQuery's."""
+        got = state.headers().get(self.name.lower())
+        return self.check_api_key(got[-1] if got else None)
 
 
 class APIKeyCookie(APIKeyBase):

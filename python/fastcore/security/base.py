@@ -27,7 +27,15 @@ class AuthorizationHeader(SecurityBase):
         return HTTPException(status_code=401, detail="Not authenticated", headers={"WWW-Authenticate": "Bearer"})
 
     async def __call__(self, request: Request) -> str | None:
-        authorization = request.headers.get("Authorization")
+        return self._check(request.headers.get("Authorization"))
+
+    def _from_state(self, state: Any) -> str | None:
+        """`__call__` for the planned solver (`dependencies.straight`): the same value, read
+        from the request's decoded headers without a Request object or a coroutine."""
+        got = state.headers().get("authorization")
+        return self._check(got[-1] if got else None)
+
+    def _check(self, authorization: str | None) -> str | None:
         if not authorization:
             if self.auto_error:
                 raise self.make_not_authenticated_error()
