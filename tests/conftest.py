@@ -43,7 +43,7 @@ needs_free_threading = pytest.mark.skipif(not FREE_THREADED_BUILD, reason="needs
 needs_gil_build = pytest.mark.skipif(FREE_THREADED_BUILD, reason="needs a GIL build of CPython")
 
 
-SERVING = re.compile(r"fastcore serving http://(\S+):(\d+) \(")
+SERVING = re.compile(r"fastcore serving (?:http|https)://(\S+):(\d+) \(")
 
 
 def _raise_open_files_limit() -> None:
@@ -97,6 +97,7 @@ class ServerProcess:
         self.argv = argv
         self.port: int = port or 0
         self.host = "127.0.0.1"
+        self.scheme = "https" if "--ssl-certfile" in argv else "http"
         self.log_path = log_path
         self.ready_lines = ready_lines
         self.proc: subprocess.Popen[bytes] | None = None
@@ -164,7 +165,7 @@ class ServerProcess:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{self.scheme}://{host}:{self.port}"
 
     @property
     def running(self) -> bool:

@@ -1,4 +1,5 @@
 """Type stubs for fastcore's Rust extension (hand-kept; each src/ folder's mod.rs registers its names)."""
+import os
 from collections.abc import Awaitable as _Awaitable, Callable, Coroutine, Generator
 from typing import Any, TypeVar, final, overload
 
@@ -142,6 +143,11 @@ class Server:
         handler_timeout: float | None = None,
         max_connections: int | None = None,
         forwarded_allow_ips: str | None = None,
+        ssl_certfile: str | os.PathLike[str] | None = None,
+        ssl_keyfile: str | os.PathLike[str] | None = None,
+        ssl_keyfile_password: str | None = None,
+        http: str | None = None,
+        h2_max_concurrent_streams: int = 100,
         ws_max_message_size: int = ...,
         ws_idle_timeout: float | None = ...,
         ws_ping_interval: float | None = ...,
@@ -150,6 +156,8 @@ class Server:
     def start(self) -> tuple[str, int]: ...
     def stop(self) -> None: ...
     def wait(self, timeout: float | None = None) -> bool: ...
+    @property
+    def scheme(self) -> str: ...
     @property
     def threads(self) -> int: ...
     @property

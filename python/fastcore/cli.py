@@ -1,6 +1,7 @@
 """`fastcore run module:app` — the command line.
 
     fastcore run examples.hello:app --port 8000 --threads 2 --access-log
+    fastcore run examples.hello:app --port 8443 --ssl-certfile cert.pem --ssl-keyfile key.pem
 """
 from __future__ import annotations
 
@@ -107,18 +108,37 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("--forwarded-allow-ips", default=os.environ.get("FORWARDED_ALLOW_IPS"),
                      help="proxies (addresses, networks, or '*') whose X-Forwarded-For/-Proto are believed; "
                           "default $FORWARDED_ALLOW_IPS, else none")
+    limits.add_argument("--h2-max-concurrent-streams", type=positive_int, default=100,
+                        help="HTTP/2 streams a client may have open at once on one connection (default 100)")
+    tls = run.add_argument_group("TLS and HTTP versions")
+    tls.add_argument("--ssl-certfile", default=None, help="serve HTTPS with this certificate chain (PEM, leaf first)")
+    tls.add_argument("--ssl-keyfile", default=None,
+                     help="the certificate's private key (PEM: PKCS#8, PKCS#1 RSA or SEC1 EC)")
+    tls.add_argument("--ssl-keyfile-password", default=None, help="password of an encrypted (PKCS#8) --ssl-keyfile")
+    tls.add_argument("--http", choices=["1", "2", "auto"], default=None,
+                     help="HTTP versions: 1, 2 (cleartext: HTTP/2 by prior knowledge) or auto (TLS: chosen by "
+                          "ALPN; cleartext: HTTP/2 when the client opens with its preface). Default: 1 on "
+                          "cleartext, auto with TLS")
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)-8s %(name)s: %(message)s",
                         stream=sys.stderr)
     from .server import serve
 
-    serve(load_app(args.app), args.host, args.port, threads=args.threads, workers=args.workers,
-          access_log=args.access_log, drain_timeout=args.drain_timeout, max_body=args.max_body,
-          max_header_size=args.max_header_size, max_headers=args.max_headers, max_uri=args.max_uri,
-          header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive_timeout,
-          body_timeout=args.body_timeout,
-          handler_timeout=args.handler_timeout, max_connections=args.max_connections,
-          forwarded_allow_ips=args.forwarded_allow_ips, root_path=args.root_path,
-          ws_max_message_size=args.ws_max_message_size, ws_idle_timeout=args.ws_idle_timeout or None,
-          ws_ping_interval=args.ws_ping_interval or None)
+    app = load_app(args.app)
+    try:
+        serve(app, args.host, args.port, threads=args.threads, workers=args.workers,
+              access_log=args.access_log, drain_timeout=args.drain_timeout, max_body=args.max_body,
+              max_header_size=args.max_header_size, max_headers=args.max_headers, max_uri=args.max_uri,
+              header_timeout=args.header_timeout, keep_alive_timeout=args.keep_alive_timeout,
+              body_timeout=args.body_timeout,
+              handler_timeout=args.handler_timeout, max_connections=args.max_connections,
+              forwarded_allow_ips=args.forwarded_allow_ips, h2_max_concurrent_streams=args.h2_max_concurrent_streams,
+              ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
+              ssl_keyfile_password=args.ssl_keyfile_password, http=args.http, root_path=args.root_path,
+              ws_max_message_size=args.ws_max_message_size, ws_idle_timeout=args.ws_idle_timeout or None,
+              ws_ping_interval=args.ws_ping_interval or None)
+    except (OSError, ValueError) as exc:
+        # What the server refused at start-up (a certificate or key file, a port in use): one
+        # line, no traceback. The app's own start-up failures are reported by serve().
+        raise SystemExit(f"error: {exc}") from None

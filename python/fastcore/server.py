@@ -2,6 +2,11 @@
 
     serve(app, "127.0.0.1", 8000)              # free-threaded: one thread per core
     serve(app, "127.0.0.1", 8000, workers=4)   # GIL builds: four processes, one thread each
+    serve(app, "0.0.0.0", 8443, ssl_certfile="cert.pem", ssl_keyfile="key.pem")   # HTTPS, h2 + http/1.1
+
+TLS (rustls) and HTTP/2 run in Rust on the worker threads. `http` picks the HTTP versions: "1"
+(the default on cleartext), "2" (cleartext: HTTP/2 by prior knowledge, h2c) or "auto" (the
+default with TLS, where ALPN chooses; on cleartext, HTTP/2 when the client opens with its preface).
 
 SIGINT and SIGTERM stop accepting, let in-flight requests finish (up to `drain_timeout`
 seconds) and return normally, so the process exits 0. Coroutines still running at the drain
@@ -54,6 +59,9 @@ LIMITS: dict[str, Any] = {
     # Proxies whose X-Forwarded-For/-Proto are believed, as "10.0.0.0/8,::1" or "*" (uvicorn's
     # --forwarded-allow-ips). None: nobody's, so request.client is always the peer.
     "forwarded_allow_ips": None,
+    # HTTP/2 streams a client may have open at once on one connection (Granian's and nginx's
+    # default); more are refused with REFUSED_STREAM until one ends.
+    "h2_max_concurrent_streams": 100,
     # WebSockets: the largest message a client may send, in bytes (uvicorn's --ws-max-size):
     # the socket closes with 1009 beyond.
     "ws_max_message_size": 16 * 1024 * 1024,
@@ -91,12 +99,20 @@ def serve(
     max_body: int = 16 * 1024 * 1024,
     reuse_port: bool = False,
     root_path: str = "",
+    ssl_certfile: str | os.PathLike[str] | None = None,
+    ssl_keyfile: str | os.PathLike[str] | None = None,
+    ssl_keyfile_password: str | None = None,
+    http: str | None = None,
     **limits: Any,
 ) -> None:
     """Serves `app` until SIGINT/SIGTERM. `limits` (all optional; see `LIMITS`) bound what a
     client may send and how long it may take. `root_path` is uvicorn's `--root-path`: the path
     a proxy serves the app under, put in front of every request's path for `request.url`,
-    `url_for` and the OpenAPI `servers`, while routes still match the path as sent."""
+    `url_for` and the OpenAPI `servers`, while routes still match the path as sent.
+
+    `ssl_certfile` (a PEM chain, leaf first) and `ssl_keyfile` (PEM; encrypted PKCS#8 with
+    `ssl_keyfile_password`) serve HTTPS; a file that is missing, unreadable or unusable raises
+    OSError or ValueError before the app starts. `http`: "1", "2" or "auto" (see above)."""
     unknown = set(limits) - set(LIMITS)
     if unknown:
         raise TypeError(f"serve() got unknown limits: {', '.join(sorted(unknown))}")
@@ -106,12 +122,15 @@ def serve(
         raise ValueError(f"threads and workers must be at least 1 (got threads={threads}, workers={workers})")
     if workers > 1:
         _serve_processes(app, host, port, workers, threads=threads, access_log=access_log,
-                         drain_timeout=drain_timeout, max_body=max_body, root_path=root_path, **limits)
+                         drain_timeout=drain_timeout, max_body=max_body, root_path=root_path,
+                         ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
+                         ssl_keyfile_password=ssl_keyfile_password, http=http, **limits)
         return
     app.set_server_root_path(root_path)
     server = Server(app.core, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
                     access_log=_log_access if access_log else None, reuse_port=reuse_port,
-                    middleware=app.middleware_plan(), **limits)
+                    ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, ssl_keyfile_password=ssl_keyfile_password,
+                    http=http, middleware=app.middleware_plan(), **limits)
     try:
         app.startup()
     except BaseException:
@@ -119,7 +138,7 @@ def serve(
         raise SystemExit(3) from None
     try:
         bound_host, bound_port = server.start()
-        logger.info("fastcore serving http://%s:%d (%s, %d worker thread%s, 1 process, pid %d)",
+        logger.info("fastcore serving %s://%s:%d (%s, %d worker thread%s, 1 process, pid %d)", server.scheme,
                     bound_host, bound_port, mode(), threads, "" if threads == 1 else "s", os.getpid())
         _wait(server, drain_timeout)
     finally:
@@ -165,7 +184,8 @@ def _serve_processes(app: "FastCore", host: str, port: int, workers: int, **opti
     holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     holder.bind((host, port))
     port = holder.getsockname()[1]
-    logger.info("fastcore starting %d worker processes on http://%s:%d (%s)", workers, host, port, mode())
+    scheme = "https" if options.get("ssl_certfile") else "http"
+    logger.info("fastcore starting %d worker processes on %s://%s:%d (%s)", workers, scheme, host, port, mode())
     children: list[int] = []
     for _ in range(workers):
         pid = os.fork()

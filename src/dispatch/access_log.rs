@@ -16,7 +16,11 @@ pub(crate) struct AccessLine {
 impl AccessLine {
     pub(crate) fn new<B>(req: &hyper::Request<B>, peer: SocketAddr) -> Self {
         let target = req.uri().path_and_query().map_or_else(|| "/".to_owned(), ToString::to_string);
-        let version = if req.version() == hyper::Version::HTTP_10 { "1.0" } else { "1.1" };
+        let version = match req.version() {
+            hyper::Version::HTTP_10 => "1.0",
+            hyper::Version::HTTP_2 => "2",
+            _ => "1.1",
+        };
         Self { client: peer.to_string(), method: req.method().to_string(), target, version }
     }
 

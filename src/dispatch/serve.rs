@@ -20,7 +20,7 @@ use crate::dispatch::access_log::AccessLine;
 use crate::dispatch::forwarded::Proxies;
 use crate::dispatch::redirect;
 use crate::middleware::Plan;
-use crate::request::{self, BodyError, BodySlot, ForwardedHttps, RawRequest, Source};
+use crate::request::{self, BodyError, BodySlot, Https, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead, Served, StaticError};
 use crate::routing::{params_dict, ConversionError, Endpoint, Lookup, MountMatch, Params, Routes, Table, Target};
 use crate::runtime::{self, attach, Begun, Driver, Task};
@@ -54,7 +54,7 @@ pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer:
         Some(proxies) => {
             let (client, https) = proxies.resolve(req.headers(), peer);
             if https {
-                req.extensions_mut().insert(ForwardedHttps);
+                req.extensions_mut().insert(Https);
             }
             client
         }

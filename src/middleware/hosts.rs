@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::middleware::{latin1, Note, Request, Step};
-use crate::request::ForwardedHttps;
+use crate::request::Https;
 use crate::response::{self, HttpResponse};
 
 /// What Python's `quote(url, safe=":/%#?=@[]!$&'()*+,;")` leaves alone, besides letters and
@@ -124,9 +124,9 @@ fn is_websocket(req: &Request) -> bool {
     req.headers().get(UPGRADE).is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"websocket"))
 }
 
-/// The request's own scheme: `http`/`ws`, or `https`/`wss` behind a trusted proxy.
+/// The request's own scheme: `http`/`ws`, or `https`/`wss` over TLS or behind a trusted proxy.
 fn scheme(req: &Request) -> &'static str {
-    match (req.extensions().get::<ForwardedHttps>().is_some(), is_websocket(req)) {
+    match (req.extensions().get::<Https>().is_some(), is_websocket(req)) {
         (false, false) => "http",
         (false, true) => "ws",
         (true, false) => "https",

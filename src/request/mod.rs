@@ -23,7 +23,7 @@ pub(crate) use leftover::{closing, settle};
 pub(crate) mod multipart_api {
     pub(crate) use super::multipart::{parse_all, Limits};
 }
-pub(crate) use raw::{ForwardedHttps, RawRequest};
+pub(crate) use raw::{Https, RawRequest};
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<RawRequest>()?;

@@ -23,7 +23,7 @@ pub(crate) struct RawRequest {
     path: String,
     query_string: String,
     http_version: &'static str,
-    /// The scheme is https: told by a trusted proxy.
+    /// The scheme is https: the connection is TLS, or a trusted proxy says so.
     https: bool,
     headers: HeaderMap,
     client: SocketAddr,
@@ -37,10 +37,11 @@ pub(crate) struct RawRequest {
     state: std::sync::OnceLock<Py<PyAny>>,
 }
 
-/// Marks a request that reached a trusted proxy over https (`X-Forwarded-Proto`), set in its
-/// extensions by the dispatcher.
+/// Marks a request whose scheme is https, in its extensions: it came over TLS (set by the
+/// connection's service), or reached a trusted proxy over https (`X-Forwarded-Proto`, set by
+/// the dispatcher).
 #[derive(Clone, Copy)]
-pub(crate) struct ForwardedHttps;
+pub(crate) struct Https;
 
 impl RawRequest {
     pub(crate) fn new(
@@ -61,7 +62,7 @@ impl RawRequest {
             path: parts.uri.path().to_owned(),
             query_string: parts.uri.query().unwrap_or("").to_owned(),
             http_version,
-            https: parts.extensions.get::<ForwardedHttps>().is_some(),
+            https: parts.extensions.get::<Https>().is_some(),
             headers: parts.headers,
             client,
             body,
@@ -145,7 +146,7 @@ impl RawRequest {
         Ok(list)
     }
 
-    /// "http", or "https" when a trusted proxy says so (`X-Forwarded-Proto`).
+    /// "https" over TLS or when a trusted proxy says so (`X-Forwarded-Proto`), else "http".
     #[getter]
     fn scheme(&self) -> &'static str {
         if self.https {

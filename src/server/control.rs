@@ -7,6 +7,7 @@
 //! on a busy port fails to bind instead of silently splitting its traffic.
 
 use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::path::PathBuf;
 use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -21,6 +22,8 @@ use crate::dispatch::{Config, Proxies};
 use crate::middleware::Plan;
 use crate::routing::PyRouter;
 use crate::server::limits::ConnLimits;
+use crate::server::protocol::{Http2Limits, HttpVersions, Protocols};
+use crate::server::tls::{self, TlsError};
 use crate::server::worker::{Liveness, Load, Worker};
 use crate::util::lock;
 use crate::ws::WsLimits;
@@ -29,6 +32,9 @@ use crate::ws::WsLimits;
 pub(crate) struct Server {
     config: Arc<Config>,
     limits: Arc<ConnLimits>,
+    protocols: Arc<Protocols>,
+    /// "http" or "https", for the start-up line.
+    scheme: &'static str,
     host: String,
     port: u16,
     threads: usize,
@@ -53,9 +59,11 @@ impl Server {
     #[pyo3(signature = (
         router, host, port, threads, *, max_body = 16 * 1024 * 1024, drain_timeout = 10.0, access_log = None,
         reuse_port = false, max_header_size = 16 * 1024, max_headers = 100, max_uri = 8 * 1024,
-        header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None, max_connections = None,
-        forwarded_allow_ips = None, ws_max_message_size = 16 * 1024 * 1024, ws_idle_timeout = Some(60.0),
-        ws_ping_interval = Some(20.0), middleware = None,
+        header_timeout = 30.0, keep_alive_timeout = 5.0, body_timeout = 60.0, handler_timeout = None,
+        max_connections = None, forwarded_allow_ips = None, ssl_certfile = None, ssl_keyfile = None,
+        ssl_keyfile_password = None, http = None, h2_max_concurrent_streams = 100,
+        ws_max_message_size = 16 * 1024 * 1024, ws_idle_timeout = Some(60.0), ws_ping_interval = Some(20.0),
+        middleware = None,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
@@ -76,6 +84,11 @@ impl Server {
         handler_timeout: Option<f64>,
         max_connections: Option<usize>,
         forwarded_allow_ips: Option<&str>,
+        ssl_certfile: Option<PathBuf>,
+        ssl_keyfile: Option<PathBuf>,
+        ssl_keyfile_password: Option<&str>,
+        http: Option<&str>,
+        h2_max_concurrent_streams: u32,
         ws_max_message_size: usize,
         ws_idle_timeout: Option<f64>,
         ws_ping_interval: Option<f64>,
@@ -98,6 +111,26 @@ impl Server {
             keep_alive_timeout: positive("keep_alive_timeout", keep_alive_timeout)?,
             connections: max_connections.map(|n| Arc::new(Semaphore::new(n.min(Semaphore::MAX_PERMITS)))),
         };
+        if h2_max_concurrent_streams == 0 {
+            return Err(PyValueError::new_err("h2_max_concurrent_streams must be at least 1"));
+        }
+        let versions = HttpVersions::parse(http, ssl_certfile.is_some()).map_err(PyValueError::new_err)?;
+        let tls = match (&ssl_certfile, &ssl_keyfile) {
+            (None, None) if ssl_keyfile_password.is_none() => None,
+            (Some(cert), Some(key)) => {
+                Some(tls::server_config(cert, key, ssl_keyfile_password, versions).map_err(|e| match e {
+                    TlsError::Io(msg) => PyOSError::new_err(msg),
+                    TlsError::Invalid(msg) => PyValueError::new_err(msg),
+                })?)
+            }
+            _ => {
+                return Err(PyValueError::new_err(
+                    "TLS needs both ssl_certfile and ssl_keyfile (ssl_keyfile_password only with them)",
+                ))
+            }
+        };
+        let protocols =
+            Protocols::new(versions, tls, &limits, &Http2Limits { max_concurrent_streams: h2_max_concurrent_streams });
         let handler_timeout = handler_timeout.map(|t| positive("handler_timeout", t)).transpose()?;
         if ws_max_message_size == 0 {
             return Err(PyValueError::new_err("ws_max_message_size must be at least 1"));
@@ -121,6 +154,8 @@ impl Server {
                 middleware: middleware.map(Plan::from_python).transpose()?.flatten(),
             }),
             limits: Arc::new(limits),
+            scheme: if ssl_certfile.is_some() { "https" } else { "http" },
+            protocols: Arc::new(protocols),
             host,
             port,
             threads,
@@ -148,6 +183,7 @@ impl Server {
                 listener: listener.try_clone()?,
                 config: Arc::clone(&self.config),
                 limits: Arc::clone(&self.limits),
+                protocols: Arc::clone(&self.protocols),
                 shutdown: rx.clone(),
                 drain: self.drain,
                 liveness: Arc::clone(&self.liveness),
@@ -192,6 +228,12 @@ impl Server {
             py.detach(move || handles.into_iter().for_each(|h| drop(h.join())));
         }
         Ok(idle)
+    }
+
+    /// "https" when serving TLS, else "http".
+    #[getter]
+    fn scheme(&self) -> &'static str {
+        self.scheme
     }
 
     #[getter]

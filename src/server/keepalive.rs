@@ -20,7 +20,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::Notify;
+use tokio::sync::{watch, Notify};
 
 use crate::response::Body;
 
@@ -161,6 +161,73 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+}
+
+/// Serves one connection to its end. At shutdown, or once it has idled for the keep-alive
+/// timeout, hyper is asked to finish gracefully: an idle connection closes at once, a busy one
+/// after its response (which then says `Connection: close`).
+pub(crate) async fn run_connection<C>(
+    conn: C,
+    activity: &Activity,
+    keep_alive: Duration,
+    mut shutdown: watch::Receiver<bool>,
+) where
+    C: std::future::Future<Output = hyper::Result<()>> + GracefulConn,
+{
+    let mut conn = std::pin::pin!(conn);
+    tokio::select! {
+        biased;
+        _ = conn.as_mut() => return,
+        _ = shutdown.wait_for(|stopping| *stopping) => {}
+        () = activity.idle_expired(keep_alive) => {}
+    }
+    conn.as_mut().shut_down();
+    let _ = conn.await;
+}
+
+/// hyper's connection types, whose graceful shutdown is an inherent method.
+pub(crate) trait GracefulConn {
+    fn shut_down(self: std::pin::Pin<&mut Self>);
+}
+
+impl<I, S, B> GracefulConn for hyper::server::conn::http1::Connection<I, S>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn shut_down(self: std::pin::Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+impl<I, S, B> GracefulConn for hyper::server::conn::http1::UpgradeableConnection<I, S>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    fn shut_down(self: std::pin::Pin<&mut Self>) {
+        self.graceful_shutdown();
+    }
+}
+
+impl<I, S, B, E> GracefulConn for hyper::server::conn::http2::Connection<I, S, E>
+where
+    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    B: hyper::body::Body + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    E: hyper::rt::bounds::Http2ServerConnExec<S::Future, B>,
+{
+    fn shut_down(self: std::pin::Pin<&mut Self>) {
+        self.graceful_shutdown();
     }
 }
 

@@ -22,8 +22,9 @@ use crate::dispatch::{self, Config};
 use crate::runtime::attach::park;
 use crate::runtime::attach::{safe_point, ThreadState};
 use crate::runtime::{self, live};
-use crate::server::keepalive::{Activity, Counted, Tracked};
+use crate::server::keepalive::{run_connection, Activity, Counted, Tracked};
 use crate::server::limits::ConnLimits;
+use crate::server::protocol::Protocols;
 use crate::util::lock;
 
 /// Threads each worker may start for `to_thread`; more calls queue.
@@ -76,6 +77,7 @@ pub(crate) struct Worker {
     pub(crate) listener: std::net::TcpListener,
     pub(crate) config: Arc<Config>,
     pub(crate) limits: Arc<ConnLimits>,
+    pub(crate) protocols: Arc<Protocols>,
     pub(crate) shutdown: watch::Receiver<bool>,
     pub(crate) drain: Duration,
     pub(crate) liveness: Arc<Liveness>,
@@ -118,8 +120,8 @@ impl Worker {
             Python::attach(|py| e.print(py));
             return;
         }
-        let Worker { index, load, listener, config, limits, shutdown, drain, .. } = self;
-        runtime.block_on(accept_loop(Balance { index, load }, listener, config, &limits, shutdown, drain));
+        let Worker { index, load, listener, config, limits, protocols, shutdown, drain, .. } = self;
+        runtime.block_on(accept_loop(Balance { index, load }, listener, config, &limits, protocols, shutdown, drain));
         // Coroutines still suspended get `CancelledError` and a short grace to run their
         // `finally` blocks, in their own context, before the runtime goes.
         live::cancel_all();
@@ -186,6 +188,7 @@ async fn accept_loop(
     listener: std::net::TcpListener,
     config: Arc<Config>,
     limits: &ConnLimits,
+    protocols: Arc<Protocols>,
     mut shutdown: watch::Receiver<bool>,
     drain: Duration,
 ) {
@@ -198,7 +201,9 @@ async fn accept_loop(
     };
     // Every connection task holds a sender; the drain waits until all are gone.
     let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
-    let http = limits.http();
+    // Cleartext HTTP/1.1 (the default) is served right here, hyper straight on the socket;
+    // TLS and HTTP/2 go through `Protocols`.
+    let plain = protocols.plain_http1().cloned();
     loop {
         if balance.ahead() {
             tokio::select! {
@@ -222,19 +227,28 @@ async fn accept_loop(
                     // A flood of connections answered by hyper alone (400, 431) runs no Python.
                     safe_point();
                     let _ = stream.set_nodelay(true);
-                    let activity = Arc::new(Activity::default());
-                    let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
-                    // With upgrades: a WebSocket handshake hands the connection over (`crate::ws`).
-                    let conn =
-                        http.serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity))).with_upgrades();
                     let counted = balance.opened();
                     let open = open_tx.clone();
                     let shutdown = shutdown.clone();
-                    let keep_alive = limits.keep_alive_timeout;
-                    tokio::spawn(async move {
-                        run_connection(conn, &activity, keep_alive, shutdown).await;
-                        drop((counted, permit, open));
-                    });
+                    if let Some(http) = &plain {
+                        let activity = Arc::new(Activity::default());
+                        let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
+                        // With upgrades: a WebSocket handshake hands the connection over (`crate::ws`).
+                        let conn = http
+                            .serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity)))
+                            .with_upgrades();
+                        let keep_alive = limits.keep_alive_timeout;
+                        tokio::spawn(async move {
+                            run_connection(conn, &activity, keep_alive, shutdown).await;
+                            drop((counted, permit, open));
+                        });
+                    } else {
+                        let (protocols, config) = (Arc::clone(&protocols), Arc::clone(&config));
+                        tokio::spawn(async move {
+                            protocols.serve(stream, config, peer, shutdown).await;
+                            drop((counted, permit, open));
+                        });
+                    }
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -244,42 +258,6 @@ async fn accept_loop(
     drop(listener);
     drop(open_tx);
     let _ = tokio::time::timeout(drain, open_rx.recv()).await;
-}
-
-/// Serves one connection to its end. At shutdown, or once it has idled for the keep-alive
-/// timeout, hyper is asked to finish gracefully: an idle connection closes at once, a busy one
-/// after its response (which then says `Connection: close`).
-async fn run_connection<C>(conn: C, activity: &Activity, keep_alive: Duration, mut shutdown: watch::Receiver<bool>)
-where
-    C: std::future::Future<Output = hyper::Result<()>> + GracefulConn,
-{
-    let mut conn = std::pin::pin!(conn);
-    tokio::select! {
-        biased;
-        _ = conn.as_mut() => return,
-        _ = shutdown.wait_for(|stopping| *stopping) => {}
-        () = activity.idle_expired(keep_alive) => {}
-    }
-    conn.as_mut().shut_down();
-    let _ = conn.await;
-}
-
-/// hyper's connection types, whose graceful shutdown is an inherent method.
-trait GracefulConn {
-    fn shut_down(self: std::pin::Pin<&mut Self>);
-}
-
-impl<I, S, B> GracefulConn for hyper::server::conn::http1::UpgradeableConnection<I, S>
-where
-    S: hyper::service::HttpService<hyper::body::Incoming, ResBody = B>,
-    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-    I: hyper::rt::Read + hyper::rt::Write + Unpin,
-    B: hyper::body::Body + 'static,
-    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
-{
-    fn shut_down(self: std::pin::Pin<&mut Self>) {
-        self.graceful_shutdown();
-    }
 }
 
 /// The per-connection hyper service. Each request counts as in flight on the connection

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# TLS and HTTP/2 JSON hello: fastcore against Granian RSGI, both on free-threaded 3.13t, one
+# worker each, in the same run (issue 12; NOTES.md "TLS and HTTP/2").
+#
+#   bash bench/protocols.sh                    DURATION=10 REPS=3, all scenarios
+#   QUICK=1 bash bench/protocols.sh            smoke check: DURATION=1 REPS=1 WARMUP=1
+#   SCENARIOS="https h2" DURATION=5 bash bench/protocols.sh
+#
+# Scenarios (GET / answering {"message":"Hello, World!"}):
+#   https  HTTP/1.1 over TLS 1.3: wrk -t1 -c64, keep-alive (one handshake per connection)
+#   h2     HTTP/2 over TLS 1.3 (ALPN h2): h2load -t1 -c16 -m16 (16 connections x 16 streams)
+#   h2c    HTTP/2 over cleartext, prior knowledge: h2load -t1 -c16 -m16
+# Servers: fastcore run examples.hello:app --threads 1 (.venv-313t) with --http 1 / 2 and the
+# certificate; Granian (bench/.venvs/peers-313t, provisioned by bench/run.sh) with
+# --interface rsgi --workers 1 --runtime-threads 1 --runtime-mode st --loop asyncio --no-ws and
+# the same --http and certificate (bench/apps/rsgi_app.py). Server pinned to CPU 0, the load
+# generator to CPU 1. A throwaway self-signed RSA-2048 certificate is made with openssl.
+# Exits non-zero if a server fails to start, answers wrongly or any request fails.
+# Writes bench/results/protocols.md (raw client output in bench/results/raw/protocols-*).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${QUICK:-0}" = 1 ]; then : "${DURATION:=1}" "${REPS:=1}" "${WARMUP:=1}"; fi
+DURATION="${DURATION:-10}"
+REPS="${REPS:-3}"
+WARMUP="${WARMUP:-2}"
+SCENARIOS="${SCENARIOS:-https h2 h2c}"
+PYTHON="${PYTHON:-.venv-313t/bin/python}"
+GRANIAN_PY="${GRANIAN_PY:-bench/.venvs/peers-313t/bin/python}"
+EXPECTED='{"message":"Hello, World!"}'
+RAW=bench/results/raw
+OUT="${OUT:-bench/results/protocols.md}"
+[ "${QUICK:-0}" = 1 ] && OUT="$RAW/protocols-quick.md"
+
+log() { echo "[protocols] $*" >&2; }
+die() { log "FAIL: $*"; exit 1; }
+
+need() {  # need <command> <debian package>
+  command -v "$1" >/dev/null 2>&1 && return
+  log "installing $2 (apt)"
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2"; } >&2 \
+    || die "could not install $2"
+}
+need wrk wrk
+need h2load nghttp2-client
+need openssl openssl
+need curl curl
+[ -x "$PYTHON" ] || die "$PYTHON not found: run ci/setup.sh"
+if ! { [ -x "$GRANIAN_PY" ] && "$GRANIAN_PY" -c "import granian" 2>/dev/null; }; then
+  # The same venv bench/run.sh makes (it rebuilds it when the requirements change).
+  log "provisioning bench/.venvs/peers-313t from bench/requirements-peers-313t.txt"
+  py=$(bash ci/python313t.sh)
+  { rm -rf bench/.venvs/peers-313t && "$py" -m venv bench/.venvs/peers-313t \
+    && bench/.venvs/peers-313t/bin/python -m pip install -q --disable-pip-version-check --prefer-binary \
+         -r bench/requirements-peers-313t.txt; } >&2 || die "could not install Granian (bench/.venvs/peers-313t)"
+  GRANIAN_PY=bench/.venvs/peers-313t/bin/python
+fi
+
+if [ "$(nproc)" -ge 2 ]; then PIN_SERVER=(taskset -c 0); PIN_CLIENT=(taskset -c 1); else PIN_SERVER=(); PIN_CLIENT=(); fi
+mkdir -p "$RAW"
+rm -f "$RAW"/protocols-*.txt "$RAW"/protocols-*.log
+CERTS=$(mktemp -d)
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -keyout "$CERTS/key.pem" -out "$CERTS/cert.pem" \
+  -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 2>/dev/null
+
+SERVER_PID=""
+stop_server() {
+  [ -n "$SERVER_PID" ] || return 0
+  kill -INT "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+trap 'stop_server; rm -rf "$CERTS"' EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 12000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  die "no free port found"
+}
+
+# scenario -> HTTP version flag, TLS or not, URL scheme, curl's flag
+http_of() { case "$1" in https) echo 1 ;; *) echo 2 ;; esac; }
+tls_of() { [ "$1" != h2c ]; }
+url_of() { if tls_of "$1"; then echo "https://127.0.0.1:$2/"; else echo "http://127.0.0.1:$2/"; fi; }
+curl_of() { case "$1" in https) echo --http1.1 ;; h2) echo --http2 ;; h2c) echo --http2-prior-knowledge ;; esac; }
+
+server_cmd() {  # server_cmd <server> <scenario> <port>: sets CMD
+  local tls=()
+  case "$1" in
+    fastcore)
+      tls_of "$2" && tls=(--ssl-certfile "$CERTS/cert.pem" --ssl-keyfile "$CERTS/key.pem")
+      CMD=("$PYTHON" -m fastcore run examples.hello:app --host 127.0.0.1 --port "$3" --threads 1
+           --http "$(http_of "$2")" --log-level warning "${tls[@]}") ;;
+    granian)
+      tls_of "$2" && tls=(--ssl-certificate "$CERTS/cert.pem" --ssl-keyfile "$CERTS/key.pem")
+      CMD=("$GRANIAN_PY" -m granian --interface rsgi --host 127.0.0.1 --port "$3" --workers 1
+           --runtime-threads 1 --runtime-mode st --loop asyncio --http "$(http_of "$2")" --no-ws
+           --log-level warning --working-dir bench/apps "${tls[@]}" rsgi_app:app) ;;
+  esac
+}
+
+start_server() {  # start_server <server> <scenario> <port> <log>
+  local body
+  server_cmd "$1" "$2" "$3"
+  "${PIN_SERVER[@]}" "${CMD[@]}" >"$4" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 300); do
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 20 "$4" >&2; die "$1 ($2) exited during start-up"; }
+    if body=$(curl -fsS -k "$(curl_of "$2")" --max-time 1 "$(url_of "$2" "$3")" 2>/dev/null); then
+      [ "$body" = "$EXPECTED" ] || die "$1 ($2) answered '$body', expected '$EXPECTED'"
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -n 20 "$4" >&2
+  die "$1 ($2) did not answer within 30 s"
+}
+
+load() {  # load <scenario> <seconds> <port> <output>: prints req/s; fails on any failed request
+  local rps
+  if [ "$1" = https ]; then
+    "${PIN_CLIENT[@]}" wrk -t1 -c64 -d"$2s" "$(url_of "$1" "$3")" >"$4"
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$4")
+    ! grep -q "Non-2xx\|Socket errors" "$4" || { cat "$4" >&2; die "failed requests (wrk)"; }
+  else
+    "${PIN_CLIENT[@]}" h2load -t1 -c16 -m16 -D"$2" "$(url_of "$1" "$3")" >"$4"
+    rps=$(awk '/^finished in/ {print $4}' "$4")
+    awk '/^requests:/ {if ($10 + 0 > 0 || $12 + 0 > 0) exit 1}' "$4" || { cat "$4" >&2; die "failed requests (h2load)"; }
+    awk '/^status codes:/ {if ($5 + 0 > 0 || $7 + 0 > 0 || $9 + 0 > 0) exit 1}' "$4" || { cat "$4" >&2; die "non-2xx (h2load)"; }
+    grep -q "Application protocol: h2" "$4" || { cat "$4" >&2; die "h2load did not speak h2"; }
+  fi
+  [ -n "$rps" ] || { cat "$4" >&2; die "could not parse the load generator's output"; }
+  echo "$rps"
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+declare -A RUNS
+for rep in $(seq "$REPS"); do
+  for scenario in $SCENARIOS; do
+    for server in fastcore granian; do
+      port=$(free_port)
+      base="$RAW/protocols-$scenario-$server-$rep"
+      log "rep $rep/$REPS: $scenario on $server (port $port)"
+      start_server "$server" "$scenario" "$port" "$base.log"
+      load "$scenario" "$WARMUP" "$port" /dev/null >/dev/null
+      rps=$(load "$scenario" "$DURATION" "$port" "$base.txt")
+      kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $scenario"
+      stop_server
+      RUNS[$scenario-$server]="${RUNS[$scenario-$server]:-} $rps"
+      log "  $rps req/s"
+    done
+  done
+done
+
+{
+  echo "# TLS and HTTP/2 JSON hello: fastcore vs Granian RSGI (3.13t, one worker each)"
+  echo
+  echo "Generated by \`bench/protocols.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): DURATION=$DURATION s, REPS=$REPS,"
+  echo "WARMUP=$WARMUP s; server pinned to CPU 0, load generator to CPU 1; $(nproc) CPUs;"
+  echo "$("$PYTHON" -c 'import platform; print("CPython", platform.python_version())'),"
+  echo "Granian $("$GRANIAN_PY" -c 'import granian; print(granian.__version__)'), $(h2load --version | head -1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)."
+  echo
+  echo "| scenario | client | fastcore req/s (median) | Granian req/s (median) | ratio | per-rep ratios |"
+  echo "|---|---|---|---|---|---|"
+  for scenario in $SCENARIOS; do
+    read -r -a f <<<"${RUNS[$scenario-fastcore]}"
+    read -r -a g <<<"${RUNS[$scenario-granian]}"
+    ratios=""
+    for i in "${!f[@]}"; do ratios+="$(awk -v a="${f[$i]}" -v b="${g[$i]}" 'BEGIN {printf "%.2f", a / b}') "; done
+    mf=$(median "${f[@]}"); mg=$(median "${g[@]}")
+    case "$scenario" in https) client="wrk -t1 -c64" ;; *) client="h2load -t1 -c16 -m16" ;; esac
+    echo "| $scenario | $client | $mf | $mg | $(awk -v a="$mf" -v b="$mg" 'BEGIN {printf "%.2fx", a / b}') | ${ratios% } |"
+  done
+} >"$OUT"
+cat "$OUT"
