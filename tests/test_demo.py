@@ -234,6 +234,17 @@ def test_page_and_its_static_files(client: httpx.Client) -> None:
     assert client.get("/static/%2E%2E/app.py").status_code == 404
 
 
+def test_page_behind_a_root_path(server: ServerFactory, tmp_path) -> None:
+    """Under `--root-path /notes` (a proxy strips it), the page's links and API base carry it."""
+    srv = launch(server, str(tmp_path / "notes.db"), "--root-path", "/notes")
+    with srv.client() as c:
+        page = c.get("/").text
+        base = str(c.base_url).rstrip("/") + "/notes"
+        assert f'href="{base}/static/style.css"' in page and f'data-api="{base}/api"' in page
+        assert f'href="{base}/docs"' in page
+        assert c.get("/openapi.json").json()["servers"] == [{"url": "/notes"}]
+
+
 def test_docs_describe_the_api(client: httpx.Client) -> None:
     assert client.get("/docs").status_code == 200
     doc = client.get("/openapi.json").json()

@@ -73,6 +73,20 @@ def test_pydantic_requirement_by_interpreter(python_version: str, extras: tuple[
         assert Version("2.11.9") not in allowed
 
 
+@pytest.mark.parametrize("python_version", ["3.11", "3.12", "3.13", "3.14"])
+def test_templates_extra_holds_markupsafe_on_313(python_version: str) -> None:
+    """MarkupSafe 3.0.3 is the last with cp313t wheels: `[templates]` holds it there, as for pydantic."""
+    reqs = [Requirement(r) for r in PROJECT["optional-dependencies"]["templates"]]
+    active = [r for r in reqs if r.marker is None or r.marker.evaluate({"python_version": python_version})]
+    assert "jinja2" in {r.name.lower() for r in active}
+    markupsafe = [r for r in active if r.name.lower() == "markupsafe"]
+    if python_version == "3.13":
+        assert markupsafe and markupsafe[0].specifier.contains("3.0.3")
+        assert not markupsafe[0].specifier.contains("3.0.4")
+    else:
+        assert not markupsafe
+
+
 def test_no_marker_names_the_free_threaded_build() -> None:
     """Why the pin covers GIL 3.13 too: PEP 508's marker variables have no free-threading one
     (PEP 780's `sys_abi_features` is not implemented by packaging, which pip vendors). When this

@@ -12,7 +12,7 @@ What it shows:
   three endpoints at once (this service's own, or `NOTES_UPSTREAM`'s);
 - `GET /api/events`: Server-Sent Events, a `StreamingResponse` fed by a `fastcore.Queue` per
   subscriber, shared by every worker thread;
-- a Jinja2 page (`/`) with plain JavaScript and CSS served from `/static`.
+- a Jinja2 page (`/`) with plain JavaScript and CSS from `app.mount("/static", StaticFiles(...))`.
 
 Settings (environment): `NOTES_DB` (SQLite file; default notes.db beside this file),
 `NOTES_API_KEYS` (`key:owner,key:owner`; default `demo-key:demo`), `NOTES_UPSTREAM` (base URL
@@ -32,8 +32,9 @@ from pydantic import BaseModel, Field
 
 import fastcore
 from fastcore import Depends, FastAPI, HTTPException, Query, Request, Security, status
-from fastcore.responses import FileResponse, HTMLResponse, Response, StreamingResponse
+from fastcore.responses import HTMLResponse, Response, StreamingResponse
 from fastcore.security import APIKeyHeader, APIKeyQuery
+from fastcore.staticfiles import StaticFiles
 from fastcore.templating import Jinja2Templates
 
 from .store import Store
@@ -161,19 +162,14 @@ app = FastAPI(title="fastcore notes", version="1.0.0", lifespan=lifespan,
                           "fan-out, Server-Sent Events, a Jinja2 page and static files.")
 
 
+app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
 # -- the page ------------------------------------------------------------------------------------
 @app.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index(request: Request):
     return templates.TemplateResponse(request, "index.html", {"title": app.title, "demo_key": "demo-key"
                                                               if API_KEYS.get("demo-key") else ""})
-
-
-@app.get("/static/{path:path}", name="static", include_in_schema=False)
-def static_file(path: str):
-    file = (STATIC / path).resolve()
-    if not file.is_relative_to(STATIC) or not file.is_file():
-        raise HTTPException(status.HTTP_404_NOT_FOUND, detail="Not Found")
-    return FileResponse(file)
 
 
 # -- the API -------------------------------------------------------------------------------------

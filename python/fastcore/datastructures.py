@@ -38,9 +38,11 @@ class URL(str):
 
     def __new__(cls, url: str = "", netloc: str | None = None, path: str | None = None, query: str | None = None,
                 **components: Any) -> "URL":
-        if netloc is not None:  # the parts, positionally: URL(scheme, netloc, path, query)
+        if netloc is not None and "scheme" not in components:  # URL(scheme, netloc, path, query)
             parts = SplitResult(url, netloc, path or "", query or "", "")
         else:
+            if netloc is not None:
+                components["netloc"] = netloc
             if path is not None:
                 components["path"] = path
             if query is not None:
@@ -82,9 +84,9 @@ class URL(str):
         return URL(str(_replace_parts(self.components, kwargs).geturl()))
 
     def include_query_params(self, **kwargs: Any) -> "URL":
-        params = dict(parse_qsl(self.query, keep_blank_values=True))
-        params.update({str(k): str(v) for k, v in kwargs.items()})
-        return self.replace(query=urlencode(params))
+        added = {str(k): str(v) for k, v in kwargs.items()}
+        kept = [(k, v) for k, v in parse_qsl(self.query, keep_blank_values=True) if k not in added]
+        return self.replace(query=urlencode(kept + list(added.items())))
 
     def replace_query_params(self, **kwargs: Any) -> "URL":
         return self.replace(query=urlencode([(str(k), str(v)) for k, v in kwargs.items()]))
