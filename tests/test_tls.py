@@ -15,6 +15,7 @@ from typing import Iterator
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from fastcore import FastCore
 from fastcore._core import Server
@@ -53,6 +54,18 @@ def test_https_request_has_https_scheme(srv: ServerProcess, certs: Certs) -> Non
     assert resp.json() == {"scheme": "https", "http_version": "1.1", "url": f"{srv.base_url}/info?x=1",
                            "host": f"127.0.0.1:{srv.port}", "client": "127.0.0.1",
                            "port": resp.json()["port"]}
+
+
+def test_websocket_over_tls(srv: ServerProcess, certs: Certs) -> None:
+    """wss://: the upgrade is handed over on a TLS connection as on a plain one."""
+    url = srv.base_url.replace("https://", "wss://") + "/ws"
+    with connect(url, ssl=ssl.create_default_context(cafile=str(certs.cert))) as ws:
+        assert ws.recv(timeout=10) == url
+        for text in ("hello", "é" * 1000):
+            ws.send(text)
+            assert ws.recv(timeout=10) == text
+    with client(srv, certs) as c:  # the worker serves on
+        assert c.get("/hello").status_code == 200
 
 
 def test_keep_alive_connection_serves_many_requests(srv: ServerProcess, certs: Certs) -> None:

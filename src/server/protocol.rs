@@ -173,7 +173,9 @@ impl Protocols {
         if h2 {
             run_connection(self.http2.serve_connection(io, service), activity, keep_alive, shutdown).await;
         } else {
-            run_connection(self.http1.serve_connection(io, service), activity, keep_alive, shutdown).await;
+            // With upgrades, as plain connections: a WebSocket handshake (wss://) hands the stream over.
+            let conn = self.http1.serve_connection(io, service).with_upgrades();
+            run_connection(conn, activity, keep_alive, shutdown).await;
         }
     }
 }

@@ -98,3 +98,12 @@ async def sleep(seconds: float):
 def sleepers():
     """How many /sleep requests have started."""
     return {"started": sleeping[0]}
+
+
+@app.websocket("/ws")
+async def echo(websocket: fastcore.WebSocket):
+    """Echoes text after telling the URL it was reached by (wss:// over TLS)."""
+    await websocket.accept()
+    await websocket.send_text(str(websocket.url))
+    async for text in websocket.iter_text():
+        await websocket.send_text(text)
