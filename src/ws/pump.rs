@@ -89,6 +89,22 @@ pub(crate) async fn run(
         Some(End::Failed(code, reason)) => {
             let _ = inbound.try_send(Inbound::Closed(code, reason.to_owned()));
             let _ = timeout(CLOSE_TIMEOUT, sink.send(close_message(code, reason))).await;
+            // The client may still be sending what failed (the rest of a message over the size
+            // limit). Closing with those bytes unread would reset the connection, and the reset
+            // can destroy the close frame before the client reads it: read them away first.
+            if let Ok(mut ws) = sink.reunite(stream) {
+                let _ = timeout(CLOSE_TIMEOUT, discard(ws.get_mut())).await;
+            }
+        }
+    }
+}
+
+/// Reads and drops bytes until the client closes its side (or the socket fails).
+async fn discard(io: &mut TokioIo<Upgraded>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    while let Ok(n) = tokio::io::AsyncReadExt::read(io, &mut buf).await {
+        if n == 0 {
+            break;
         }
     }
 }
