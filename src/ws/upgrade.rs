@@ -118,7 +118,7 @@ fn start(
     session: &Arc<Session>,
 ) -> PyResult<Py<Task>> {
     let path_params = params_dict(py, params)?;
-    let body = BodySlot::new(Source::Read(Bytes::new()), 0, Duration::ZERO);
+    let body = BodySlot::new(Source::Read(Bytes::new().into()), 0, Duration::ZERO);
     let raw = Py::new(py, RawRequest::new(parts, peer, body, route, path_params.unbind(), String::new()))?;
     let channel = Py::new(py, WebSocketChannel::new(Arc::clone(session)))?;
     let coro = ep.func.bind(py).call1((raw, channel))?;
