@@ -17,6 +17,10 @@ ROUTES=${ROUTES:-sync async}
 SCENARIOS=${SCENARIOS:-}
 PORT=${PORT:-8791}
 SECONDS_SAMPLED=${SECONDS_SAMPLED:-4}
+# Call stacks: frame pointers (cheap; Rust frames without them show as [unknown]) or, with
+# CALLGRAPH=dwarf, unwound from copies of the stack (complete, but large files: use
+# SECONDS_SAMPLED=1 or 2).
+CALLGRAPH=${CALLGRAPH:-fp}
 RAW=$PWD/bench/results/raw
 mkdir -p "$RAW"
 command -v perf >/dev/null || apt-get install -y -qq linux-perf >/dev/null
@@ -56,7 +60,7 @@ for job in "${jobs[@]}"; do
     >"$RAW/profile-wrk.$name.txt" &
   load=$!
   sleep 2  # past warm-up
-  perf record -q -e cpu-clock -F 2000 -g -p "$server" -o "$RAW/perf.$name.data" -- sleep "$SECONDS_SAMPLED" >/dev/null 2>&1
+  perf record -q -e cpu-clock -F 2000 --call-graph "$CALLGRAPH" -p "$server" -o "$RAW/perf.$name.data" -- sleep "$SECONDS_SAMPLED" >/dev/null 2>&1
   wait "$load"
   kill -INT "$server"; wait "$server" || true
   trap - EXIT
