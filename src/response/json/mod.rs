@@ -11,8 +11,12 @@
 //! The walk dispatches on the exact type pointer and works on raw object pointers; a failure is
 //! kept in the encoder and the walk unwinds with a one-bit `Failed`.
 
-mod text;
+// The walk's per-value steps are inlined into the container loops on purpose: measured with
+// bench/json_encode.sh (NOTES.md, "JSON encoding").
+#![allow(clippy::inline_always)]
+
 mod number;
+mod text;
 
 use std::cell::{Cell, RefCell};
 
@@ -31,6 +35,10 @@ const MAX_DEPTH: usize = 255;
 /// The largest first guess at a document's size: below glibc's mmap threshold, so a guess costs
 /// an ordinary allocation.
 const MAX_GUESS: usize = 64 * 1024;
+
+/// Spare capacity `Encoder::write` may use without checking: enough for any number, `null`,
+/// `true`, `false` or an opening bracket. Strs reserve what they need themselves.
+const HEADROOM: usize = 32;
 
 /// `encode_json` keeps its buffer between calls unless it grew past this.
 const MAX_KEPT: usize = 1024 * 1024;
@@ -68,7 +76,9 @@ impl<'a, 'py> Encoder<'a, 'py> {
     }
 
     fn encode_into(mut self, obj: &Bound<'py, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
-        // SAFETY: `obj` is a live reference held by the caller for the whole walk.
+        out.reserve(HEADROOM);
+        // SAFETY: `obj` is a live reference held by the caller for the whole walk; `out` has
+        // HEADROOM to spare.
         match unsafe { self.write(obj.as_ptr(), out, 0) } {
             Ok(()) => Ok(()),
             Err(Failed) => Err(self.error.take().expect("a failed walk keeps its error")),
@@ -86,7 +96,8 @@ impl<'a, 'py> Encoder<'a, 'py> {
     }
 
     /// # Safety
-    /// `p` is a live object, possibly borrowed from its container (no reference of its own).
+    /// `out` has `HEADROOM` bytes to spare. `p` is a live object, possibly borrowed from its
+    /// container (no reference of its own).
     /// Only what can be written without running code, allocating Python objects or taking a
     /// lock is written while borrowed: None, bools, strs whose UTF-8 is at hand, ints that fit
     /// in 64 bits and floats. Anything else is owned first, since encoding it may run
@@ -103,22 +114,30 @@ impl<'a, 'py> Encoder<'a, 'py> {
             } else if ty == &raw mut ffi::PyLong_Type {
                 self.write_int(p, out)
             } else if ty == &raw mut ffi::PyFloat_Type {
-                let r = number::write_float(ffi::PyFloat_AS_DOUBLE(p), out);
+                let r = number::put_float(ffi::PyFloat_AS_DOUBLE(p), out);
                 self.check(r)
             } else if ty == &raw mut ffi::PyDict_Type {
+                if empty_in_place(p) {
+                    put(out, b"{}");
+                    return Ok(());
+                }
                 let owned = Bound::from_borrowed_ptr(self.py, p);
                 self.write_dict(&owned, out, depth)
             } else if ty == &raw mut ffi::PyList_Type {
+                if empty_in_place(p) {
+                    put(out, b"[]");
+                    return Ok(());
+                }
                 let owned = Bound::from_borrowed_ptr(self.py, p);
                 self.write_list(&owned, out, depth)
             } else if p == ffi::Py_None() {
-                out.extend_from_slice(b"null");
+                put(out, b"null");
                 Ok(())
             } else if p == ffi::Py_True() {
-                out.extend_from_slice(b"true");
+                put(out, b"true");
                 Ok(())
             } else if p == ffi::Py_False() {
-                out.extend_from_slice(b"false");
+                put(out, b"false");
                 Ok(())
             } else if ty == &raw mut ffi::PyTuple_Type {
                 let owned = Bound::from_borrowed_ptr(self.py, p);
@@ -161,17 +180,33 @@ impl<'a, 'py> Encoder<'a, 'py> {
     }
 
     /// # Safety
-    /// `p` is a live int or int subclass, possibly borrowed: its value is read without running
-    /// code (no `__index__`, no exception, so no collection either); past 64 bits it is owned,
-    /// then rendered by `int.__repr__`, which can run signal handlers (and `_pylong` on 3.12+).
-    #[inline]
+    /// `out` has `HEADROOM` to spare; `p` is a live exact int, possibly borrowed: its value is
+    /// read without running code (no `__index__`, no exception, so no collection either); past
+    /// 64 bits it is owned, then rendered by `int.__repr__`, which can run signal handlers (and
+    /// `_pylong` on 3.12+).
+    #[inline(always)]
     unsafe fn write_int(&mut self, p: *mut ffi::PyObject, out: &mut Vec<u8>) -> Step {
+        // SAFETY: as the caller vouches.
+        unsafe {
+            if let Some(v) = number::compact_int(p) {
+                number::put_i64(v, out);
+                return Ok(());
+            }
+            self.write_int_slow(p, out)
+        }
+    }
+
+    /// # Safety
+    /// As `write_int`.
+    #[inline(never)]
+    unsafe fn write_int_slow(&mut self, p: *mut ffi::PyObject, out: &mut Vec<u8>) -> Step {
         let mut overflow = 0;
         // SAFETY: attached, and `p` is a live int: this only reads its digits, cannot fail, and
         // reports a value beyond 64 bits through `overflow`, not an exception.
         let v = unsafe { ffi::PyLong_AsLongLongAndOverflow(p, &raw mut overflow) };
         if overflow == 0 {
-            number::write_i64(v, out);
+            // SAFETY: HEADROOM holds any i64.
+            unsafe { number::put_i64(v, out) };
             Ok(())
         } else {
             // SAFETY: `p` is live.
@@ -196,38 +231,39 @@ impl<'a, 'py> Encoder<'a, 'py> {
     /// on, never reading freed memory.
     #[inline(never)]
     fn write_dict(&mut self, d: &Bound<'py, PyAny>, out: &mut Vec<u8>, depth: usize) -> Step {
-        out.push(b'{');
+        // SAFETY: HEADROOM, as `write`'s caller vouches.
+        unsafe { put(out, b"{") };
         with_critical_section(d, || -> Step {
             let (mut pos, mut key, mut value) = (0, std::ptr::null_mut(), std::ptr::null_mut());
             let mut first = true;
             // SAFETY: attached and holding the dict's lock; `pos`, `key` and `value` are valid
             // out-pointers.
             while unsafe { ffi::PyDict_Next(d.as_ptr(), &raw mut pos, &raw mut key, &raw mut value) } != 0 {
-                if first {
-                    if depth >= MAX_DEPTH {
-                        return Err(self.too_deep());
-                    }
-                    first = false;
-                } else {
-                    out.push(b',');
+                if first && depth >= MAX_DEPTH {
+                    return Err(self.too_deep());
                 }
                 // SAFETY: PyDict_Next returned 1, so both are non-null references borrowed from
                 // the dict, which nothing has been able to mutate since (its lock is held and no
-                // code has run). Writing a compact str key runs no code either.
+                // code has run). Writing a str key from its UTF-8 in place runs no code either;
+                // `write_key` leaves HEADROOM after the colon.
                 unsafe {
                     let in_place = if ffi::Py_TYPE(key) == &raw mut ffi::PyUnicode_Type { text::utf8_in_place(key) } else { None };
                     if let Some(bytes) = in_place {
-                        text::write_utf8(bytes, out);
-                        out.push(b':');
+                        text::write_key(bytes, !first, HEADROOM, out);
                         self.write(value, out, depth + 1)?;
                     } else {
                         let (k, v) = (Bound::from_borrowed_ptr(self.py, key), Bound::from_borrowed_ptr(self.py, value));
+                        if !first {
+                            out.push(b',');
+                        }
                         let r = write_key(&k, out);
                         self.check(r)?;
                         out.push(b':');
+                        out.reserve(HEADROOM);
                         self.write(v.as_ptr(), out, depth + 1)?;
                     }
                 }
+                first = false;
             }
             Ok(())
         })?;
@@ -237,7 +273,8 @@ impl<'a, 'py> Encoder<'a, 'py> {
 
     #[inline(never)]
     fn write_list(&mut self, l: &Bound<'py, PyAny>, out: &mut Vec<u8>, depth: usize) -> Step {
-        out.push(b'[');
+        // SAFETY: HEADROOM, as `write`'s caller vouches.
+        unsafe { put(out, b"[") };
         with_critical_section(l, || -> Step {
             let p = l.as_ptr();
             // SAFETY: `p` is a live list.
@@ -248,13 +285,16 @@ impl<'a, 'py> Encoder<'a, 'py> {
             // SAFETY: attached and holding the list's lock; the length is read again on every
             // turn, since writing an item may run code that shrinks the list.
             while i < unsafe { ffi::PyList_GET_SIZE(p) } {
-                if i > 0 {
-                    out.push(b',');
-                }
+                out.reserve(HEADROOM + 1);
                 // SAFETY: `i` is below the length just read, under the lock, with no code run
                 // since: the slot holds a live item, borrowed from the list; `write` owns it
-                // before anything can run, as in `write_dict`.
-                unsafe { self.write(ffi::PyList_GET_ITEM(p, i), out, depth + 1)? };
+                // before anything can run, as in `write_dict`. The comma leaves HEADROOM.
+                unsafe {
+                    if i > 0 {
+                        put(out, b",");
+                    }
+                    self.write(ffi::PyList_GET_ITEM(p, i), out, depth + 1)?;
+                }
                 i += 1;
             }
             Ok(())
@@ -274,11 +314,14 @@ impl<'a, 'py> Encoder<'a, 'py> {
         }
         out.push(b'[');
         for i in 0..n {
-            if i > 0 {
-                out.push(b',');
+            out.reserve(HEADROOM + 1);
+            // SAFETY: as above, `i` is in range; the comma leaves HEADROOM.
+            unsafe {
+                if i > 0 {
+                    put(out, b",");
+                }
+                self.write(ffi::PyTuple_GET_ITEM(p, i), out, depth + 1)?;
             }
-            // SAFETY: as above, `i` is in range.
-            unsafe { self.write(ffi::PyTuple_GET_ITEM(p, i), out, depth + 1)? };
         }
         out.push(b']');
         Ok(())
@@ -295,7 +338,8 @@ impl<'a, 'py> Encoder<'a, 'py> {
             return self.write_list(obj, out, depth);
         }
         if let Ok(f) = obj.cast::<PyFloat>() {
-            let r = number::write_float(f.value(), out);
+            // SAFETY: HEADROOM, as `write`'s caller vouches.
+            let r = unsafe { number::put_float(f.value(), out) };
             return self.check(r);
         }
         let converted = match self.fallback {
@@ -309,9 +353,17 @@ impl<'a, 'py> Encoder<'a, 'py> {
         if depth >= MAX_DEPTH {
             return Err(self.too_deep());
         }
-        // SAFETY: `converted` is owned here for the whole call.
+        out.reserve(HEADROOM);
+        // SAFETY: `converted` is owned here for the whole call; HEADROOM is reserved.
         unsafe { self.write(converted.as_ptr(), out, depth + 1) }
     }
+}
+
+/// Records what the encoder needs to know of the interpreter, once at import.
+pub(crate) fn init(py: Python<'_>) -> PyResult<()> {
+    let bits: u32 = py.import("sys")?.getattr("int_info")?.getattr("bits_per_digit")?.extract()?;
+    number::init(bits);
+    Ok(())
 }
 
 /// `encode_json(obj) -> bytes`: the encoder `JSONResponse` uses, with the same fallback.
@@ -362,7 +414,9 @@ fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
         // SAFETY: attached, and `k` is an owned int (or int subclass): see `write_int`.
         let v = unsafe { ffi::PyLong_AsLongLongAndOverflow(k.as_ptr(), &raw mut overflow) };
         if overflow == 0 {
-            number::write_i64(v, out);
+            out.reserve(HEADROOM);
+            // SAFETY: reserved just above.
+            unsafe { number::put_i64(v, out) };
         } else {
             big_int(k, out)?;
         }
@@ -378,4 +432,42 @@ fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
         return Err(PyTypeError::new_err(format!("keys must be str, int, float, bool or None, not {name}")));
     }
     Ok(())
+}
+
+/// Appends `bytes` (a few) without checking capacity.
+///
+/// # Safety
+/// `out` has `bytes.len()` bytes to spare.
+#[inline(always)]
+unsafe fn put(out: &mut Vec<u8>, bytes: &[u8]) {
+    // SAFETY: as the caller vouches.
+    unsafe {
+        let len = out.len();
+        std::ptr::copy_nonoverlapping(bytes.as_ptr(), out.as_mut_ptr().add(len), bytes.len());
+        out.set_len(len + bytes.len());
+    }
+}
+
+/// Whether `p`, a live exact dict or list, is empty, read without its lock: only on GIL builds,
+/// where nothing can change it meanwhile. Elsewhere every container is owned and read under its
+/// lock.
+///
+/// # Safety
+/// `p` is a live exact dict or list.
+#[inline(always)]
+unsafe fn empty_in_place(p: *mut ffi::PyObject) -> bool {
+    #[cfg(not(Py_GIL_DISABLED))]
+    // SAFETY: a list's length is its `ob_size`, a dict's its `ma_used`; the GIL is held.
+    unsafe {
+        if ffi::Py_TYPE(p) == &raw mut ffi::PyList_Type {
+            ffi::PyList_GET_SIZE(p) == 0
+        } else {
+            (*p.cast::<ffi::PyDictObject>()).ma_used == 0
+        }
+    }
+    #[cfg(Py_GIL_DISABLED)]
+    {
+        let _ = p;
+        false
+    }
 }

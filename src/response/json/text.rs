@@ -105,6 +105,38 @@ pub(super) fn write_utf8(bytes: &[u8], out: &mut Vec<u8>) {
     escape_rest(&bytes[clean..], out);
 }
 
+/// Writes a dict key: a comma first unless it is the first, the quoted, escaped key, and the
+/// colon, leaving `headroom` bytes to spare after it, all under one capacity check when the key
+/// needs no escape.
+#[inline(always)]
+pub(super) fn write_key(bytes: &[u8], comma: bool, headroom: usize, out: &mut Vec<u8>) {
+    let n = bytes.len();
+    out.reserve(n + 4 + headroom);
+    // SAFETY: `out` has room for `n + 4` bytes past its length; `copy_clean` writes at most `n`
+    // bytes at `dst`, all copied from `bytes`.
+    let clean = unsafe {
+        let at = out.len();
+        let mut dst = out.as_mut_ptr().add(at);
+        if comma {
+            *dst = b',';
+            dst = dst.add(1);
+        }
+        *dst = b'"';
+        let clean = copy_clean(bytes, dst.add(1));
+        let start = at + usize::from(comma) + 1;
+        if clean == n {
+            dst.add(1 + n).cast::<[u8; 2]>().write_unaligned(*b"\":");
+            out.set_len(start + n + 2);
+            return;
+        }
+        out.set_len(start + clean);
+        clean
+    };
+    escape_rest(&bytes[clean..], out);
+    out.push(b':');
+    out.reserve(headroom);
+}
+
 #[cold]
 #[inline(never)]
 fn escape_rest(bytes: &[u8], out: &mut Vec<u8>) {
