@@ -8,7 +8,9 @@ in bench/.venvs/json-311 and runs this on 3.11 and on 3.13t.
 `--baseline` loads another build of fastcore's extension (`_core.*.so`, for example one built
 from an earlier commit) as "before", so a change is measured in the same run as its baseline.
 
-Each figure is the median of R rounds of N encodings, the encoders taking turns in each round;
+Each figure is the median of R rounds of N encodings, the encoders taking turns in each round,
+timed in the thread's CPU time (`time.thread_time`), so time the machine gives to other
+processes (it is shared) does not count;
 the ratios divide the other encoder's time by fastcore's, so ≥ 1.00x means fastcore is at least
 as fast. Every fastcore output is checked byte for byte against `json.dumps(value,
 ensure_ascii=False, allow_nan=False, separators=(",", ":"))`, what Starlette's JSONResponse sends.
@@ -17,11 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import os
+import random
 import site
 import statistics
 import sys
+import time
 import timeit
 from pathlib import Path
 
@@ -102,7 +105,8 @@ def main() -> None:
         rounds: dict[str, list[float]] = {n: [] for n in encoders}
         for _ in range(args.repeat):
             for enc_name, enc in encoders.items():
-                rounds[enc_name].append(timeit.timeit(lambda: enc(value), number=args.number) / args.number * 1e6)
+                t = timeit.timeit(lambda: enc(value), number=args.number, timer=time.thread_time)
+                rounds[enc_name].append(t / args.number * 1e6)
         times = {n: statistics.median(r) for n, r in rounds.items()}
         own = own_times[name] = times["fastcore"]
         print(f"| {name} | {len(out):,} | {own:.1f} | " + " | ".join(f"{times[n]:.1f}" for n in others) + " | "
