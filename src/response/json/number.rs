@@ -87,8 +87,41 @@ pub(super) unsafe fn put_i64(v: i64, out: &mut Vec<u8>) {
             *dst = b'-';
             dst = dst.add(1);
         }
-        let mut n = v.unsigned_abs();
-        let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
+        let n = v.unsigned_abs();
+        // Most ints are small: up to four digits without a digit count or a loop.
+        let digits = if n < 10 {
+            *dst = b'0' + n as u8;
+            1
+        } else if n < 100 {
+            dst.cast::<[u8; 2]>().write_unaligned(PAIRS[n as usize]);
+            2
+        } else if n < 10_000 {
+            let (high, low) = ((n / 100) as usize, (n % 100) as usize);
+            if high < 10 {
+                *dst = b'0' + high as u8;
+                dst.add(1).cast::<[u8; 2]>().write_unaligned(PAIRS[low]);
+                3
+            } else {
+                dst.cast::<[u8; 2]>().write_unaligned(PAIRS[high]);
+                dst.add(2).cast::<[u8; 2]>().write_unaligned(PAIRS[low]);
+                4
+            }
+        } else {
+            put_long(n, dst)
+        };
+        out.set_len(len + usize::from(v < 0) + digits);
+    }
+}
+
+/// `n` (at least 10,000) in decimal at `dst`; returns its length.
+///
+/// # Safety
+/// 20 bytes are writable at `dst`.
+#[inline(never)]
+unsafe fn put_long(mut n: u64, dst: *mut u8) -> usize {
+    let digits = n.ilog10() as usize + 1;
+    // SAFETY: `digits` <= 20 bytes at `dst`.
+    unsafe {
         let mut end = dst.add(digits);
         while n >= 100 {
             end = end.sub(2);
@@ -100,8 +133,8 @@ pub(super) unsafe fn put_i64(v: i64, out: &mut Vec<u8>) {
         } else {
             *end.sub(1) = b'0' + n as u8;
         }
-        out.set_len(len + usize::from(v < 0) + digits);
     }
+    digits
 }
 
 /// Writes `v` as `repr(v)`, or refuses it when it is not finite.
@@ -247,7 +280,7 @@ mod tests {
 
     #[test]
     fn ints_in_decimal() {
-        for v in [0, 1, -1, 9, 10, 99, 100, -100, 12345, i64::MAX, i64::MIN, 1 << 30, -(1 << 30) + 1] {
+        for v in [0, 1, -1, 9, 10, 99, 100, -100, 999, 1000, -9999, 10000, 12345, 99999, 100000, i64::MAX, i64::MIN, 1 << 30, -(1 << 30) + 1] {
             let mut out = Vec::with_capacity(20);
             unsafe { put_i64(v, &mut out) };
             assert_eq!(String::from_utf8(out).unwrap(), v.to_string());

@@ -137,7 +137,6 @@ pub(super) fn write_key(bytes: &[u8], comma: bool, headroom: usize, out: &mut Ve
     out.reserve(headroom);
 }
 
-#[cold]
 #[inline(never)]
 fn escape_rest(bytes: &[u8], out: &mut Vec<u8>) {
     write_escaped(bytes, out);
@@ -250,62 +249,84 @@ unsafe fn copy_clean(bytes: &[u8], dst: *mut u8) -> usize {
     }
 }
 
-/// Writes the escape of byte `b` at `dst` if it needs one; returns the bytes written (the byte
-/// itself when it needs none).
+/// Each byte's escape, as the bytes to write (in a word, written whole) and their number.
+static ESCAPE_SEQUENCES: [(u64, u8); 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut table = [(0u64, 0u8); 256];
+    let mut i = 0;
+    while i < 256 {
+        let esc = ESCAPES[i];
+        let bytes: [u8; 8] = if esc == 0 {
+            [i as u8, 0, 0, 0, 0, 0, 0, 0]
+        } else if esc == b'u' {
+            [b'\\', b'u', b'0', b'0', HEX[i >> 4], HEX[i & 15], 0, 0]
+        } else {
+            [b'\\', esc, 0, 0, 0, 0, 0, 0]
+        };
+        let len = if esc == 0 { 1 } else if esc == b'u' { 6 } else { 2 };
+        table[i] = (u64::from_le_bytes(bytes), len);
+        i += 1;
+    }
+    table
+};
+
+/// One step over the text at `src`, of which `avail` bytes remain (16 are readable): copies
+/// the clean bytes of the next 16 and, if one of them needs an escape, that escape; returns the
+/// bytes consumed and written.
 ///
 /// # Safety
-/// 6 bytes are writable at `dst`.
+/// 16 bytes are readable at `src`; 24 are writable at `dst`.
 #[inline(always)]
-unsafe fn put_byte(b: u8, dst: *mut u8) -> usize {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let esc = ESCAPES[usize::from(b)];
-    // SAFETY: the caller vouches for 6 bytes.
+unsafe fn escape_step(src: *const u8, avail: usize, dst: *mut u8) -> (usize, usize) {
+    // SAFETY: as the caller vouches; an escape is at most 8 bytes written at `dst + clean`,
+    // `clean` < 16.
     unsafe {
-        if esc == 0 {
-            *dst = b;
-            1
-        } else if esc == b'u' {
-            let e = [b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
-            std::ptr::copy_nonoverlapping(e.as_ptr(), dst, 6);
-            6
-        } else {
-            *dst = b'\\';
-            *dst.add(1) = esc;
-            2
+        let mut mask = special16(src);
+        if avail < 16 {
+            mask &= (1 << avail) - 1;
         }
+        std::ptr::copy_nonoverlapping(src, dst, 16);
+        if mask == 0 {
+            let n = avail.min(16);
+            return (n, n);
+        }
+        let clean = mask.trailing_zeros() as usize;
+        let (sequence, len) = ESCAPE_SEQUENCES[usize::from(*src.add(clean))];
+        dst.add(clean).cast::<u64>().write_unaligned(sequence.to_le());
+        (clean + 1, clean + usize::from(len))
     }
 }
 
 /// UTF-8 text without its quotes: bytes other than `"`, `\` and controls are copied as they
-/// are, runs of 16 that need nothing whole.
+/// are, 16 at a time; the last few go through a padded copy, so every step is a whole block.
 fn write_escaped(bytes: &[u8], out: &mut Vec<u8>) {
     for chunk in bytes.chunks(CHUNK) {
-        out.reserve(chunk.len() * 6 + 16);
+        out.reserve(chunk.len() * 6 + 32);
         let n = chunk.len();
         let src = chunk.as_ptr();
-        // SAFETY: `out` has room for 6 output bytes per input byte plus 16 past its length;
-        // each step writes at most 6 bytes per byte it consumes, or stores a 16-byte block of
-        // which only the clean prefix is kept (the rest is overwritten or left past the length).
+        // SAFETY: `out` has room for 6 output bytes per input byte plus 32 past its length;
+        // each step writes at most 6 bytes per byte it consumes within its length, and its
+        // whole-block stores reach at most 24 bytes ahead (left past the length, or
+        // overwritten). Steps read 16 bytes from the text while 16 remain, then from `pad`.
         unsafe {
             let base = out.as_mut_ptr().add(out.len());
             let mut dst = base;
             let mut i = 0;
-            while i + 16 <= n {
-                let mask = special16(src.add(i));
-                std::ptr::copy_nonoverlapping(src.add(i), dst, 16);
-                if mask == 0 {
-                    i += 16;
-                    dst = dst.add(16);
-                } else {
-                    let clean = mask.trailing_zeros() as usize;
-                    dst = dst.add(clean);
-                    dst = dst.add(put_byte(*src.add(i + clean), dst));
-                    i += clean + 1;
-                }
+            while n - i >= 16 {
+                let (read, written) = escape_step(src.add(i), 16, dst);
+                i += read;
+                dst = dst.add(written);
             }
-            while i < n {
-                dst = dst.add(put_byte(*src.add(i), dst));
-                i += 1;
+            if i < n {
+                let rest = n - i;
+                let mut pad = [b' '; 32];
+                std::ptr::copy_nonoverlapping(src.add(i), pad.as_mut_ptr(), rest);
+                let mut j = 0;
+                while j < rest {
+                    let (read, written) = escape_step(pad.as_ptr().add(j), rest - j, dst);
+                    j += read;
+                    dst = dst.add(written);
+                }
             }
             out.set_len(out.len() + dst.offset_from(base) as usize);
         }
