@@ -1,5 +1,5 @@
 """Property tests (hypothesis) of the Rust parsers and the encoder through their Python
-bindings: `encode_json` (src/response/json.rs), `parse_urlencoded` and `parse_options_header`
+bindings: `encode_json` (src/response/json/), `parse_urlencoded` and `parse_options_header`
 (src/request/form.rs), `parse_multipart` (src/request/multipart.rs). The Rust-side properties
 (router matching, multipart chunking) are in src/proptests.rs. Each property runs 300 examples
 here; FASTCORE_FUZZ_EXAMPLES raises that for a longer run."""

@@ -116,6 +116,15 @@ impl<'a, 'py> Encoder<'a, 'py> {
             } else if ty == &raw mut ffi::PyFloat_Type {
                 let r = number::put_float(ffi::PyFloat_AS_DOUBLE(p), out);
                 self.check(r)
+            } else if p == ffi::Py_None() {
+                put(out, b"null");
+                Ok(())
+            } else if p == ffi::Py_True() {
+                put(out, b"true");
+                Ok(())
+            } else if p == ffi::Py_False() {
+                put(out, b"false");
+                Ok(())
             } else if ty == &raw mut ffi::PyDict_Type {
                 if empty_in_place(p) {
                     put(out, b"{}");
@@ -130,15 +139,6 @@ impl<'a, 'py> Encoder<'a, 'py> {
                 }
                 let owned = Bound::from_borrowed_ptr(self.py, p);
                 self.write_list(&owned, out, depth)
-            } else if p == ffi::Py_None() {
-                put(out, b"null");
-                Ok(())
-            } else if p == ffi::Py_True() {
-                put(out, b"true");
-                Ok(())
-            } else if p == ffi::Py_False() {
-                put(out, b"false");
-                Ok(())
             } else if ty == &raw mut ffi::PyTuple_Type {
                 let owned = Bound::from_borrowed_ptr(self.py, p);
                 self.write_tuple(&owned, out, depth)
