@@ -28,6 +28,9 @@ QUICK=1 bash bench/api.sh
 echo "== static-file bench smoke check (QUICK=1: fastcore, nginx and Granian serve the same files correctly; no speed judged) =="
 QUICK=1 bash bench/static.sh
 
+echo "== Autobahn|Testsuite fuzzingclient (cases 1-7, 9, 10 against the echo app on both builds; fails on any FAILED case) =="
+bash ci/autobahn.sh
+
 echo "== soak, short (bench/soak.sh with 20k requests per build: RSS growth under 10%, descriptors given back) =="
 REQUESTS=20000 bash bench/soak.sh
 

@@ -5,7 +5,8 @@
 Prints, for every agent, one row per case group (the case id's first number) with the counts of
 each behaviour (OK, NON-STRICT, INFORMATIONAL, FAILED, UNIMPLEMENTED, ...), the counts of the close
 behaviours, and every case whose behaviour is not OK/INFORMATIONAL. Exits 1 when a case has one of the
-`--fail-on` behaviours (default FAILED), so CI can gate on it.
+`--fail-on` behaviours (default FAILED) or `--fail-on-close` close behaviours (default FAILED, UNCLEAN,
+WRONG CODE), so CI can gate on it.
 """
 import argparse
 import json
@@ -22,9 +23,12 @@ def case_key(case_id):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("index")
-    ap.add_argument("--fail-on", default="FAILED")
+    ap.add_argument("--fail-on", default="FAILED", help="behaviours that fail the run")
+    ap.add_argument("--fail-on-close", default="FAILED,UNCLEAN,WRONG CODE",
+                    help="close behaviours that fail the run (not FAILED BY CLIENT: the fuzzer's 1 s wait)")
     args = ap.parse_args(argv)
     fail_on = {b.strip() for b in args.fail_on.split(",") if b.strip()}
+    fail_on_close = {b.strip() for b in args.fail_on_close.split(",") if b.strip()}
     with open(args.index) as f:
         report = json.load(f)
     if not report:
@@ -48,13 +52,14 @@ def main(argv=None):
         print("close behaviour: " + ", ".join(f"{b} {n}" for b, n in sorted(closes.items())))
         for case_id in sorted(cases, key=case_key):
             r = cases[case_id]
-            if r["behavior"] not in ("OK", "INFORMATIONAL"):
+            if r["behavior"] not in ("OK", "INFORMATIONAL") or r["behaviorClose"] in fail_on_close:
                 print(f"  {case_id}: {r['behavior']} (close {r['behaviorClose']}, code "
                       f"{r['remoteCloseCode']}; {r['reportfile']})")
-            if r["behavior"] in fail_on:
+            if r["behavior"] in fail_on or r["behaviorClose"] in fail_on_close:
                 bad += 1
     if bad:
-        print(f"{bad} case(s) with behaviour in {sorted(fail_on)}", file=sys.stderr)
+        print(f"{bad} case(s) with behaviour in {sorted(fail_on)} or close behaviour in {sorted(fail_on_close)}",
+              file=sys.stderr)
         return 1
     return 0
 
