@@ -16,6 +16,7 @@
 # Reports (JSON and HTML per case) go to target/autobahn/. Not run: 12.* and 13.*
 # (permessage-deflate, which fastcore does not negotiate; the suite marks them UNIMPLEMENTED).
 set -euo pipefail
+set -f  # the case patterns (1.*) are passed on, never globbed
 cd "$(dirname "$0")/.."
 root=$PWD
 suite_version=25.10.1
