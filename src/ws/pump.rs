@@ -10,10 +10,9 @@
 //! when nothing arrives for `idle_timeout`, and with 1012 (service restart, as uvicorn does)
 //! when the server shuts down.
 //!
-//! Ending: after the handler's close frame, or the pump's own for a failure, the pump reads on
-//! (bounded by [`CLOSE_TIMEOUT`]) for the client's reply; after the client's, it returns once
-//! the reply is flushed. Either way the connection closes when the task returns and drops the
-//! stream, so the server closes the TCP connection first (RFC 6455 7.1.1).
+//! Ending: after the handler's close frame the pump reads on (bounded by [`CLOSE_TIMEOUT`])
+//! for the client's reply; after the client's, it returns once the reply is flushed. Either
+//! way the connection closes when the task returns and drops the stream.
 
 use std::time::Duration;
 
@@ -96,32 +95,14 @@ pub(crate) async fn run(
         Some(End::Failed(code, reason)) => {
             let _ = inbound.try_send(Inbound::Closed(code, reason.to_owned()));
             let _ = timeout(CLOSE_TIMEOUT, sink.send(close_message(code, reason))).await;
+            // The client may still be sending what failed (the rest of a message over the size
+            // limit). Closing with those bytes unread would reset the connection, and the reset
+            // can destroy the close frame before the client reads it: read them away first.
             if let Ok(mut ws) = sink.reunite(stream) {
-                let _ = timeout(CLOSE_TIMEOUT, await_close_reply(&mut ws, code)).await;
+                let _ = timeout(CLOSE_TIMEOUT, discard(ws.get_mut())).await;
             }
         }
     }
-}
-
-/// After the server's failure close: returns once the client's close reply is read (the
-/// server then closes the TCP connection first, as RFC 6455 7.1.1 wants), or the client goes.
-///
-/// The client may still be sending what failed (the rest of a message over the size limit).
-/// Closing with those bytes unread would reset the connection, and the reset can destroy the
-/// close frame before the client reads it, so they are read away. Where the failure left the
-/// stream mid-frame (1009, 1011) or frames stop parsing, no reply can be found in them: the
-/// bytes are then dropped until the client closes its side.
-async fn await_close_reply(ws: &mut Stream, code: u16) {
-    if code != 1009 && code != 1011 {
-        loop {
-            match ws.next().await {
-                Some(Ok(Message::Close(_))) | None => return,
-                Some(Ok(_)) => continue,
-                Some(Err(_)) => break,
-            }
-        }
-    }
-    discard(ws.get_mut()).await;
 }
 
 /// Reads and drops bytes until the client closes its side (or the socket fails).
@@ -137,13 +118,24 @@ async fn discard(io: &mut TokioIo<Upgraded>) {
 /// Client → inbound queue, until the connection ends. Waits for room in the queue before
 /// reading on, so a handler that does not receive stops the reads (and the client's sends).
 async fn read(stream: &mut SplitStream<Stream>, inbound: &mpsc::Sender<Inbound>, idle: Option<Duration>) -> End {
+    // One timer for the socket's life, not one per message: when it fires early (frames came
+    // meanwhile) it is moved to the current wait's deadline.
+    let idle_timer = tokio::time::sleep(idle.unwrap_or(Duration::MAX / 4));
+    tokio::pin!(idle_timer);
     loop {
-        let next = match idle {
-            None => stream.next().await,
-            Some(idle) => match timeout(idle, stream.next()).await {
-                Ok(next) => next,
-                Err(_) => return End::Failed(1011, "idle timeout"),
-            },
+        let waiting_since = Instant::now();
+        let next = loop {
+            tokio::select! {
+                biased;
+                next = stream.next() => break next,
+                () = &mut idle_timer, if idle.is_some() => {
+                    let deadline = waiting_since + idle.unwrap_or_default();
+                    if Instant::now() >= deadline {
+                        return End::Failed(1011, "idle timeout");
+                    }
+                    idle_timer.as_mut().reset(deadline);
+                }
+            }
         };
         let item = match next {
             None => return End::Closed,
