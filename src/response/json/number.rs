@@ -190,14 +190,19 @@ unsafe fn put_short_float(v: f64, out: &mut Vec<u8>) -> bool {
     if magnitude >= 1e13 {
         return false;
     }
-    let (whole, tenth) = if v.trunc() == v {
-        (magnitude as u64, None)
+    // Conversions to and from integers (SSE2) rather than `trunc`/`round` (libm calls without
+    // SSE4.1); below 1e13 every conversion is exact or truncates.
+    // (signed: one instruction each way, unsigned is not).
+    let whole = magnitude as i64;
+    let (whole, tenth) = if whole as f64 == magnitude {
+        (whole.unsigned_abs(), None)
     } else {
-        let tenths = (magnitude * 10.0).round();
-        if tenths / 10.0 != magnitude {
+        let scaled = magnitude * 10.0;
+        let tenths = scaled as i64;
+        if tenths as f64 != scaled || tenths as f64 / 10.0 != magnitude {
             return false;
         }
-        let tenths = tenths as u64;
+        let tenths = tenths.unsigned_abs();
         (tenths / 10, Some(tenths % 10))
     };
     // SAFETY: a sign, at most 13 digits, a point and a digit: 16 bytes, as the caller vouches.
