@@ -184,7 +184,9 @@ pub(super) unsafe fn put_float(v: f64, out: &mut Vec<u8>) -> Result<(), PyErr> {
 /// # Safety
 /// `out` has 16 bytes to spare.
 #[inline(always)]
-#[allow(clippy::float_cmp)] // exact equality is the point: the digits must read back as `v`
+// Exact equality is the point (the digits must read back as `v`), and below 1e13 every integer
+// converts to f64 exactly.
+#[allow(clippy::float_cmp, clippy::cast_precision_loss)]
 unsafe fn put_short_float(v: f64, out: &mut Vec<u8>) -> bool {
     let magnitude = v.abs();
     if magnitude >= 1e13 {
