@@ -150,7 +150,7 @@ def report(runs: list[dict], args: argparse.Namespace) -> str:
         f"bench/ws_loadgen (Rust, tokio-tungstenite) on CPU 1. Command: `bash bench/ws.sh`. "
         f"Load average before/after: {args.load_before} / {load()}.",
         "",
-        "| server | messages/s (median) | runs | server CPU µs per message (median) | server CPU | "
+        "| server | messages/s (median) | runs | server CPU µs per message: median (runs) | server CPU | "
         "load generator CPU |",
         "|---|---:|---|---:|---:|---:|",
     ]
@@ -160,8 +160,9 @@ def report(runs: list[dict], args: argparse.Namespace) -> str:
             cpu = statistics.median(r["loadgen_cpu_pct"] for r in mine)
             us[s] = statistics.median(r["server_us_per_msg"] for r in mine)
             scpu = statistics.median(r["server_cpu_pct"] for r in mine)
-            lines.append(f"| {label} | {med[s]:,.0f} | {', '.join(f'{v:,.0f}' for v in by[s])} | {us[s]:.2f} | "
-                         f"{scpu:.0f}% | {cpu:.0f}% |")
+            each = ", ".join(f"{r['server_us_per_msg']:.2f}" for r in mine)
+            lines.append(f"| {label} | {med[s]:,.0f} | {', '.join(f'{v:,.0f}' for v in by[s])} | {us[s]:.2f} "
+                         f"({each}) | {scpu:.0f}% | {cpu:.0f}% |")
     peers = [p for p in PEERS if p in med]
     if peers:
         best = max(peers, key=lambda p: med[p])
