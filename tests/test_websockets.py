@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import signal
 import socket
 import struct
+import time
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
@@ -306,19 +308,29 @@ def test_a_thousand_concurrent_sockets(chat_server: ServerProcess) -> None:
 
 
 def test_broadcast_reaches_sockets_on_every_worker(chat_server: ServerProcess) -> None:
-    sockets = []
+    """A socket's worker is blocked (`/hold`), so the next connection can only be accepted by the
+    other worker: the sockets are on both, and a broadcast reaches both."""
+    sockets: list = []
+
+    def join() -> int:
+        ws = connect(ws_url(chat_server, "/chat"), legacy=True)
+        sockets.append(ws)
+        joined = ws.recv(timeout=10)
+        assert joined.startswith("joined ")
+        return int(joined.split()[1])
+
     try:
-        with chat_server.client() as c:
-            for _ in range(64):
-                ws = connect(ws_url(chat_server, "/chat"), legacy=True)
-                assert ws.recv(timeout=10).startswith("joined ")
-                sockets.append(ws)
-                if len(c.get("/chat/members").json()["threads"]) == 2 and len(sockets) >= 4:
-                    break
-            assert len(c.get("/chat/members").json()["threads"]) == 2, "chat sockets all on one worker"
-        sockets[0].send("to everyone")
+        first = join()
+        for _ in range(3):
+            sockets[0].send("/hold 3")
+            time.sleep(0.5)  # the first socket's worker is now asleep in its handler
+            if join() != first:
+                break
+        else:
+            pytest.fail("every new socket was accepted by the blocked worker")
+        sockets[-1].send("to everyone")
         for ws in sockets:
-            assert ws.recv(timeout=10) == "to everyone"
+            assert ws.recv(timeout=20) == "to everyone"
     finally:
         for ws in sockets:
             ws.close()
@@ -362,6 +374,16 @@ def conversations(client) -> list:
     with client.websocket_connect("/v1/router/echo/bo") as ws:
         ws.send_text("yo")
         out.append(ws.receive_text())
+    with client.websocket_connect("/sub/echo/mo") as ws:
+        ws.send_text("hey")
+        out.append(ws.receive_json())
+    for denied in ("/deny", "/deny-asgi"):
+        with pytest.raises(disconnects) as refused:
+            with client.websocket_connect(denied):
+                pass
+        response = refused.value
+        out.append((response.status_code, response.content, response.headers.get("content-type"),
+                    response.headers.get("x-reason"), response.headers.get("retry-after")))
     return out
 
 
@@ -375,7 +397,9 @@ def test_testclient_websocket_connect_matches_fastapi() -> None:
         ours = conversations(client)
     assert ours == ["hi", b"\x01\x02", {"got": {"x": 1}}, {"offered": "a, b", "chosen": "b"}, "b",
                     {"item_id": 3, "q": 4, "token": "secret", "session": None, "resource": "resource"},
-                    "closing", (4001, "bye"), "bo: yo"]
+                    "closing", (4001, "bye"), "bo: yo", {"name": "mo", "text": "hey", "path": "/sub/echo/mo"},
+                    (401, b'{"detail":"no entry"}', "application/json", "token", None),
+                    (429, b"slow down", "text/plain", None, "3")]
     reference = fastapi_client("fa_websockets")
     if reference is not None:
         with reference:
@@ -413,6 +437,28 @@ def test_idle_timeout_closes_silent_clients(server) -> None:
         with pytest.raises(ConnectionClosed) as closed:
             ws.recv(timeout=30)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1011
+
+
+def test_shutdown_closes_sockets_with_1012_and_their_handlers_finish(server, tmp_path, monkeypatch) -> None:
+    """As uvicorn: SIGTERM sends every open socket a 1012 close (service restart), the handler
+    gets `WebSocketDisconnect(1012)` and its `finally` runs before the process exits."""
+    monkeypatch.setenv("FASTCORE_TEST_DIR", str(tmp_path))
+    srv = server("websockets_app", "--threads", "2")
+    sockets = [connect(ws_url(srv, "/until-shutdown"), legacy=True) for _ in range(3)]
+    try:
+        for ws in sockets:
+            assert ws.recv(timeout=10) == "ready"
+        srv.send_signal(signal.SIGTERM)
+        for ws in sockets:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.recv(timeout=10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+    finally:
+        for ws in sockets:
+            ws.close()
+    assert srv.wait_exit(15) == 0
+    lines = (tmp_path / "ws-shutdown").read_text().splitlines()
+    assert sorted(lines) == ["disconnect 1012"] * 3 + ["finally"] * 3
 
 
 def test_server_pings_keep_a_live_client_open(server) -> None:

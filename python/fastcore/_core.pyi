@@ -15,6 +15,7 @@ __all__ = [
     "parse_urlencoded",
     "configure",
     "encode_json",
+    "byte_ranges",
     "ChunkSender",
     "PanicProbe",
     "Router",
@@ -38,9 +39,10 @@ __all__ = [
 __version__: str
 GIL_DISABLED: bool
 
-# response/ (hooks.rs, json.rs, stream.rs, convert.rs)
+# response/ (hooks.rs, json.rs, file.rs, stream.rs, convert.rs)
 def configure(response_type: type, jsonable: Callable[[Any], Any]) -> None: ...
 def encode_json(obj: Any) -> bytes: ...
+def byte_ranges(header: str, size: int) -> list[tuple[int, int]] | str | None: ...
 
 @final
 class ChunkSender:
@@ -170,6 +172,7 @@ class WebSocketChannel:
     def receive(self) -> Awaitable: ...
     def send_text(self, data: str) -> Awaitable: ...
     def send_bytes(self, data: bytes) -> Awaitable: ...
+    def deny(self, response: Any) -> None: ...
     def close(self, code: int = 1000, reason: str | None = None) -> Awaitable: ...
 
 # runtime/awaitable.rs

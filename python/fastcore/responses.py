@@ -26,7 +26,7 @@ from secrets import token_hex
 from typing import Any, Awaitable, Callable, Iterator, Literal, Mapping
 from urllib.parse import quote
 
-from ._core import encode_json, to_thread
+from ._core import byte_ranges, encode_json, to_thread
 from .background import BackgroundTask
 from .datastructures import MutableHeaders
 
@@ -325,7 +325,6 @@ class FileResponse(Response):
     instead; Rust then reads and sends the pieces."""
 
     chunk_size = 64 * 1024
-    max_ranges = 100
 
     def __init__(
         self,
@@ -426,48 +425,11 @@ class FileResponse(Response):
 
     @classmethod
     def _parse_range_header(cls, http_range: str, file_size: int) -> list[tuple[int, int]]:
-        units, sep, range_ = http_range.partition("=")
-        if not sep:
-            raise MalformedRangeHeader()
-        if units.strip().lower() != "bytes":
-            raise MalformedRangeHeader("Only support bytes range")
-        if range_.count(",") + 1 > cls.max_ranges:
-            return []
-        ranges = cls._parse_ranges(range_, file_size)
-        if not ranges:
-            raise MalformedRangeHeader("Range header: range must be requested")
-        if any(not (0 <= start < file_size) for start, _ in ranges):
+        """Starlette's rules, in Rust (`src/response/file.rs`, which static files use too): the
+        merged ranges, or [] to send the whole file."""
+        ranges = byte_ranges(http_range, file_size)
+        if isinstance(ranges, str):
+            raise MalformedRangeHeader(ranges)
+        if ranges is None:
             raise RangeNotSatisfiable(file_size)
-        if any(start >= end for start, end in ranges):
-            raise MalformedRangeHeader("Range header: start must be less than end")
-        if len(ranges) == 1:
-            return ranges
-        # Overlapping and adjacent ranges merged, in order.
-        ranges.sort()
-        merged = [ranges[0]]
-        for start, end in ranges[1:]:
-            last_start, last_end = merged[-1]
-            if start <= last_end:
-                merged[-1] = (last_start, max(last_end, end))
-            else:
-                merged.append((start, end))
-        return merged
-
-    @classmethod
-    def _parse_ranges(cls, range_: str, file_size: int) -> list[tuple[int, int]]:
-        """`start-end`, `start-` and `-suffix` parts; empty, dashless or non-numeric ones are
-        skipped, as Starlette skips them."""
-        ranges: list[tuple[int, int]] = []
-        for part in range_.split(","):
-            part = part.strip()
-            if not part or part == "-" or "-" not in part:
-                continue
-            start_str, _, end_str = part.partition("-")
-            start_str, end_str = start_str.strip(), end_str.strip()
-            try:
-                start = int(start_str) if start_str else max(file_size - int(end_str), 0)
-                end = int(end_str) + 1 if start_str and end_str and int(end_str) < file_size else file_size
-            except ValueError:
-                continue
-            ranges.append((start, end))
         return ranges

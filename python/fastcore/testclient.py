@@ -117,8 +117,10 @@ class TestClient(httpx.Client):
     def websocket_connect(self, url: str, subprotocols: Sequence[str] | None = None,
                           headers: Mapping[str, str] | None = None, **_unused: Any) -> "WebSocketTestSession":
         """Opens a WebSocket to `url` (a path, with its query). A refused handshake (the handler
-        closed before accepting, or no route) raises `WebSocketDisconnect`; a handler exception
-        nothing handled is raised here instead, unless `raise_server_exceptions=False`."""
+        closed before accepting, or no route: an empty 403) raises `WebSocketDisconnect`; any
+        other HTTP answer (`send_denial_response`) raises `WebSocketDenialResponse`, which is
+        both the response and a `WebSocketDisconnect`. A handler exception nothing handled is
+        raised here instead, unless `raise_server_exceptions=False`."""
         from websockets.exceptions import InvalidStatus
         from websockets.sync.client import connect
 
@@ -136,8 +138,12 @@ class TestClient(httpx.Client):
                          open_timeout=30, close_timeout=5, legacy=True)
         except InvalidStatus as exc:
             self._raise_server_exception()
-            status = exc.response.status_code
-            raise WebSocketDisconnect(1000, f"handshake refused with HTTP {status}") from None
+            refused = exc.response
+            if refused.status_code == 403 and not refused.body:
+                raise WebSocketDisconnect(1000, "handshake refused with HTTP 403") from None
+            denial = WebSocketDenialResponse(status_code=refused.status_code,
+                                             headers=list(refused.headers.raw_items()), content=bytes(refused.body))
+            raise denial from None
         return WebSocketTestSession(ws, self)
 
     def _raise_server_exception(self) -> None:
@@ -169,6 +175,10 @@ class TestClient(httpx.Client):
             self._lifespan_entered = False
             self.app.shutdown()
         super().close()
+
+
+class WebSocketDenialResponse(httpx.Response, WebSocketDisconnect):  # type: ignore[misc]
+    """The HTTP response a handler sent with `send_denial_response` instead of accepting."""
 
 
 class WebSocketTestSession:

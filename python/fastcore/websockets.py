@@ -20,6 +20,7 @@ from typing import Any
 
 from .datastructures import URL, Address, Headers, QueryParams, State
 from .requests import Request
+from .responses import Response
 
 
 class WebSocketState(enum.Enum):
@@ -97,7 +98,8 @@ class WebSocket:
     def scope(self) -> dict[str, Any]:
         """The parts of an ASGI scope that code written for Starlette reads."""
         return {"type": "websocket", "path": self._conn.path, "path_params": self.path_params,
-                "subprotocols": self.subprotocols, "app": self.app, "state": self.state}
+                "subprotocols": self.subprotocols, "app": self.app, "state": self.state,
+                "extensions": {"websocket.http.response": {}}}
 
     # -- messages, ASGI style ------------------------------------------------------------------
     async def receive(self) -> dict[str, Any]:
@@ -125,6 +127,16 @@ class WebSocket:
                 await self.send_text(message["text"])
         elif kind == "websocket.close":
             await self.close(message.get("code", 1000), message.get("reason"))
+        elif kind == "websocket.http.response.start" and self.application_state == WebSocketState.CONNECTING:
+            self.application_state = WebSocketState.RESPONSE
+            self._denial = (message["status"], list(message.get("headers", [])), [])
+        elif kind == "websocket.http.response.body" and self.application_state == WebSocketState.RESPONSE:
+            self._denial[2].append(bytes(message.get("body", b"")))
+            if not message.get("more_body", False):
+                status, headers, body = self._denial
+                response = Response(b"".join(body), status_code=status)
+                response.raw_headers = [(_bytes(k), _bytes(v)) for k, v in headers]
+                self._deny(response)
         else:
             raise RuntimeError(f'Expected ASGI message "websocket.accept", "websocket.send" or "websocket.close", '
                                f"but got {kind!r}")
@@ -141,6 +153,19 @@ class WebSocket:
         self.application_state = WebSocketState.CONNECTED
         if await self._channel.accept(subprotocol, pairs) is not None:
             self.client_state = WebSocketState.DISCONNECTED  # gone during the handshake
+
+    async def send_denial_response(self, response: Response) -> None:
+        """Answers the handshake with `response` (an HTTP response, sent as a handler's would
+        be) instead of accepting: the client sees that status, headers and body."""
+        if self.application_state != WebSocketState.CONNECTING:
+            raise RuntimeError('Expected ASGI message "websocket.send" or "websocket.close", '
+                               "but got 'websocket.http.response.start'")
+        self._deny(response)
+
+    def _deny(self, response: Response) -> None:
+        self._channel.deny(response)
+        self.application_state = WebSocketState.DISCONNECTED
+        self.client_state = WebSocketState.DISCONNECTED
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         if self.application_state == WebSocketState.DISCONNECTED:

@@ -24,7 +24,7 @@ use crate::request::{self, BodyError, BodySlot, Https, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead, Served, StaticError};
 use crate::routing::{params_dict, ConversionError, Endpoint, Lookup, MountMatch, Params, Routes, Table, Target};
 use crate::runtime::{self, attach, Begun, Driver, Task};
-use crate::ws::{self, WsLimits};
+use crate::ws::{self, OpenSockets, WsLimits};
 
 /// What every request on a worker shares.
 pub(crate) struct Config {
@@ -42,6 +42,8 @@ pub(crate) struct Config {
     pub(crate) proxies: Option<Proxies>,
     /// Message size, idle timeout and ping interval of every WebSocket.
     pub(crate) ws: WsLimits,
+    /// The open WebSockets, closed and waited for at shutdown.
+    pub(crate) ws_open: Arc<OpenSockets>,
     /// The app's middleware; None (no cost at all) when it has none.
     pub(crate) middleware: Option<Plan>,
 }
@@ -64,13 +66,13 @@ pub(crate) async fn serve(mut req: hyper::Request<Incoming>, cfg: &Config, peer:
     // to Starlette's websocket scope), then to `ws::serve` instead of the HTTP path.
     let served = match &cfg.middleware {
         None if ws::is_upgrade(&req) => {
-            AssertUnwindSafe(ws::serve(req, &cfg.routes, &cfg.ws, peer)).catch_unwind().await
+            AssertUnwindSafe(ws::serve(req, &cfg.routes, &cfg.ws, &cfg.ws_open, peer)).catch_unwind().await
         }
         None => AssertUnwindSafe(handle(req, cfg, peer)).catch_unwind().await,
         Some(plan) => {
             AssertUnwindSafe(plan.around(req, |req| async move {
                 if ws::is_upgrade(&req) {
-                    ws::serve(req, &cfg.routes, &cfg.ws, peer).await
+                    ws::serve(req, &cfg.routes, &cfg.ws, &cfg.ws_open, peer).await
                 } else {
                     handle(req, cfg, peer).await
                 }

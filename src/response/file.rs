@@ -8,6 +8,7 @@
 //! handler, before anything is sent) and reads each range in 64 KiB chunks with positioned
 //! reads on the worker's blocking pool, one chunk ahead of the client at most: the chunks go
 //! through the same bounded channel as a streamed body, which hyper drains as the client reads.
+//! Both parse `Range` here ([`parse_range`]; `byte_ranges` is Python's way in).
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -187,6 +188,18 @@ fn py_int(text: &str) -> Option<i128> {
         value = value.saturating_mul(10).saturating_add(i128::from(b - b'0'));
     }
     Some(if negative { -value } else { value })
+}
+
+/// [`parse_range`] for `FileResponse._parse_range_header`: the merged ranges (empty: send
+/// the whole file), a `str` (a 400 with that text), or None (a 416).
+#[pyfunction]
+pub(crate) fn byte_ranges(py: Python<'_>, header: &str, size: u64) -> PyResult<Py<PyAny>> {
+    Ok(match parse_range(header, size) {
+        Ranges::Whole => PyList::empty(py).into_any().unbind(),
+        Ranges::Some(ranges) => PyList::new(py, ranges)?.into_any().unbind(),
+        Ranges::Malformed(message) => message.into_pyobject(py)?.into_any().unbind(),
+        Ranges::Unsatisfiable => py.None(),
+    })
 }
 
 /// The pieces of a `multipart/byteranges` body for `ranges`, and its length, as Starlette's

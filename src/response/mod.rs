@@ -35,6 +35,7 @@ pub(crate) use stream::Aborted;
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hooks::configure, m)?)?;
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
+    m.add_function(wrap_pyfunction!(file::byte_ranges, m)?)?;
     m.add_class::<stream::ChunkSender>()?;
     m.add_class::<convert::PanicProbe>()
 }

@@ -26,7 +26,7 @@ use crate::server::protocol::{Http2Limits, HttpVersions, Protocols};
 use crate::server::tls::{self, TlsError};
 use crate::server::worker::{Liveness, Load, Worker};
 use crate::util::lock;
-use crate::ws::WsLimits;
+use crate::ws::{OpenSockets, WsLimits};
 
 #[pyclass(frozen, module = "fastcore._core")]
 pub(crate) struct Server {
@@ -151,6 +151,7 @@ impl Server {
                 access_log,
                 proxies,
                 ws,
+                ws_open: OpenSockets::new(),
                 middleware: middleware.map(Plan::from_python).transpose()?.flatten(),
             }),
             limits: Arc::new(limits),
@@ -207,6 +208,7 @@ impl Server {
         if let Some(tx) = &state.shutdown {
             let _ = tx.send(true);
         }
+        self.config.ws_open.close_all();
         if let Some(listener) = &state.listener {
             let _ = socket2::SockRef::from(listener).shutdown(std::net::Shutdown::Read);
         }

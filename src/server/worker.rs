@@ -257,7 +257,12 @@ async fn accept_loop(
     }
     drop(listener);
     drop(open_tx);
-    let _ = tokio::time::timeout(drain, open_rx.recv()).await;
+    // Then the WebSockets, which left their connections at the upgrade (closed with 1012 now).
+    let _ = tokio::time::timeout(drain, async {
+        open_rx.recv().await;
+        config.ws_open.all_closed().await;
+    })
+    .await;
 }
 
 /// The per-connection hyper service. Each request counts as in flight on the connection

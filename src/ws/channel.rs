@@ -29,10 +29,11 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
+use crate::response::{self, HttpResponse, RequestHead};
 use crate::runtime::{Awaitable, Completion};
 use crate::util::lock;
 use crate::ws::pump::{self, Inbound, Outbound, ABNORMAL};
-use crate::ws::WsLimits;
+use crate::ws::{OpenSockets, WsLimits};
 
 /// Messages the pump may hold for a handler that has not received them yet.
 const INBOUND_QUEUE: usize = 16;
@@ -51,6 +52,8 @@ pub(crate) enum Decision {
     },
     /// `close()` before `accept()`: 403.
     Reject,
+    /// `send_denial_response(response)` before `accept()`: that response.
+    Deny(HttpResponse),
     /// The handler failed or returned without answering: 500.
     Fail,
 }
@@ -63,16 +66,23 @@ pub(crate) struct Session {
     /// The handler sent its close frame: nothing more may be sent.
     closed: AtomicBool,
     limits: WsLimits,
+    open: Arc<OpenSockets>,
 }
 
 impl Session {
-    pub(crate) fn new(decide: oneshot::Sender<Decision>, upgrade: OnUpgrade, limits: WsLimits) -> Arc<Self> {
+    pub(crate) fn new(
+        decide: oneshot::Sender<Decision>,
+        upgrade: OnUpgrade,
+        limits: WsLimits,
+        open: Arc<OpenSockets>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             handshake: Mutex::new(Some((decide, upgrade))),
             inbound: OnceLock::new(),
             outbound: OnceLock::new(),
             closed: AtomicBool::new(false),
             limits,
+            open,
         })
     }
 
@@ -183,7 +193,11 @@ impl WebSocketChannel {
             let (out_tx, out_rx) = mpsc::channel(OUTBOUND_QUEUE);
             let _ = session.inbound.set(tokio::sync::Mutex::new(in_rx));
             let _ = session.outbound.set(out_tx);
-            tokio::spawn(pump::run(ws, in_tx, out_rx, limits.clone()));
+            let (counted, closing, limits) = (session.open.opened(), session.open.closing(), limits.clone());
+            tokio::spawn(async move {
+                pump::run(ws, in_tx, out_rx, limits, closing).await;
+                drop(counted);
+            });
             Box::new(|py: Python<'_>| Ok(py.None())) as Completion
         }))
     }
@@ -218,6 +232,21 @@ impl WebSocketChannel {
 
     fn send_bytes(&self, py: Python<'_>, data: &[u8]) -> PyResult<Awaitable> {
         self.send(py, "WebSocket.send_bytes", Outbound::Message(Message::binary(Bytes::copy_from_slice(data))))
+    }
+
+    /// Before `accept`: answers the handshake with `response` (a `fastcore.Response`, converted
+    /// as a handler's return value is) instead of the 101: Starlette's `send_denial_response`.
+    fn deny(&self, response: &Bound<'_, PyAny>) -> PyResult<()> {
+        let head = RequestHead { method: "GET", headers: &hyper::HeaderMap::new() };
+        let response = response::from_python(response, &head, None)?;
+        let Some((decide, _)) = lock(&self.session.handshake).take() else {
+            return Err(PyRuntimeError::new_err(
+                "Expected ASGI message \"websocket.send\" or \"websocket.close\", but got \"websocket.http.response.start\".",
+            ));
+        };
+        self.session.closed.store(true, Ordering::Release);
+        let _ = decide.send(Decision::Deny(response));
+        Ok(())
     }
 
     /// Before `accept`: refuses the handshake (403). After: sends the close frame; the pump

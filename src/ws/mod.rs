@@ -8,7 +8,8 @@
 //! - `pump`: one Tokio task per open socket on the worker that accepted it: tungstenite does
 //!   the framing, masking, fragmentation, UTF-8 checks and the close handshake; the pump
 //!   answers pings, sends its own, enforces the idle timeout and maps protocol failures to
-//!   close codes (1002, 1007, 1009).
+//!   close codes (1002, 1007, 1009);
+//! - `open`: the server's open sockets, closed with 1012 at shutdown and waited for by the drain.
 //!
 //! The upgraded IO is hyper's `Upgraded`, which erases the stream type: plain TCP or TLS
 //! serve WebSockets alike.
@@ -18,9 +19,11 @@ use std::time::Duration;
 use pyo3::prelude::*;
 
 mod channel;
+mod open;
 mod pump;
 mod upgrade;
 
+pub(crate) use open::OpenSockets;
 pub(crate) use upgrade::{is_upgrade, serve};
 
 /// Per-socket limits, the same for every WebSocket a server serves (`serve()`'s `ws_*`

@@ -7,7 +7,8 @@
 //! flushes. What tungstenite reports as an error ends the socket with the RFC 6455 close code
 //! for it (1002 protocol error, 1007 invalid UTF-8, 1009 too big), sent to the client and
 //! delivered to the handler. The pump also pings every `ping_interval` and closes with 1011
-//! when nothing arrives for `idle_timeout`.
+//! when nothing arrives for `idle_timeout`, and with 1012 (service restart, as uvicorn does)
+//! when the server shuts down.
 //!
 //! Ending: after the handler's close frame the pump reads on (bounded by [`CLOSE_TIMEOUT`])
 //! for the client's reply; after the client's, it returns once the reply is flushed. Either
@@ -20,7 +21,7 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use hyper::upgrade::Upgraded;
 use hyper_util::rt::TokioIo;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::time::{timeout, Instant, Interval};
 use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::frame::CloseFrame;
@@ -48,6 +49,9 @@ pub(crate) enum Outbound {
     Close(u16, String),
 }
 
+/// Close code at server shutdown: 1012, service restart (uvicorn's, since 0.21).
+const SERVICE_RESTART: u16 = 1012;
+
 /// How long a closing side waits for the other's close frame (or for its own to be written).
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -57,7 +61,7 @@ enum End {
     Closed,
     /// The connection dropped without a close frame.
     Gone,
-    /// A failure the client is told of with this close code and reason.
+    /// A failure (or the shutdown) the client is told of with this close code and reason.
     Failed(u16, &'static str),
 }
 
@@ -66,6 +70,7 @@ pub(crate) async fn run(
     inbound: mpsc::Sender<Inbound>,
     mut outbound: mpsc::Receiver<Outbound>,
     limits: WsLimits,
+    mut closing: watch::Receiver<bool>,
 ) {
     let (mut sink, mut stream) = ws.split();
     let ended = {
@@ -75,6 +80,7 @@ pub(crate) async fn run(
         tokio::select! {
             end = &mut reader => Some(end),
             () = &mut writer => None,
+            _ = closing.wait_for(|closing| *closing) => Some(End::Failed(SERVICE_RESTART, "")),
         }
     };
     match ended {

@@ -1,12 +1,14 @@
 //! The upgrade handshake: from an HTTP/1.1 upgrade request to a handler serving the socket.
 //!
 //! An upgrade request (`GET`, `Connection: upgrade`, `Upgrade: websocket`) is routed against
-//! the WebSocket routes only, as Starlette routes the `websocket` scope: no route, or a route
-//! whose path parameters do not convert, is a 403. Otherwise the endpoint is called with the
-//! request record and a [`WebSocketChannel`], and its coroutine is spawned as its own task on
-//! this worker, to outlive the request: the service future waits only for the handler's
-//! decision (`accept` → 101 with the subprotocol and headers it chose, `close` → 403, failure
-//! or return without either → 500). hyper hands the connection over once the 101 is written.
+//! the WebSocket routes only, as Starlette routes the `websocket` scope: the app's own, then
+//! those of the apps mounted in it. No route, or a route whose path parameters do not convert,
+//! is a 403. Otherwise the endpoint is called with the request record and a
+//! [`WebSocketChannel`], and its coroutine is spawned as its own task on this worker, to
+//! outlive the request: the service future waits only for the handler's decision (`accept` →
+//! 101 with the subprotocol and headers it chose, `close` → 403, `send_denial_response` → that
+//! response, failure or return without any → 500). hyper hands the connection over once the
+//! 101 is written.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,10 +26,10 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 use crate::request::{BodySlot, RawRequest, Source};
 use crate::response::{self, Body, HttpResponse};
-use crate::routing::{params_dict, Endpoint, Lookup, Params, Routes};
+use crate::routing::{params_dict, Endpoint, Lookup, Params, Routes, Target};
 use crate::runtime::{self, Task};
 use crate::ws::channel::{Decision, Session, WebSocketChannel};
-use crate::ws::WsLimits;
+use crate::ws::{OpenSockets, WsLimits};
 
 /// An HTTP/1.1 request asking to become a WebSocket.
 pub(crate) fn is_upgrade<B>(req: &hyper::Request<B>) -> bool {
@@ -45,6 +47,7 @@ pub(crate) async fn serve(
     mut req: hyper::Request<Incoming>,
     routes: &Routes,
     limits: &WsLimits,
+    open: &Arc<OpenSockets>,
     peer: SocketAddr,
 ) -> HttpResponse {
     let key = match check(&req) {
@@ -59,22 +62,19 @@ pub(crate) async fn serve(
     let upgrade = hyper::upgrade::on(&mut req);
     let (parts, _) = req.into_parts();
     let (decide, decision) = oneshot::channel();
-    let session = Session::new(decide, upgrade, limits.clone());
-    let task = {
-        let table = routes.websockets.load();
-        let Lookup::Found { handler, params, route } = table.lookup("GET", parts.uri.path()) else {
-            return forbidden();
-        };
-        Python::attach(|py| {
-            start(py, handler, params, route, parts, peer, &session).map_err(|e| {
-                e.print(py);
-            })
+    let session = Session::new(decide, upgrade, limits.clone(), Arc::clone(open));
+    let Some(found) = find(routes, parts.uri.path(), "") else { return forbidden() };
+    let task = Python::attach(|py| {
+        start(py, found, parts, peer, &session).map_err(|e| {
+            e.print(py);
         })
-    };
+    });
     let Ok(task) = task else { return response::internal_error() };
     let finished = Arc::clone(&session);
     drop(session);
+    let counted = open.opened();
     tokio::spawn(async move {
+        let _counted = counted;
         // The Python side reports the handler's exceptions; here they only pick the code.
         let code = if runtime::start(task).await.is_ok() { 1000 } else { 1011 };
         finished.handler_finished(code);
@@ -82,6 +82,7 @@ pub(crate) async fn serve(
     match decision.await {
         Ok(Decision::Accept { subprotocol, headers }) => switching(&key, subprotocol, headers),
         Ok(Decision::Reject) => forbidden(),
+        Ok(Decision::Deny(response)) => response,
         Ok(Decision::Fail) | Err(_) => response::internal_error(),
     }
 }
@@ -107,21 +108,38 @@ fn check(req: &hyper::Request<Incoming>) -> Result<HeaderValue, Refused> {
     }
 }
 
-/// Calls the endpoint: `endpoint(raw_request, channel)` returns the coroutine to drive.
-fn start(
-    py: Python<'_>,
-    ep: &Endpoint,
+/// A WebSocket route that matched, and the `root_path` of the app it belongs to.
+struct Found {
+    endpoint: Arc<Endpoint>,
     params: Params,
-    route: &str,
-    parts: Parts,
-    peer: SocketAddr,
-    session: &Arc<Session>,
-) -> PyResult<Py<Task>> {
+    route: String,
+    root_path: String,
+}
+
+/// The route for `path` among `routes`' WebSocket routes, else in the app mounted at its
+/// prefix (whose paths begin after it), as HTTP requests are routed.
+fn find(routes: &Routes, path: &str, root_path: &str) -> Option<Found> {
+    let own = routes.websockets.load();
+    if let Lookup::Found { handler, params, route } = own.lookup("GET", path) {
+        let (endpoint, route, root_path) = (Arc::clone(handler), route.to_owned(), root_path.to_owned());
+        return Some(Found { endpoint, params, route, root_path });
+    }
+    let table = routes.table.load();
+    let mounted = table.mount_for(path)?;
+    match &mounted.mount.target {
+        Target::App(sub) => find(sub, &path[mounted.raw_rest?..], &format!("{root_path}{}", mounted.mount.prefix)),
+        Target::Files(_) => None,
+    }
+}
+
+/// Calls the endpoint: `endpoint(raw_request, channel)` returns the coroutine to drive.
+fn start(py: Python<'_>, found: Found, parts: Parts, peer: SocketAddr, session: &Arc<Session>) -> PyResult<Py<Task>> {
+    let Found { endpoint, params, route, root_path } = found;
     let path_params = params_dict(py, params)?;
     let body = BodySlot::new(Source::Read(Bytes::new()), 0, Duration::ZERO);
-    let raw = Py::new(py, RawRequest::new(parts, peer, body, route, path_params.unbind(), String::new()))?;
+    let raw = Py::new(py, RawRequest::new(parts, peer, body, &route, path_params.unbind(), root_path))?;
     let channel = Py::new(py, WebSocketChannel::new(Arc::clone(session)))?;
-    let coro = ep.func.bind(py).call1((raw, channel))?;
+    let coro = endpoint.func.bind(py).call1((raw, channel))?;
     Py::new(py, Task::new(py, coro.unbind(), None, None)?)
 }
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import (APIRouter, Cookie, Depends, FastAPI, Header, Query, WebSocket, WebSocketDisconnect,
                      WebSocketException, status)
+from fastapi.responses import JSONResponse
 
 app = FastAPI()
 events: list[str] = []
@@ -137,3 +138,31 @@ async def router_echo(websocket: WebSocket, name: str):
 
 
 app.include_router(router, prefix="/v1")
+
+
+@app.websocket("/deny")
+async def deny(websocket: WebSocket):
+    response = JSONResponse({"detail": "no entry"}, status_code=401, headers={"x-reason": "token"})
+    await websocket.send_denial_response(response)
+
+
+@app.websocket("/deny-asgi")
+async def deny_asgi(websocket: WebSocket):
+    await websocket.send({"type": "websocket.http.response.start", "status": 429,
+                          "headers": [(b"retry-after", b"3"), (b"content-type", b"text/plain")]})
+    await websocket.send({"type": "websocket.http.response.body", "body": b"slow ", "more_body": True})
+    await websocket.send({"type": "websocket.http.response.body", "body": b"down"})
+
+
+sub = FastAPI()
+
+
+@sub.websocket("/echo/{name}")
+async def mounted_echo(websocket: WebSocket, name: str):
+    await websocket.accept()
+    text = await websocket.receive_text()
+    await websocket.send_json({"name": name, "text": text, "path": websocket.url.path})
+    await websocket.close()
+
+
+app.mount("/sub", sub)

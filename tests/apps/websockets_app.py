@@ -5,9 +5,12 @@ Each chat socket owns a `fastcore.Queue` (safe to share across workers) in a pro
 registry; a forwarding task (`fastcore.spawn`, on the socket's own worker) sends what arrives in
 it. A message from any socket is put in every queue, so it reaches sockets on every worker.
 """
+import os
 import threading
+import time
+from pathlib import Path
 
-from fastcore import FastAPI, Queue, WebSocket, spawn
+from fastcore import FastAPI, Queue, WebSocket, WebSocketDisconnect, spawn
 
 app = FastAPI()
 rooms: dict[int, Queue] = {}
@@ -38,6 +41,9 @@ async def chat(websocket: WebSocket):
     try:
         await websocket.send_text(f"joined {threading.get_ident()}")
         async for text in websocket.iter_text():
+            if text.startswith("/hold "):  # blocks this socket's worker thread: new connections go to another
+                time.sleep(float(text.split()[1]))
+                continue
             with registry:
                 inboxes = list(rooms.values())
             for queue in inboxes:
@@ -54,3 +60,19 @@ async def echo(websocket: WebSocket):
     await websocket.accept()
     async for data in websocket.iter_bytes():
         await websocket.send_bytes(data)
+
+
+@app.websocket("/until-shutdown")
+async def until_shutdown(websocket: WebSocket):
+    """Waits for a message that never comes; records (in $FASTCORE_TEST_DIR/ws-shutdown) how it ended."""
+    record = Path(os.environ["FASTCORE_TEST_DIR"]) / "ws-shutdown"
+    await websocket.accept()
+    try:
+        await websocket.send_text("ready")
+        await websocket.receive_text()
+    except WebSocketDisconnect as exc:
+        with record.open("a") as f:
+            f.write(f"disconnect {exc.code}\n")
+    finally:
+        with record.open("a") as f:
+            f.write("finally\n")
