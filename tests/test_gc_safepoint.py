@@ -3,7 +3,8 @@
 
 On 3.13t a worker stays attached while it runs, and a 404 never reaches an eval-breaker check:
 without safe points, `gc.collect()` on any thread waited for the flood to stop. The bound
-asserted here is generous (pauses measured idle are a few ms; the stall was over a second).
+asserted here is generous, so machine load cannot trip it: pauses measured idle are a few ms,
+and the stall lasted as long as the flood (seconds).
 """
 from __future__ import annotations
 
@@ -55,4 +56,4 @@ def test_gc_pauses_stay_short_under_a_404_flood(server: ServerFactory) -> None:
         pauses = c.get("/gc/pauses").json()
     assert sum(sent) > 10_000, f"the flood was too small to prove anything: {sent}"
     assert pauses["count"] >= 20, pauses
-    assert pauses["max"] < 0.25, f"gc.collect() stalled behind Rust-only requests: {pauses}"
+    assert pauses["max"] < FLOOD_SECONDS / 2, f"gc.collect() stalled behind Rust-only requests: {pauses}"

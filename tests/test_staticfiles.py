@@ -252,6 +252,21 @@ def test_files_are_the_files(pair: Pair, static_root: Path) -> None:
     assert r.headers["content-range"] == f"bytes 65000-3000000/{len(big)}"
 
 
+def test_a_directory_missing_until_later_fails_requests_until_it_exists(pair: Pair, static_root: Path) -> None:
+    """`check_dir=False` with no directory yet: as Starlette's `check_config`, each request is
+    a 500 (the RuntimeError is logged) until the directory is there."""
+    for method in ("GET", "POST"):
+        r = pair.client.request(method, "/later/a.txt")
+        assert (r.status_code, r.text) == (500, "Internal Server Error")
+        if pair.reference is not None:
+            with pytest.raises(RuntimeError, match="StaticFiles directory '.*/later' does not exist"):
+                pair.reference.request(method, "/later/a.txt")
+    (static_root / "later").mkdir()
+    (static_root / "later/a.txt").write_bytes(b"now here\n")
+    assert pair.check("GET", "/later/a.txt").content == b"now here\n"
+    assert pair.check("GET", "/later/missing.txt").status_code == 404
+
+
 def test_content_types(pair: Pair) -> None:
     expect = {"css/app.css": "text/css; charset=utf-8", "data.json": "application/json",
               "img.png": "image/png", "README": "application/octet-stream",

@@ -185,7 +185,7 @@ def test_params_and_dependencies(ws_server: ServerProcess) -> None:
     with connect(ws_url(ws_server, "/items/7?q=3"),
                  additional_headers={"x-token": "secret", "cookie": "session=s1"}) as ws:
         assert ws.recv(timeout=10) == ('{"item_id":7,"q":3,"token":"secret","session":"s1",'
-                                       '"resource":"resource"}')
+                                       '"resource":"resource","path":"/items/7"}')
     wait_event(ws_server, "dependency exit")
     assert events(ws_server)[:2] == ["dependency enter", "dependency exit"]
 
@@ -396,7 +396,7 @@ def test_testclient_websocket_connect_matches_fastapi() -> None:
     with TestClient(fa_websockets.app) as client:
         ours = conversations(client)
     assert ours == ["hi", b"\x01\x02", {"got": {"x": 1}}, {"offered": "a, b", "chosen": "b"}, "b",
-                    {"item_id": 3, "q": 4, "token": "secret", "session": None, "resource": "resource"},
+                    {"item_id": 3, "q": 4, "token": "secret", "session": None, "resource": "resource", "path": "/items/3"},
                     "closing", (4001, "bye"), "bo: yo", {"name": "mo", "text": "hey", "path": "/sub/echo/mo"},
                     (401, b'{"detail":"no entry"}', "application/json", "token", None),
                     (429, b"slow down", "text/plain", None, "3")]

@@ -78,6 +78,7 @@ class Router:
         self,
         prefix: str,
         directories: list[str],
+        check: str | None,
         html: bool,
         follow_symlink: bool,
         types: dict[str, str],

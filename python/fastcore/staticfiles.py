@@ -66,7 +66,8 @@ class StaticFiles:
         # directory is itself a symlink that is changed while serving.
         resolve = os.path.abspath if self.follow_symlink else os.path.realpath
         directories = [resolve(os.fsdecode(d)) for d in self.all_directories]
-        core.mount_files(path, directories, self.html, self.follow_symlink, dict(mimetypes.types_map),
+        check = None if self.directory is None else os.fsdecode(self.directory)
+        core.mount_files(path, directories, check, self.html, self.follow_symlink, dict(mimetypes.types_map),
                          dict(mimetypes.suffix_map), list(mimetypes.encodings_map))
 
     @property

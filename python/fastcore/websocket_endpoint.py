@@ -17,7 +17,8 @@ import inspect
 from typing import Any, Callable, Sequence
 
 from .dependencies.analyze import analyze
-from .dependencies.solve import Solver, State
+from .dependencies.solve import State
+from .dependencies.straight import StraightSolver
 from .exceptions import RequestValidationError, WebSocketRequestValidationError
 from .websockets import WebSocket
 
@@ -29,7 +30,7 @@ def compile_websocket(func: Callable[..., Any], path: str, *, dependencies: Sequ
     if not inspect.iscoroutinefunction(func):
         raise TypeError(f"a WebSocket endpoint must be an async function, got {func!r}")
     plan = analyze(func if not plain else _no_params, path, [] if plain else dependencies)
-    solver = None if plain else Solver(plan, app)
+    solver = None if plain else StraightSolver(plan, app)
 
     async def endpoint(raw: Any, channel: Any) -> None:
         websocket = WebSocket(raw, channel, app)

@@ -3,13 +3,15 @@
 //! - `serve`: `serve → handle → dispatch → call → respond`, read top-down;
 //! - `access_log`: the access-log line, captured before the request is consumed;
 //! - `forwarded`: `X-Forwarded-For`/`-Proto`, believed only from trusted proxies;
-//! - `redirect`: the trailing-slash redirect, on the not-found path only.
+//! - `redirect`: the trailing-slash redirect, on the not-found path only;
+//! - `route_error`: the router's own 404/405/422 answers, or the app's hook for them.
 //!
 //! Registers no Python classes: everything here runs inside a worker.
 
 mod access_log;
 mod forwarded;
 mod redirect;
+mod route_error;
 mod serve;
 
 pub(crate) use forwarded::Proxies;

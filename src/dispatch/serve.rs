@@ -14,15 +14,16 @@ use hyper::body::{Body as _, Incoming};
 use hyper::http::request::Parts;
 use hyper::StatusCode;
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList};
+use pyo3::types::PyDict;
 
 use crate::dispatch::access_log::AccessLine;
 use crate::dispatch::forwarded::Proxies;
 use crate::dispatch::redirect;
+use crate::dispatch::route_error::{bad_param_errors, route_error_response, RouteError};
 use crate::middleware::Plan;
 use crate::request::{self, BodyError, BodySlot, Https, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead, Served, StaticError};
-use crate::routing::{params_dict, ConversionError, Endpoint, Lookup, MountMatch, Params, Routes, Table, Target};
+use crate::routing::{params_dict, Endpoint, Lookup, MountMatch, Params, Routes, Table, Target};
 use crate::runtime::{self, attach, Begun, Driver, Task};
 use crate::ws::{self, OpenSockets, WsLimits};
 
@@ -378,15 +379,6 @@ fn through_python(
     })
 }
 
-/// What the router answers by itself when no route takes the request.
-enum RouteError {
-    NotFound,
-    MethodNotAllowed(String),
-    BadParam(Vec<ConversionError>),
-    /// Another of Starlette's `HTTPException`s (a static mount's 401).
-    Status(StatusCode),
-}
-
 /// Rust answers the router's own errors, FastAPI's way, unless the app has its own handler for
 /// them: then they go to the app's `route_error` hook, like a handler's exception.
 fn routing_error(err: RouteError, parts: Parts, body: BodySlot, scope: &Scope<'_>, peer: SocketAddr) -> Handled {
@@ -397,15 +389,6 @@ fn routing_error(err: RouteError, parts: Parts, body: BodySlot, scope: &Scope<'_
         });
     }
     Handled::Now(rust_only(route_error_response(&err)))
-}
-
-fn route_error_response(err: &RouteError) -> HttpResponse {
-    match err {
-        RouteError::NotFound => response::not_found(),
-        RouteError::MethodNotAllowed(allow) => response::method_not_allowed(allow),
-        RouteError::BadParam(e) => response::bad_param(e),
-        RouteError::Status(status) => response::detail(*status, status.canonical_reason().unwrap_or("")),
-    }
 }
 
 fn route_error_in_python(
@@ -444,21 +427,6 @@ fn route_error_in_python(
             Handled::Now(response::internal_error())
         }
     }
-}
-
-/// The error list of a path-parameter 422, as pydantic would report it.
-fn bad_param_errors<'py>(py: Python<'py>, errors: &[ConversionError]) -> PyResult<Bound<'py, PyList>> {
-    let list = PyList::empty(py);
-    for e in errors {
-        let (kind, msg) = response::bad_param_error(e);
-        let item = PyDict::new(py);
-        item.set_item("type", kind)?;
-        item.set_item("loc", PyList::new(py, ["path", e.name.as_str()])?)?;
-        item.set_item("msg", msg)?;
-        item.set_item("input", e.input.as_str())?;
-        list.append(item)?;
-    }
-    Ok(list)
 }
 
 /// A response made without running Python: gives stop-the-world pauses their safe point.

@@ -62,6 +62,10 @@ enum Failure {
 /// Serves `rest` (the decoded path after the mount's prefix, starting with '/').
 pub(crate) fn serve(root: &FileRoot, rest: &str, parts: &Parts) -> Served {
     let method = parts.method.as_str();
+    if let Some(message) = root.check.as_ref().and_then(|check| check.failure()) {
+        pyo3::Python::attach(|py| log_error(py, &format!("RuntimeError: {message}"), None));
+        return Served::Response(crate::response::internal_error());
+    }
     if method != "GET" && method != "HEAD" {
         return Served::Error(StaticError::MethodNotAllowed);
     }

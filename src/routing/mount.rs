@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use percent_encoding::percent_decode_str;
 
@@ -23,9 +24,41 @@ pub(crate) struct Mount<T> {
 pub(crate) struct FileRoot {
     /// Absolute, and resolved (`os.path.realpath`) unless `follow_symlink`.
     pub(crate) directories: Vec<PathBuf>,
+    /// The `directory` argument, checked as Starlette's `check_config` does.
+    pub(crate) check: Option<DirectoryCheck>,
     pub(crate) html: bool,
     pub(crate) follow_symlink: bool,
     pub(crate) mime: MimeTable,
+}
+
+/// Starlette's `check_config`, which each request runs until it has passed once: a missing
+/// `directory` (possible with `check_dir=False`, or removed since) fails the request with a
+/// `RuntimeError`'s message, a 500.
+pub(crate) struct DirectoryCheck {
+    /// As given to `StaticFiles` (relative to the working directory, as Starlette stats it).
+    pub(crate) directory: String,
+    pub(crate) passed: AtomicBool,
+}
+
+impl DirectoryCheck {
+    /// Starlette's message if the directory is not there (yet); None once it has been.
+    pub(crate) fn failure(&self) -> Option<String> {
+        if self.passed.load(Ordering::Relaxed) {
+            return None;
+        }
+        let directory = &self.directory;
+        match std::fs::metadata(directory) {
+            Ok(meta) if meta.is_dir() => {
+                self.passed.store(true, Ordering::Relaxed);
+                None
+            }
+            Ok(_) => Some(format!("StaticFiles path '{directory}' is not a directory.")),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Some(format!("StaticFiles directory '{directory}' does not exist."))
+            }
+            Err(e) => Some(format!("StaticFiles directory '{directory}': {e}")),
+        }
+    }
 }
 
 /// `mimetypes.types_map` (extension → type, strict), `suffix_map` and `encodings_map`'s keys.

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
 use crate::routing::matcher::{ParamValue, Params, Router};
-use crate::routing::mount::{FileRoot, MimeTable, Mount, MountMatch};
+use crate::routing::mount::{DirectoryCheck, FileRoot, MimeTable, Mount, MountMatch};
 use crate::util::lock;
 
 /// A handler as the workers call it.
@@ -189,13 +189,15 @@ impl PyRouter {
     }
 
     /// Serves the files under `prefix` from `directories` (`app.mount(prefix, StaticFiles(...))`),
-    /// with Python's `mimetypes` tables (`types_map`, `suffix_map`, `encodings_map` keys).
+    /// with Python's `mimetypes` tables (`types_map`, `suffix_map`, `encodings_map` keys);
+    /// `check`: the `directory` argument, whose absence fails requests (Starlette's check).
     #[allow(clippy::too_many_arguments)] // StaticFiles' options and mimetypes' three tables
-    #[pyo3(signature = (prefix, directories, html, follow_symlink, types, suffixes, encodings))]
+    #[pyo3(signature = (prefix, directories, check, html, follow_symlink, types, suffixes, encodings))]
     fn mount_files(
         &self,
         prefix: &str,
         directories: Vec<std::path::PathBuf>,
+        check: Option<String>,
         html: bool,
         follow_symlink: bool,
         types: HashMap<String, String>,
@@ -203,7 +205,8 @@ impl PyRouter {
         encodings: Vec<String>,
     ) -> PyResult<()> {
         let mime = MimeTable { types, suffixes, encodings };
-        self.add_mount(prefix, Target::Files(Arc::new(FileRoot { directories, html, follow_symlink, mime })))
+        let check = check.map(|directory| DirectoryCheck { directory, passed: AtomicBool::new(false) });
+        self.add_mount(prefix, Target::Files(Arc::new(FileRoot { directories, check, html, follow_symlink, mime })))
     }
 
     /// Sends 404s, 405s and path-parameter 422s to `hook(raw_request, status, detail)` instead

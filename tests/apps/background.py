@@ -1,5 +1,6 @@
-"""Response.background and fastcore.background (tests/test_background.py): tasks that sleep and
-then record their name, so a later request can tell whether (and when) they ran."""
+"""Response.background and fastcore.background (tests/test_background.py): tasks that record
+their name, so a later request can tell whether (and when) they ran. A gated task first waits
+until the test releases it (`POST /release/{name}`), so tests need no timing bounds."""
 import contextvars
 import logging
 import threading
@@ -15,14 +16,19 @@ order: dict[str, list[str]] = {}
 lock = threading.Lock()
 
 
-def record_sync(name: str, delay: float = 0.0) -> None:
-    time.sleep(delay)
+released: set[str] = set()
+
+
+def record_sync(name: str, gated: bool = False) -> None:
+    while gated and name not in released:
+        time.sleep(0.01)
     with lock:
         finished[name] = time.time()
 
 
-async def record_async(name: str, delay: float = 0.0) -> None:
-    await fastcore.sleep(delay)
+async def record_async(name: str, gated: bool = False) -> None:
+    while gated and name not in released:
+        await fastcore.sleep(0.01)
     finished[name] = time.time()
 
 
@@ -46,6 +52,12 @@ async def fail_async(name: str) -> None:
     raise RuntimeError(f"async background failure {name}")
 
 
+@app.post("/release/{name}")
+def release(name: str):
+    with lock:
+        released.add(name)
+
+
 @app.get("/seen/{name}")
 def seen(name: str):
     return {"finished": finished.get(name), "now": time.time()}
@@ -59,14 +71,14 @@ def get_order(key: str):
 @app.get("/sync-handler/{kind}/{name}")
 def sync_handler(kind: str, name: str):
     func = record_sync if kind == "sync" else record_async
-    return Response("sent", background=BackgroundTask(func, name, delay=0.5))
+    return Response("sent", background=BackgroundTask(func, name, gated=True))
 
 
 @app.get("/async-handler/{kind}/{name}")
 async def async_handler(kind: str, name: str):
     await fastcore.sleep(0)
     func = record_sync if kind == "sync" else record_async
-    return Response("sent", background=BackgroundTask(func, name, delay=0.5))
+    return Response("sent", background=BackgroundTask(func, name, gated=True))
 
 
 @app.get("/ordered/{key}")
@@ -84,8 +96,8 @@ def fail(kind: str, name: str):
 
 @app.get("/blocking/{name}")
 def blocking(name: str):
-    """A sync task sleeping 1 s runs in the thread pool: the worker keeps serving meanwhile."""
-    return Response("sent", background=BackgroundTask(record_sync, name, delay=1.0))
+    """A gated sync task runs in the thread pool: the worker keeps serving while it waits."""
+    return Response("sent", background=BackgroundTask(record_sync, name, gated=True))
 
 
 @app.get("/big/{name}")

@@ -59,6 +59,8 @@ app.mount("/site", StaticFiles(directory=f"{ROOT}/site", html=True), name="site"
 app.mount("/follow", StaticFiles(directory=f"{ROOT}/public", follow_symlink=True), name="follow")
 app.mount("/both", StaticFiles(directory=f"{ROOT}/site", packages=None), name="both")
 app.mount("/v2", build_sub(), name="v2")
+# Not there when mounted (tests create it later).
+app.mount("/later", StaticFiles(directory=f"{ROOT}/later", check_dir=False), name="later")
 
 
 # The same mounts in an app with its own handler for Starlette's HTTPException: a static

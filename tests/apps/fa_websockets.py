@@ -109,14 +109,19 @@ async def tracked():
         events.append("dependency exit")
 
 
+async def socket_path(websocket: WebSocket):
+    return websocket.url.path
+
+
 @app.websocket("/items/{item_id}")
 async def items(websocket: WebSocket, item_id: int, q: Annotated[int, Query()],
                 token: Annotated[str, Depends(token_dependency)],
                 resource: Annotated[str, Depends(tracked)],
+                path: Annotated[str, Depends(socket_path)],
                 session: Annotated[str | None, Cookie()] = None):
     await websocket.accept()
     await websocket.send_json({"item_id": item_id, "q": q, "token": token, "session": session,
-                               "resource": resource})
+                               "resource": resource, "path": path})
     await websocket.close()
 
 

@@ -237,6 +237,8 @@ class _Writer:
             self.body(dep.body_params, depth, values)
         if dep.request_param_name is not None:
             values[dep.request_param_name] = "state.get_request()"
+        if dep.websocket_param_name is not None:
+            values[dep.websocket_param_name] = "state.websocket"
         if dep.background_tasks_param_name is not None:
             self.emit(depth, "if state.background is None:")
             self.emit(depth + 1, "state.background = BackgroundTasks()")
