@@ -4,6 +4,8 @@
 # encoder, on 3.11 and on 3.13t (where orjson and msgspec have no wheels). See bench/json_encode.py.
 #
 #   bash bench/json_encode.sh            # NUMBER=200 REPEAT=7 by default
+#   BASELINE=/path/to/_core.cpython-311-x86_64-linux-gnu.so bash bench/json_encode.sh
+#                                        # also measures that build (3.11) as "before"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=bench/.venvs/json-311
@@ -18,6 +20,9 @@ fi
 [ -x .venv-gil/bin/python ] && [ -x .venv-313t/bin/python ] || bash ci/setup.sh
 args=(--number "${NUMBER:-200}" --repeat "${REPEAT:-7}")
 site=$("$dir/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-.venv-gil/bin/python bench/json_encode.py --extra-site "$site" "${args[@]}"
+times=$(mktemp)
+trap 'rm -f "$times"' EXIT
+.venv-gil/bin/python bench/json_encode.py --extra-site "$site" ${BASELINE:+--baseline "$BASELINE"} \
+  --times-out "$times" "${args[@]}"
 echo
-.venv-313t/bin/python bench/json_encode.py "${args[@]}"
+.venv-313t/bin/python bench/json_encode.py --compare "$times" "${args[@]}"

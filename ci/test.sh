@@ -27,6 +27,8 @@ echo "== API bench smoke check (QUICK=1: the realistic FastAPI route answers cor
 QUICK=1 bash bench/api.sh
 echo "== static-file bench smoke check (QUICK=1: fastcore, nginx and Granian serve the same files correctly; no speed judged) =="
 QUICK=1 bash bench/static.sh
+echo "== TLS and HTTP/2 bench smoke check (QUICK=1: fastcore and Granian answer HTTPS, h2 and h2c load without a failed request; ratios printed, no speed judged) =="
+QUICK=1 bash bench/protocols.sh
 
 echo "== soak, short (bench/soak.sh with 20k requests per build: RSS growth under 10%, descriptors given back) =="
 REQUESTS=20000 bash bench/soak.sh

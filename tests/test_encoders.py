@@ -199,7 +199,7 @@ def test_jsonable_encoder_refuses_what_it_cannot_convert() -> None:
 
 
 def test_floats_are_written_as_json_dumps_writes_them() -> None:
-    """Python's float repr (src/response/json.rs write_float_repr): exponents signed and two
+    """Python's float repr (src/response/json/number.rs python_layout): exponents signed and two
     digits wide, scientific below 1e-4 and from 1e16, as FastAPI's JSONResponse sends them."""
     import random
     import struct

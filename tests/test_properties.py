@@ -1,5 +1,5 @@
 """Property tests (hypothesis) of the Rust parsers and the encoder through their Python
-bindings: `encode_json` (src/response/json.rs), `parse_urlencoded` and `parse_options_header`
+bindings: `encode_json` (src/response/json/), `parse_urlencoded` and `parse_options_header`
 (src/request/form.rs), `parse_multipart` (src/request/multipart.rs). The Rust-side properties
 (router matching, multipart chunking) are in src/proptests.rs. Each property runs 300 examples
 here; FASTCORE_FUZZ_EXAMPLES raises that for a longer run."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import struct
 import urllib.parse
 
 import pytest
@@ -73,6 +74,41 @@ def test_encode_json_is_byte_identical_to_fastapis_json_dumps(value) -> None:
 def test_encode_json_floats_as_python_spells_them(f: float) -> None:
     assert encode_json(f) == json.dumps(f).encode()
     assert math.isclose(json.loads(encode_json([f]))[0], f) or f == 0
+
+
+@fuzz
+@given(st.integers(min_value=0, max_value=2**64 - 1))
+def test_encode_json_any_float_bit_pattern_is_its_repr(bits: int) -> None:
+    """Every finite double (subnormals and extremes as likely as 0.1) as `repr` spells it."""
+    f = struct.unpack("<d", bits.to_bytes(8, "little"))[0]
+    if math.isfinite(f):
+        assert encode_json([f, -f]) == f"[{f!r},{-f!r}]".encode()
+        assert float(encode_json(f)) == f
+    else:
+        with pytest.raises(ValueError, match="Out of range float"):
+            encode_json(f)
+
+
+# Strs of each storage width (ASCII, Latin-1, two and four bytes a character), long enough to
+# cross the encoder's 16-character blocks and 2,048-character chunks, with escapes and lone
+# surrogates (which UTF-8 cannot encode: both encoders must refuse them) placed anywhere.
+_runs = st.lists(st.tuples(st.sampled_from(["a", "\u00e9", "\u6771", "\U0001f600", "\n", "\"", "\x00", "\ud800"]),
+                           st.integers(min_value=1, max_value=2100)), max_size=4)
+
+
+@fuzz
+@given(_runs)
+def test_encode_json_long_strs_of_every_width_match_json_dumps(runs: list[tuple[str, int]]) -> None:
+    text = "".join(ch * n for ch, n in runs)
+    value = {text: [text, "k"]}
+    try:
+        expected = json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    except UnicodeEncodeError:
+        with pytest.raises(UnicodeEncodeError):
+            encode_json(value)
+        return
+    assert encode_json(value) == expected
+    assert json.loads(encode_json(value)) == value
 
 
 @fuzz

@@ -175,7 +175,7 @@ pub(crate) fn from_python(
     }
     assert!(!obj.is_instance_of::<PanicProbe>(), "PanicProbe reached the response converter");
     let fallback = hooks.map(|h| h.jsonable.bind(py));
-    let body = Encoder::new(fallback).encode(obj)?;
+    let body = Encoder::new(py, fallback).encode(obj)?;
     Ok(with_body(StatusCode::OK, &JSON, body))
 }
 

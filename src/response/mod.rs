@@ -34,6 +34,7 @@ pub(crate) use stream::Aborted;
 
 pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(hooks::configure, m)?)?;
+    json::init(m.py())?;
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
     m.add_function(wrap_pyfunction!(file::byte_ranges, m)?)?;
     m.add_class::<stream::ChunkSender>()?;

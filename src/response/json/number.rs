@@ -1,0 +1,289 @@
+//! JSON numbers as Python spells them: ints in decimal, floats as `repr(float)` (the shortest
+//! digits that read back as the same float, in Python's layout), non-finite floats refused as
+//! `json.dumps(allow_nan=False)` refuses them. Both are written straight into spare capacity
+//! the caller has reserved (at most 24 bytes).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::{ffi, PyErr};
+
+/// Set once at start-up when ints are stored in 30-bit digits (`sys.int_info.bits_per_digit`,
+/// the default wherever a C long has 64 bits): `compact_int` reads them only then.
+static DIGITS_30: AtomicBool = AtomicBool::new(false);
+
+/// Records the interpreter's int layout (see `DIGITS_30`).
+pub(super) fn init(bits_per_digit: u32) {
+    DIGITS_30.store(bits_per_digit == 30, Ordering::Relaxed);
+}
+
+/// The head of an int object: its size (3.11: signed digit count) or tag (3.12+: digit count,
+/// then sign in the low bits), and its first digit.
+#[repr(C)]
+struct LongHead {
+    ob_base: ffi::PyObject,
+    size_or_tag: isize,
+    digit0: u32,
+}
+
+/// The value of `p`, an exact int, when it has at most one 30-bit digit (every int below 2**30
+/// in magnitude, so nearly all): read from the object as CPython's own `_PyLong_CompactValue`
+/// does. `None`: ask `PyLong_AsLongLongAndOverflow`.
+///
+/// # Safety
+/// `p` is a live exact int. An int never changes after creation.
+#[inline(always)]
+pub(super) unsafe fn compact_int(p: *mut ffi::PyObject) -> Option<i64> {
+    if !DIGITS_30.load(Ordering::Relaxed) {
+        return None;
+    }
+    // SAFETY: `p` is an int, whose head is `LongHead`'s layout; a digit is read only when the
+    // size or tag says there is one.
+    unsafe {
+        let head = p.cast::<LongHead>();
+        let size_or_tag = (*head).size_or_tag;
+        #[cfg(not(Py_3_12))]
+        let sign = match size_or_tag {
+            -1..=1 => size_or_tag as i64,
+            _ => return None,
+        };
+        #[cfg(Py_3_12)]
+        let sign = {
+            // lv_tag: digit count << 3 | sign (0 positive, 1 zero, 2 negative)
+            if size_or_tag as usize >= 2 << 3 {
+                return None;
+            }
+            1 - (size_or_tag & 3) as i64
+        };
+        if sign == 0 {
+            return Some(0);
+        }
+        Some(sign * i64::from((*head).digit0))
+    }
+}
+
+/// Two decimal digits for each value below 100.
+static PAIRS: [[u8; 2]; 100] = {
+    let mut table = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        table[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    table
+};
+
+/// Writes `v` in decimal.
+///
+/// # Safety
+/// `out` has 20 bytes to spare.
+#[inline(always)]
+pub(super) unsafe fn put_i64(v: i64, out: &mut Vec<u8>) {
+    // SAFETY: at most 20 bytes (`-9223372036854775808`) within the spare capacity.
+    unsafe {
+        let len = out.len();
+        let mut dst = out.as_mut_ptr().add(len);
+        if v < 0 {
+            *dst = b'-';
+            dst = dst.add(1);
+        }
+        let n = v.unsigned_abs();
+        // Most ints are small: up to four digits without a digit count or a loop.
+        let digits = if n < 10 {
+            *dst = b'0' + n as u8;
+            1
+        } else if n < 100 {
+            dst.cast::<[u8; 2]>().write_unaligned(PAIRS[n as usize]);
+            2
+        } else if n < 10_000 {
+            let (high, low) = ((n / 100) as usize, (n % 100) as usize);
+            if high < 10 {
+                *dst = b'0' + high as u8;
+                dst.add(1).cast::<[u8; 2]>().write_unaligned(PAIRS[low]);
+                3
+            } else {
+                dst.cast::<[u8; 2]>().write_unaligned(PAIRS[high]);
+                dst.add(2).cast::<[u8; 2]>().write_unaligned(PAIRS[low]);
+                4
+            }
+        } else {
+            put_long(n, dst)
+        };
+        out.set_len(len + usize::from(v < 0) + digits);
+    }
+}
+
+/// `n` (at least 10,000) in decimal at `dst`; returns its length.
+///
+/// # Safety
+/// 20 bytes are writable at `dst`.
+#[inline(never)]
+unsafe fn put_long(mut n: u64, dst: *mut u8) -> usize {
+    let digits = n.ilog10() as usize + 1;
+    // SAFETY: `digits` <= 20 bytes at `dst`.
+    unsafe {
+        let mut end = dst.add(digits);
+        while n >= 100 {
+            end = end.sub(2);
+            end.cast::<[u8; 2]>().write_unaligned(PAIRS[(n % 100) as usize]);
+            n /= 100;
+        }
+        if n >= 10 {
+            end.sub(2).cast::<[u8; 2]>().write_unaligned(PAIRS[n as usize]);
+        } else {
+            *end.sub(1) = b'0' + n as u8;
+        }
+    }
+    digits
+}
+
+/// Writes `v` as `repr(v)`, or refuses it when it is not finite.
+///
+/// # Safety
+/// `out` has 24 bytes to spare (the longest repr, `-1.7976931348623157e+308`).
+#[inline(always)]
+pub(super) unsafe fn put_float(v: f64, out: &mut Vec<u8>) -> Result<(), PyErr> {
+    if !v.is_finite() {
+        return Err(not_finite(v));
+    }
+    let mut buffer = zmij::Buffer::new();
+    let text = buffer.format_finite(v).as_bytes();
+    // SAFETY: at most 24 bytes, as the caller vouches.
+    unsafe {
+        let len = out.len();
+        let n = python_layout(text, out.as_mut_ptr().add(len));
+        out.set_len(len + n);
+    }
+    Ok(())
+}
+
+#[cold]
+pub(super) fn not_finite(v: f64) -> PyErr {
+    PyValueError::new_err(format!("Out of range float values are not JSON compliant: {v}"))
+}
+
+/// Copies zmij's shortest digits to `dst` laid out as Python's `repr(float)`; returns the
+/// length. Both write a value whose decimal exponent is in -5..=15 in positional notation with
+/// at least one fractional digit (`1000000000000000.0`, `0.001`), the rest as `d.ddde±X`.
+/// Python's exponent has at least two digits (`1e-07`, zmij `1e-7`), and Python writes exponent
+/// -5 in scientific notation too (`1.5e-05`, zmij `0.000015`).
+///
+/// # Safety
+/// 24 bytes are writable at `dst`; `text` is at most 24 bytes.
+#[inline(always)]
+unsafe fn python_layout(text: &[u8], dst: *mut u8) -> usize {
+    let n = text.len();
+    // SAFETY: every write is within 24 bytes of `dst`.
+    unsafe {
+        // An exponent is `e±X`, `e±XX` or `e±XXX`: one digit shows as `e` three bytes from the
+        // end.
+        if n >= 3 && text[n - 3] == b'e' {
+            copy_small(&text[..n - 1], dst);
+            *dst.add(n - 1) = b'0';
+            *dst.add(n) = text[n - 1];
+            return n + 1;
+        }
+        let body = if text[0] == b'-' { &text[1..] } else { text };
+        if body.starts_with(b"0.0000") {
+            slow_exponent_5(text, dst)
+        } else {
+            copy_small(text, dst);
+            n
+        }
+    }
+}
+
+/// `0.0000ddd` (exponent -5; smaller values are scientific already) as `d.ddde-05`.
+///
+/// # Safety
+/// As `python_layout`.
+#[cold]
+unsafe fn slow_exponent_5(text: &[u8], dst: *mut u8) -> usize {
+    let mut out = Vec::with_capacity(24);
+    let (sign, body) = if text[0] == b'-' { (&text[..1], &text[1..]) } else { (&text[..0], text) };
+    let digits = &body[6..];
+    out.extend_from_slice(sign);
+    out.push(digits[0]);
+    if digits.len() > 1 {
+        out.push(b'.');
+        out.extend_from_slice(&digits[1..]);
+    }
+    out.extend_from_slice(b"e-05");
+    // SAFETY: `out` is shorter than `text` + 3 bytes, well within 24 ("-0.0000" + 17 digits
+    // becomes "-" + 17 digits + "." + "e-05").
+    unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), dst, out.len()) };
+    out.len()
+}
+
+/// Copies up to 24 bytes with a few overlapping fixed-size moves instead of a `memcpy` call.
+///
+/// # Safety
+/// `bytes.len() <= 24` bytes are writable at `dst`.
+#[inline(always)]
+unsafe fn copy_small(bytes: &[u8], dst: *mut u8) {
+    let n = bytes.len();
+    let src = bytes.as_ptr();
+    // SAFETY: every load is within `bytes`, every store within `dst[..n]`.
+    unsafe {
+        if n >= 8 {
+            let last = src.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
+            if n > 16 {
+                dst.add(8).cast::<u64>().write_unaligned(src.add(8).cast::<u64>().read_unaligned());
+            }
+            dst.add(n - 8).cast::<u64>().write_unaligned(last);
+        } else if n >= 4 {
+            let last = src.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(src.cast::<u32>().read_unaligned());
+            dst.add(n - 4).cast::<u32>().write_unaligned(last);
+        } else {
+            for i in 0..n {
+                *dst.add(i) = *src.add(i);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{put_float, put_i64};
+
+    #[test]
+    fn floats_like_python_repr() {
+        for (v, want) in [
+            (1e20, "1e+20"),
+            (1e-7, "1e-07"),
+            (1.5e-5, "1.5e-05"),
+            (-1e-5, "-1e-05"),
+            (-1.2345678901234567e-5, "-1.2345678901234568e-05"),
+            (1e-4, "0.0001"),
+            (1.2345e-4, "0.00012345"),
+            (f64::MAX, "1.7976931348623157e+308"),
+            (-f64::MAX, "-1.7976931348623157e+308"),
+            (5e-324, "5e-324"),
+            (0.1, "0.1"),
+            (-0.0, "-0.0"),
+            (0.0, "0.0"),
+            (-2.5e16, "-2.5e+16"),
+            (1e16, "1e+16"),
+            (1e15, "1000000000000000.0"),
+            (123456.789, "123456.789"),
+            (1e100, "1e+100"),
+            (-1.5e-9, "-1.5e-09"),
+        ] {
+            let mut out = Vec::with_capacity(24);
+            unsafe { put_float(v, &mut out) }.unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
+        }
+        assert!(unsafe { put_float(f64::NAN, &mut Vec::with_capacity(24)) }.is_err());
+    }
+
+    #[test]
+    fn ints_in_decimal() {
+        for v in [0, 1, -1, 9, 10, 99, 100, -100, 999, 1000, -9999, 10000, 12345, 99999, 100000, i64::MAX, i64::MIN, 1 << 30, -(1 << 30) + 1] {
+            let mut out = Vec::with_capacity(20);
+            unsafe { put_i64(v, &mut out) };
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
+    }
+}
