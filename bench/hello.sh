@@ -46,15 +46,8 @@ if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
 fi
 command -v curl >/dev/null 2>&1 || die "curl is required"
 
-# Pinning needs two CPUs; on one CPU run unpinned rather than not at all.
-if [ "$(nproc)" -ge 2 ]; then
-  PIN_SERVER=(taskset -c 0); PIN_CLIENT=(taskset -c 1)
-  PINNING="server pinned to CPU 0, wrk to CPU 1"
-else
-  log "WARNING: fewer than 2 CPUs, running unpinned (numbers will be noisy)"
-  PIN_SERVER=(); PIN_CLIENT=()
-  PINNING="unpinned"
-fi
+# shellcheck source=bench/shared.sh
+. bench/shared.sh   # PIN_SERVER, PIN_CLIENT, PINNING, free_port, median
 
 case " $SERVERS " in *" hyper "*)
   log "building hyper baseline"
@@ -98,17 +91,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM   # the EXIT trap still runs and stops the server
 
-# A port nobody listens on, below Linux's ephemeral range (32768+) so wrk's own
-# client sockets can't collide with it.
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 12000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  die "no free port found"
-}
-
 server_cmd() {  # server_cmd <name> <port>: sets CMD to the server's argv
   case "$1" in
     hyper) CMD=("$BASELINE" --port "$2") ;;
@@ -147,7 +129,6 @@ to_ms() {  # wrk latency (e.g. 812.00us, 1.23ms, 2.01s) -> milliseconds
 }
 
 join_list() { local s="${1# }"; echo "${s// /, }"; }  # " a b" -> "a, b"
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 # Check every server can be started before spending minutes on the others.
 for name in $SERVERS; do server_cmd "$name" 0; done

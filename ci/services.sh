@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the ecosystem tests need from Debian's packages: Redis and PostgreSQL servers
 # (the tests start them on private ports and stop them; tests/services.py), libpq for psycopg,
-# openssl for a throwaway TLS certificate, chromium for the docs-page browser test, and nginx
-# for the static-file bench's peer. Nothing is started here.
+# openssl for a throwaway TLS certificate, chromium for the docs-page browser test, nginx
+# for the static-file bench's peer, and h2load (nghttp2-client) and wrk for bench/protocols.sh.
+# Nothing is started here.
 set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -13,6 +14,9 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # bench/static.sh (its QUICK=1 check runs in ci/test.sh) compares static files with nginx.
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+# bench/protocols.sh (QUICK=1 in ci/test.sh) loads HTTP/2 with h2load and HTTPS with wrk.
+command -v h2load >/dev/null 2>&1 || missing+=(nghttp2-client)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[services] installing ${missing[*]} (apt)" >&2
   sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"

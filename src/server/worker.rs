@@ -6,23 +6,18 @@
 //! Tokio parks it, so a stop-the-world pause never waits on an idle worker. On GIL builds it
 //! attaches only around Python calls, so the GIL is held only while Python runs.
 
-use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use pyo3::prelude::*;
 use tokio::sync::{mpsc, watch};
 
-use crate::dispatch::{self, Config};
+use crate::dispatch::Config;
 #[cfg(Py_GIL_DISABLED)]
 use crate::runtime::attach::park;
 use crate::runtime::attach::{safe_point, ThreadState};
 use crate::runtime::{self, live};
-use crate::server::keepalive::{run_connection, Activity, Counted, Tracked};
 use crate::server::limits::ConnLimits;
 use crate::server::protocol::Protocols;
 use crate::util::lock;
@@ -201,9 +196,6 @@ async fn accept_loop(
     };
     // Every connection task holds a sender; the drain waits until all are gone.
     let (open_tx, mut open_rx) = mpsc::channel::<()>(1);
-    // Cleartext HTTP/1.1 (the default) is served right here, hyper straight on the socket;
-    // TLS and HTTP/2 go through `Protocols`.
-    let plain = protocols.plain_http1().cloned();
     loop {
         if balance.ahead() {
             tokio::select! {
@@ -230,25 +222,11 @@ async fn accept_loop(
                     let counted = balance.opened();
                     let open = open_tx.clone();
                     let shutdown = shutdown.clone();
-                    if let Some(http) = &plain {
-                        let activity = Arc::new(Activity::default());
-                        let io = TokioIo::new(Counted::new(stream, Arc::clone(&activity)));
-                        // With upgrades: a WebSocket handshake hands the connection over (`crate::ws`).
-                        let conn = http
-                            .serve_connection(io, service(Arc::clone(&config), peer, Arc::clone(&activity)))
-                            .with_upgrades();
-                        let keep_alive = limits.keep_alive_timeout;
-                        tokio::spawn(async move {
-                            run_connection(conn, &activity, keep_alive, shutdown).await;
-                            drop((counted, permit, open));
-                        });
-                    } else {
-                        let (protocols, config) = (Arc::clone(&protocols), Arc::clone(&config));
-                        tokio::spawn(async move {
-                            protocols.serve(stream, config, peer, shutdown).await;
-                            drop((counted, permit, open));
-                        });
-                    }
+                    let (protocols, config) = (Arc::clone(&protocols), Arc::clone(&config));
+                    tokio::spawn(async move {
+                        protocols.serve(stream, config, peer, shutdown).await;
+                        drop((counted, permit, open));
+                    });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -263,25 +241,6 @@ async fn accept_loop(
         config.ws_open.all_closed().await;
     })
     .await;
-}
-
-/// The per-connection hyper service. Each request counts as in flight on the connection
-/// (for the keep-alive timeout) until hyper drops its response body.
-fn service(
-    config: Arc<Config>,
-    peer: SocketAddr,
-    activity: Arc<Activity>,
-) -> impl hyper::service::Service<
-    hyper::Request<hyper::body::Incoming>,
-    Response = hyper::Response<Tracked>,
-    Error = Infallible,
-    Future = impl std::future::Future<Output = Result<hyper::Response<Tracked>, Infallible>> + Send,
-> + Clone {
-    service_fn(move |req| {
-        let config = Arc::clone(&config);
-        let busy = activity.begin();
-        async move { Ok(dispatch::serve(req, &config, peer).await.map(|body| Tracked::new(body, busy))) }
-    })
 }
 
 /// Runs `f` when dropped, even while unwinding.
