@@ -10,7 +10,12 @@ bash ci/services.sh
 export FASTCORE_REQUIRE_SERVICES=1
 
 echo "== cargo test (router, JSON encoder) =="
-PYO3_PYTHON="$(bash ci/python313t.sh)" cargo test --no-default-features --quiet
+# The test binary links libpython (since the JSON encoder rewrite), which lives in
+# the interpreter's LIBDIR, not on the loader's path.
+py313t="$(bash ci/python313t.sh)"
+PYO3_PYTHON="$py313t" \
+  LD_LIBRARY_PATH="$("$py313t" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+  cargo test --no-default-features --quiet
 
 echo "== wheel check (make wheels-test's short variant: cp311 and cp313t wheels installed by plain pip, with and without [nogil], each serving a request) =="
 PYTHONS="311 313t" NO_SDIST=1 bash ci/wheels.sh
