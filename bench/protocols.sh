@@ -153,12 +153,25 @@ tree_ticks() {
   done
   echo "$total"
 }
+# Nanoseconds the threads of a process and its descendants spent runnable but waiting for a CPU
+# (/proc/PID/task/TID/schedstat, second field): high when other processes crowd the server's core.
+tree_wait_ns() {
+  local total=0 pid kids
+  for pid in "$@"; do
+    [ -d "/proc/$pid/task" ] || continue
+    total=$((total + $(cat /proc/"$pid"/task/*/schedstat 2>/dev/null | awk '{s += $2} END {printf "%d", s}')))
+    kids=$(cat /proc/"$pid"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . || true)
+    # shellcheck disable=SC2086  # one pid per word
+    [ -z "$kids" ] || total=$((total + $(tree_wait_ns $kids)))
+  done
+  echo "$total"
+}
 requests_of() {  # requests served in a load generator's output
   if [ "$1" = https ]; then awk '/requests in/ {print $1}' "$2"; else awk '/^requests:/ {print $8}' "$2"; fi
 }
 HZ=$(getconf CLK_TCK)
 
-declare -A RUNS CPU
+declare -A RUNS CPU WAIT
 for rep in $(seq "$REPS"); do
   for scenario in $SCENARIOS; do
     for server in fastcore granian; do
@@ -167,16 +180,18 @@ for rep in $(seq "$REPS"); do
       log "rep $rep/$REPS: $scenario on $server (port $port)"
       start_server "$server" "$scenario" "$port" "$base.log"
       load "$scenario" "$WARMUP" "$port" "$base.warmup.txt" >/dev/null
-      before=$(tree_ticks "$SERVER_PID")
+      before=$(tree_ticks "$SERVER_PID"); wait_before=$(tree_wait_ns "$SERVER_PID")
       rps=$(load "$scenario" "$DURATION" "$port" "$base.txt")
-      after=$(tree_ticks "$SERVER_PID")
+      after=$(tree_ticks "$SERVER_PID"); wait_after=$(tree_wait_ns "$SERVER_PID")
       kill -0 "$SERVER_PID" 2>/dev/null || die "$server died during $scenario"
       stop_server
       us=$(awk -v t=$((after - before)) -v hz="$HZ" -v n="$(requests_of "$scenario" "$base.txt")" \
         'BEGIN {printf "%.2f", n ? t / hz / n * 1e6 : 0}')
+      waited=$(awk -v ns=$((wait_after - wait_before)) -v d="$DURATION" 'BEGIN {printf "%.0f", ns / (d * 1e7)}')
       RUNS[$scenario-$server]="${RUNS[$scenario-$server]:-} $rps"
       CPU[$scenario-$server]="${CPU[$scenario-$server]:-} $us"
-      log "  $rps req/s, $us us CPU/request"
+      WAIT[$scenario-$server]="${WAIT[$scenario-$server]:-} $waited"
+      log "  $rps req/s, $us us CPU/request, waited for a CPU ${waited}% of the run"
     done
   done
 done
@@ -190,20 +205,24 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b ? a / b : 0}'; }
   echo "load average $LOAD_BEFORE before, $(cut -d' ' -f1-3 /proc/loadavg) after;"
   echo "$("$PYTHON" -c 'import platform; print("CPython", platform.python_version())'),"
   echo "Granian $("$GRANIAN_PY" -c 'import granian; print(granian.__version__)'), $(h2load --version | head -1), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)."
-  echo "req/s ratio = fastcore / Granian; CPU ratio = Granian's server CPU per request / fastcore's."
+  echo "req/s ratio = fastcore / Granian; CPU ratio = Granian's server CPU per request / fastcore's;"
+  echo "CPU wait = time the server's threads were runnable but not running (other load on its core), % of the run, median."
   echo
-  echo "| scenario | client | fastcore req/s | Granian req/s | req/s ratio (per rep) | fastcore us CPU/req | Granian us CPU/req | CPU ratio (per rep) |"
-  echo "|---|---|---:|---:|---|---:|---:|---|"
+  echo "| scenario | client | fastcore req/s | Granian req/s | req/s ratio (per rep) | fastcore us CPU/req | Granian us CPU/req | CPU ratio (per rep) | CPU wait fastcore / Granian |"
+  echo "|---|---|---:|---:|---|---:|---:|---|---|"
   for scenario in $SCENARIOS; do
     read -r -a f <<<"${RUNS[$scenario-fastcore]}"
     read -r -a g <<<"${RUNS[$scenario-granian]}"
     read -r -a fc <<<"${CPU[$scenario-fastcore]}"
     read -r -a gc <<<"${CPU[$scenario-granian]}"
+    read -r -a fw <<<"${WAIT[$scenario-fastcore]}"
+    read -r -a gw <<<"${WAIT[$scenario-granian]}"
     ratios=() cratios=()
     for i in "${!f[@]}"; do ratios+=("$(ratio "${f[$i]}" "${g[$i]}")"); cratios+=("$(ratio "${gc[$i]}" "${fc[$i]}")"); done
     case "$scenario" in https) client="wrk -t1 -c64" ;; *) client="h2load -t1 -c16 -m16" ;; esac
     echo "| $scenario | $client | $(median "${f[@]}") | $(median "${g[@]}") | **$(median "${ratios[@]}")x** (${ratios[*]}) |" \
-      "$(median "${fc[@]}") | $(median "${gc[@]}") | **$(median "${cratios[@]}")x** (${cratios[*]}) |"
+      "$(median "${fc[@]}") | $(median "${gc[@]}") | **$(median "${cratios[@]}")x** (${cratios[*]}) |" \
+      "$(median "${fw[@]}")% / $(median "${gw[@]}")% |"
   done
 } >"$OUT"
 cat "$OUT"

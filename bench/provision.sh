@@ -1,8 +1,9 @@
-# Shared provisioning for bench/ecosystem.sh and bench/api.sh (sourced, not run): wrk (apt),
-# fastcore's venvs (ci/setup.sh, if missing), the raw hyper baseline (cargo) and
-# bench/.venvs/eco-311 (FastAPI + uvicorn and the asyncio clients) from
-# bench/requirements-eco-311.txt, rebuilt only when a requirements file or the interpreter changes.
-# Sets PY311. Callers `set -euo pipefail`, cd to the repository and define log/die first.
+# Shared provisioning for bench/ecosystem.sh, bench/api.sh and bench/ws.sh (sourced, not run):
+# wrk (apt), fastcore's venvs (ci/setup.sh, if missing), the raw hyper baseline (cargo) and the
+# Python 3.11 venvs the caller names in BENCH_VENVS (default "eco-311": FastAPI + uvicorn and the
+# asyncio clients), each bench/.venvs/NAME made from bench/requirements-NAME.txt and rebuilt only
+# when a requirements file or the interpreter changes. Sets PY311. Callers `set -euo pipefail`, cd
+# to the repository and define log/die first.
 VENVS=bench/.venvs
 
 # --- system tools -----------------------------------------------------------------------------
@@ -30,23 +31,25 @@ fi
 log "building the raw hyper baseline (cargo, release)"
 cargo build --release --quiet --manifest-path bench/hyper_baseline/Cargo.toml >&2
 
-# --- the FastAPI side: bench/.venvs/eco-311 ---------------------------------------------------
+# --- Python 3.11 venvs: bench/.venvs/NAME from bench/requirements-NAME.txt ----------------------
 # As bench/run.sh's make_venv: rebuilt only when a requirements file or the interpreter changes.
 PY311=$(command -v python3.11 || command -v python3) || die "no python3.11 / python3 found"
-dir="$VENVS/eco-311"
-stamp=$(sha256sum bench/requirements-eco-311.txt bench/requirements-peers-311.txt "$PY311" | sha256sum | cut -c1-16)
-if ! { [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && [ -x "$dir/bin/python" ]; }; then
-  log "provisioning $dir from bench/requirements-eco-311.txt"
-  rm -rf "$dir"
-  mkdir -p "$VENVS"
-  if { "$PY311" -m venv "$dir" \
-       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
-       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --prefer-binary \
-            -r bench/requirements-eco-311.txt; } >"$VENVS/eco-311.log" 2>&1; then
-    echo "$stamp" >"$dir/.stamp"
-  else
-    tail -n 5 "$VENVS/eco-311.log" >&2
-    die "could not install $dir (see $VENVS/eco-311.log)"
+for name in ${BENCH_VENVS:-eco-311}; do
+  dir="$VENVS/$name"
+  reqs="bench/requirements-$name.txt"
+  stamp=$(sha256sum "$reqs" bench/requirements-peers-311.txt "$PY311" | sha256sum | cut -c1-16)
+  if ! { [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && [ -x "$dir/bin/python" ]; }; then
+    log "provisioning $dir from $reqs"
+    rm -rf "$dir"
+    mkdir -p "$VENVS"
+    if { "$PY311" -m venv "$dir" \
+         && "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
+         && "$dir/bin/python" -m pip install -q --disable-pip-version-check --prefer-binary -r "$reqs"; } \
+         >"$VENVS/$name.log" 2>&1; then
+      echo "$stamp" >"$dir/.stamp"
+    else
+      tail -n 5 "$VENVS/$name.log" >&2
+      die "could not install $dir (see $VENVS/$name.log)"
+    fi
   fi
-fi
-
+done

@@ -10,7 +10,12 @@ bash ci/services.sh
 export FASTCORE_REQUIRE_SERVICES=1
 
 echo "== cargo test (router, JSON encoder) =="
-PYO3_PYTHON="$(bash ci/python313t.sh)" cargo test --no-default-features --quiet
+# The test binary links libpython (since the JSON encoder rewrite), which lives in
+# the interpreter's LIBDIR, not on the loader's path.
+py313t="$(bash ci/python313t.sh)"
+PYO3_PYTHON="$py313t" \
+  LD_LIBRARY_PATH="$("$py313t" -c 'import sysconfig; print(sysconfig.get_config_var("LIBDIR"))')${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+  cargo test --no-default-features --quiet
 
 echo "== wheel check (make wheels-test's short variant: cp311 and cp313t wheels installed by plain pip, with and without [nogil], each serving a request) =="
 PYTHONS="311 313t" NO_SDIST=1 bash ci/wheels.sh
@@ -29,6 +34,9 @@ echo "== static-file bench smoke check (QUICK=1: fastcore, nginx and Granian ser
 QUICK=1 bash bench/static.sh
 echo "== TLS and HTTP/2 bench smoke check (QUICK=1: fastcore and Granian answer HTTPS, h2 and h2c load without a failed request; ratios printed, no speed judged) =="
 QUICK=1 bash bench/protocols.sh
+
+echo "== Autobahn|Testsuite fuzzingclient (cases 1-7, 9, 10 against the echo app on the GIL build; fails on any FAILED case) =="
+VENVS=.venv-gil bash ci/autobahn.sh
 
 echo "== soak, short (bench/soak.sh with 20k requests per build: RSS growth under 10%, descriptors given back) =="
 REQUESTS=20000 bash bench/soak.sh

@@ -89,6 +89,16 @@ def test_encode_json_any_float_bit_pattern_is_its_repr(bits: int) -> None:
             encode_json(f)
 
 
+@fuzz
+@given(st.integers(min_value=-(10**14), max_value=10**14), st.integers(min_value=0, max_value=3))
+def test_encode_json_integral_and_one_decimal_floats_and_their_neighbours(tenths: int, digits: int) -> None:
+    """The encoder's short path (integral floats, one decimal digit, below 1e13) and the floats
+    right next to them, which must take the full shortest-digits search."""
+    v = tenths / 10**digits
+    values = [v, -v, math.nextafter(v, math.inf), math.nextafter(v, -math.inf), float(tenths)]
+    assert encode_json(values) == ("[" + ",".join(repr(f) for f in values) + "]").encode()
+
+
 # Strs of each storage width (ASCII, Latin-1, two and four bytes a character), long enough to
 # cross the encoder's 16-character blocks and 2,048-character chunks, with escapes and lone
 # surrogates (which UTF-8 cannot encode: both encoders must refuse them) placed anywhere.

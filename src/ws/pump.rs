@@ -118,13 +118,24 @@ async fn discard(io: &mut TokioIo<Upgraded>) {
 /// Client → inbound queue, until the connection ends. Waits for room in the queue before
 /// reading on, so a handler that does not receive stops the reads (and the client's sends).
 async fn read(stream: &mut SplitStream<Stream>, inbound: &mpsc::Sender<Inbound>, idle: Option<Duration>) -> End {
+    // One timer for the socket's life, not one per message: when it fires early (frames came
+    // meanwhile) it is moved to the current wait's deadline.
+    let idle_timer = tokio::time::sleep(idle.unwrap_or(Duration::MAX / 4));
+    tokio::pin!(idle_timer);
     loop {
-        let next = match idle {
-            None => stream.next().await,
-            Some(idle) => match timeout(idle, stream.next()).await {
-                Ok(next) => next,
-                Err(_) => return End::Failed(1011, "idle timeout"),
-            },
+        let waiting_since = Instant::now();
+        let next = loop {
+            tokio::select! {
+                biased;
+                next = stream.next() => break next,
+                () = &mut idle_timer, if idle.is_some() => {
+                    let deadline = waiting_since + idle.unwrap_or_default();
+                    if Instant::now() >= deadline {
+                        return End::Failed(1011, "idle timeout");
+                    }
+                    idle_timer.as_mut().reset(deadline);
+                }
+            }
         };
         let item = match next {
             None => return End::Closed,

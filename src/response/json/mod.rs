@@ -238,7 +238,7 @@ impl<'a, 'py> Encoder<'a, 'py> {
             let mut first = true;
             // SAFETY: attached and holding the dict's lock; `pos`, `key` and `value` are valid
             // out-pointers.
-            while unsafe { ffi::PyDict_Next(d.as_ptr(), &raw mut pos, &raw mut key, &raw mut value) } != 0 {
+            while unsafe { dict_next(d.as_ptr(), &raw mut pos, &raw mut key, &raw mut value) } != 0 {
                 if first && depth >= MAX_DEPTH {
                     return Err(self.too_deep());
                 }
@@ -432,6 +432,39 @@ fn write_key(k: &Bound<'_, PyAny>, out: &mut Vec<u8>) -> PyResult<()> {
         return Err(PyTypeError::new_err(format!("keys must be str, int, float, bool or None, not {name}")));
     }
     Ok(())
+}
+
+/// `PyDict_Next`. On 3.11 that is a wrapper around `_PyDict_Next` (exported there), called
+/// directly to save a call per item.
+///
+/// # Safety
+/// As `PyDict_Next`.
+#[inline(always)]
+unsafe fn dict_next(
+    d: *mut ffi::PyObject,
+    pos: *mut ffi::Py_ssize_t,
+    key: *mut *mut ffi::PyObject,
+    value: *mut *mut ffi::PyObject,
+) -> std::os::raw::c_int {
+    #[cfg(not(Py_3_12))]
+    {
+        unsafe extern "C" {
+            fn _PyDict_Next(
+                d: *mut ffi::PyObject,
+                pos: *mut ffi::Py_ssize_t,
+                key: *mut *mut ffi::PyObject,
+                value: *mut *mut ffi::PyObject,
+                hash: *mut ffi::Py_hash_t,
+            ) -> std::os::raw::c_int;
+        }
+        // SAFETY: as the caller vouches; a null `hash` is not written.
+        unsafe { _PyDict_Next(d, pos, key, value, std::ptr::null_mut()) }
+    }
+    #[cfg(Py_3_12)]
+    // SAFETY: as the caller vouches.
+    unsafe {
+        ffi::PyDict_Next(d, pos, key, value)
+    }
 }
 
 /// Appends `bytes` (a few) without checking capacity.

@@ -87,9 +87,21 @@ pub(super) unsafe fn put_i64(v: i64, out: &mut Vec<u8>) {
             *dst = b'-';
             dst = dst.add(1);
         }
-        let n = v.unsigned_abs();
+        let digits = put_u64(v.unsigned_abs(), dst);
+        out.set_len(len + usize::from(v < 0) + digits);
+    }
+}
+
+/// `n` in decimal at `dst`; returns its length.
+///
+/// # Safety
+/// 20 bytes are writable at `dst`.
+#[inline(always)]
+unsafe fn put_u64(n: u64, dst: *mut u8) -> usize {
+    // SAFETY: at most 20 bytes at `dst`.
+    unsafe {
         // Most ints are small: up to four digits without a digit count or a loop.
-        let digits = if n < 10 {
+        if n < 10 {
             *dst = b'0' + n as u8;
             1
         } else if n < 100 {
@@ -108,8 +120,7 @@ pub(super) unsafe fn put_i64(v: i64, out: &mut Vec<u8>) {
             }
         } else {
             put_long(n, dst)
-        };
-        out.set_len(len + usize::from(v < 0) + digits);
+        }
     }
 }
 
@@ -146,6 +157,10 @@ pub(super) unsafe fn put_float(v: f64, out: &mut Vec<u8>) -> Result<(), PyErr> {
     if !v.is_finite() {
         return Err(not_finite(v));
     }
+    // SAFETY: as the caller vouches (at most 16 bytes).
+    if unsafe { put_short_float(v, out) } {
+        return Ok(());
+    }
     let mut buffer = zmij::Buffer::new();
     let text = buffer.format_finite(v).as_bytes();
     // SAFETY: at most 24 bytes, as the caller vouches.
@@ -155,6 +170,56 @@ pub(super) unsafe fn put_float(v: f64, out: &mut Vec<u8>) -> Result<(), PyErr> {
         out.set_len(len + n);
     }
     Ok(())
+}
+
+/// Integral floats and floats with one decimal digit below 1e13 in magnitude (`3.0`, `19.5`,
+/// `-0.0`: common in real documents), written without the shortest-digits search. Returns
+/// false, having written nothing, for anything else.
+///
+/// Below 1e13 a float's neighbours are less than 0.002 away, so at most one one-decimal string
+/// reads back as `v`, and none with fewer digits does unless `v` is integral (checked first): when `N / 10.0 == v` (a correctly rounded
+/// division of exact values, so exactly what parsing `"N/10"` gives), `N/10` is the shortest
+/// repr, and Python writes it positionally (it is at least 0.1).
+///
+/// # Safety
+/// `out` has 16 bytes to spare.
+#[inline(always)]
+// Exact equality is the point (the digits must read back as `v`), and below 1e13 every integer
+// converts to f64 exactly.
+#[allow(clippy::float_cmp, clippy::cast_precision_loss)]
+unsafe fn put_short_float(v: f64, out: &mut Vec<u8>) -> bool {
+    let magnitude = v.abs();
+    if magnitude >= 1e13 {
+        return false;
+    }
+    // Conversions to and from integers (SSE2) rather than `trunc`/`round` (libm calls without
+    // SSE4.1); below 1e13 every conversion is exact or truncates.
+    // (signed: one instruction each way, unsigned is not).
+    let whole = magnitude as i64;
+    let (whole, tenth) = if whole as f64 == magnitude {
+        (whole.unsigned_abs(), None)
+    } else {
+        let scaled = magnitude * 10.0;
+        let tenths = scaled as i64;
+        if tenths as f64 != scaled || tenths as f64 / 10.0 != magnitude {
+            return false;
+        }
+        let tenths = tenths.unsigned_abs();
+        (tenths / 10, Some(tenths % 10))
+    };
+    // SAFETY: a sign, at most 13 digits, a point and a digit: 16 bytes, as the caller vouches.
+    unsafe {
+        let len = out.len();
+        let mut dst = out.as_mut_ptr().add(len);
+        if v.is_sign_negative() {
+            *dst = b'-';
+            dst = dst.add(1);
+        }
+        let digits = put_u64(whole, dst);
+        dst.add(digits).cast::<[u8; 2]>().write_unaligned([b'.', b'0' + tenth.unwrap_or(0) as u8]);
+        out.set_len(len + usize::from(v.is_sign_negative()) + digits + 2);
+    }
+    true
 }
 
 #[cold]
@@ -270,12 +335,43 @@ mod tests {
             (123456.789, "123456.789"),
             (1e100, "1e+100"),
             (-1.5e-9, "-1.5e-09"),
+            (3.0, "3.0"),
+            (-3.0, "-3.0"),
+            (19.5, "19.5"),
+            (-0.5, "-0.5"),
+            (0.3, "0.3"),
+            (9999999999999.9, "9999999999999.9"),
+            (1e13, "10000000000000.0"),
+            (0.30000000000000004, "0.30000000000000004"),
+            (12345.67, "12345.67"),
         ] {
             let mut out = Vec::with_capacity(24);
             unsafe { put_float(v, &mut out) }.unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), want, "{v}");
         }
         assert!(unsafe { put_float(f64::NAN, &mut Vec::with_capacity(24)) }.is_err());
+    }
+
+    /// The one-decimal fast path against the full search, around and between its cases.
+    #[test]
+    fn short_floats_like_the_full_search() {
+        let mut values = Vec::new();
+        for tenths in (-200_000i64..200_000).chain((0..2000).map(|i| 99_999_999_999_000 + i)) {
+            let v = tenths as f64 / 10.0;
+            values.extend([v, f64::from_bits(v.to_bits() + 1), f64::from_bits(v.to_bits().saturating_sub(1))]);
+        }
+        for v in values {
+            let mut fast = Vec::with_capacity(24);
+            unsafe { put_float(v, &mut fast) }.unwrap();
+            let mut full = Vec::new();
+            full.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
+            let mut want = Vec::with_capacity(24);
+            unsafe {
+                let n = super::python_layout(&full, want.as_mut_ptr());
+                want.set_len(n);
+            }
+            assert_eq!(fast, want, "{v:?}");
+        }
     }
 
     #[test]
