@@ -3,7 +3,7 @@
 # app (tests/apps/autobahn_echo.py), on the GIL and the free-threaded builds; fails on any case
 # whose behaviour is FAILED (ci/autobahn/summarise.py prints the per-group counts).
 #
-#   bash ci/autobahn.sh                      cases 1-7, 9 and 10 on .venv-gil and .venv-313t (~2 min)
+#   bash ci/autobahn.sh                      cases 1-7, 9 and 10 on .venv-gil and .venv-313t (~1 min)
 #   CASES='6.* 9.1.*' bash ci/autobahn.sh    chosen cases (wildcards as in Autobahn's spec)
 #   VENVS=.venv-gil bash ci/autobahn.sh      one build only
 #

@@ -183,7 +183,9 @@ def test_http_1_only(server: ServerFactory, certs: Certs) -> None:
     # Cleartext's default is HTTP/1.1 alone, as before HTTP/2 existed: no h2c.
     plain = server("protocols", "--threads", "1")
     with h2_client(plain, certs) as c:
-        with pytest.raises(httpx.RemoteProtocolError):
+        # hyper answers the preface as a bad HTTP/1.1 request and closes; the client sees that
+        # as a protocol error, or as a reset when the close beats the rest of its frames.
+        with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
             c.get("/info")
     with plain.client() as c:
         assert c.get("/info").json()["http_version"] == "1.1"

@@ -6,7 +6,7 @@ Prints, for every agent, one row per case group (the case id's first number) wit
 each behaviour (OK, NON-STRICT, INFORMATIONAL, FAILED, UNIMPLEMENTED, ...), the counts of the close
 behaviours, and every case whose behaviour is not OK/INFORMATIONAL. Exits 1 when a case has one of the
 `--fail-on` behaviours (default FAILED) or `--fail-on-close` close behaviours (default FAILED, UNCLEAN,
-WRONG CODE), so CI can gate on it.
+WRONG CODE, FAILED BY CLIENT), so CI can gate on it.
 """
 import argparse
 import json
@@ -24,8 +24,9 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("index")
     ap.add_argument("--fail-on", default="FAILED", help="behaviours that fail the run")
-    ap.add_argument("--fail-on-close", default="FAILED,UNCLEAN,WRONG CODE",
-                    help="close behaviours that fail the run (not FAILED BY CLIENT: the fuzzer's 1 s wait)")
+    ap.add_argument("--fail-on-close", default="FAILED,UNCLEAN,WRONG CODE,FAILED BY CLIENT",
+                    help="close behaviours that fail the run (FAILED BY CLIENT: the fuzzer had to drop "
+                         "the TCP connection, which the server should close first)")
     args = ap.parse_args(argv)
     fail_on = {b.strip() for b in args.fail_on.split(",") if b.strip()}
     fail_on_close = {b.strip() for b in args.fail_on_close.split(",") if b.strip()}

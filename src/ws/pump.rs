@@ -95,11 +95,16 @@ pub(crate) async fn run(
         Some(End::Failed(code, reason)) => {
             let _ = inbound.try_send(Inbound::Closed(code, reason.to_owned()));
             let _ = timeout(CLOSE_TIMEOUT, sink.send(close_message(code, reason))).await;
+            // The server closes the TCP connection first (RFC 6455, 7.1.1): half-close it now,
+            // so the client sees the end right after the close frame. tungstenite's stream is
+            // over after the error, so the client's close reply cannot be awaited through it.
             // The client may still be sending what failed (the rest of a message over the size
-            // limit). Closing with those bytes unread would reset the connection, and the reset
-            // can destroy the close frame before the client reads it: read them away first.
+            // limit), and closing with those bytes unread would reset the connection, which can
+            // destroy the close frame before the client reads it: read them away until it closes.
             if let Ok(mut ws) = sink.reunite(stream) {
-                let _ = timeout(CLOSE_TIMEOUT, discard(ws.get_mut())).await;
+                let io = ws.get_mut();
+                let _ = timeout(CLOSE_TIMEOUT, tokio::io::AsyncWriteExt::shutdown(io)).await;
+                let _ = timeout(CLOSE_TIMEOUT, discard(io)).await;
             }
         }
     }
