@@ -134,6 +134,16 @@ SERVERS: list[ServerDef] = [
               "python robyn_app.py --processes 1 --workers 1, CPython 3.11",
               env={"ROBYN_HOST": "127.0.0.1"}, venv="robyn-311", packages=("robyn", "pydantic", "httpx")),
 ]
+# BEFORE=dir (run.sh; --before here): also serve the `fastcore` package in `dir` (a python/ tree
+# of another commit, its extension built or copied in) on both interpreters, first on the path,
+# so one run compares two builds against the same baseline.
+_BEFORE = os.environ.get("BENCH_BEFORE")
+if _BEFORE:
+    for _venv, _label, _tag in ((".venv-313t", "3.13t", "313t"), (".venv-gil", "3.11", "gil")):
+        SERVERS.append(ServerDef(f"fastcore-{_tag}-before", f"fastcore {_label} (BEFORE)", "fastcore",
+                                 ROOT / _venv / "bin/python", fastcore_cmd(_venv),
+                                 f"the same, with the fastcore package from {_BEFORE}",
+                                 env={"PYTHONPATH": _BEFORE}, packages=("pydantic",)))
 SERVER_BY_NAME = {s.name: s for s in SERVERS}
 UPSTREAM_URL = "http://127.0.0.1:9/delay"   # set once the upstream is running
 
@@ -639,6 +649,10 @@ class Suite:
         ours = (srv1 - srv0) + (up1 - up0) + wrk_cpu * HZ
         rec["other_load_pct"] = round(max(0.0, 100.0 * ((b1 - b0) + (s1 - s0) - ours) / max(1, t1 - t0)), 1)
         rec["server_cpu_pct"] = round(100.0 * (srv1 - srv0) / HZ / (w1 - w0), 1)
+        # The server's own CPU time per request: steadier than req/s when other work shares the
+        # machine (only the server's ticks count), so its ratio to raw hyper's is the one to trust
+        # on a busy machine. Ticks are 10 ms: a 5 s run at 100% CPU is exact to 0.2%.
+        rec["server_cpu_us"] = round((srv1 - srv0) / HZ / rec["requests"] * 1e6, 2)
         return rec
 
     def part_matrix(self) -> None:

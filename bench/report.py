@@ -61,12 +61,16 @@ class Report:
                 "reps": [r["rps"] for r in ok],
                 "failed": len(runs) - len(ok),
                 "cpu": med([r.get("server_cpu_pct") for r in ok]),
+                "cpu_us": med([r["server_cpu_us"] for r in ok if "server_cpu_us" in r]),
                 "other": max((r.get("other_load_pct", 0) for r in ok), default=0),
             }
         return out
 
     def rps(self, scenario: str, server: str):
         return self.stats.get((scenario, server), {}).get("rps")
+
+    def cpu_us(self, scenario: str, server: str):
+        return self.stats.get((scenario, server), {}).get("cpu_us")
 
     def ratio(self, a, b):
         return None if a is None or not b else a / b
@@ -266,6 +270,21 @@ class Report:
                 cells.append("–" if v is None else f"{fmt(h, '.2f')} / {fmt(b, '.2f')}")
             self.w(f"| {self.servers[s]['label']} | " + " | ".join(cells) + " |")
         self.w()
+        if any(self.cpu_us(sc, s) for sc in scen for s in self.order):
+            self.w("Server CPU time per request, µs (median of the repetitions), and raw hyper's ÷ the server's: "
+                   "the same ratio as above when the server is CPU-bound, but counting only the server's own CPU "
+                   "time, so other load on the machine moves it far less:")
+            self.w()
+            self.w("| server | " + " | ".join(scen) + " |")
+            self.w("|---|" + "---:|" * len(scen))
+            for s in self.order:
+                cells = []
+                for sc in scen:
+                    v = self.cpu_us(sc, s)
+                    h = self.ratio(self.cpu_us(sc, "hyper"), v)
+                    cells.append("–" if v is None else f"{v:,.1f}" + ("" if s == "hyper" else f" ({fmt(h, '.2f')}x)"))
+                self.w(f"| {self.servers[s]['label']} | " + " | ".join(cells) + " |")
+            self.w()
         for sc in scen:
             d = self.scenarios[sc]
             best_v, best_s = self.best_peer(sc)

@@ -13,7 +13,9 @@
 #      PARTS   (any of: checks matrix sweep scaling memory; default all),
 #      SERVERS, SCENARIOS (subsets; names in bench/harness.py),
 #      OUT     (output directory; default bench/results, or bench/results/raw/quick when QUICK=1),
-#      MERGE=1 (keep OUT/results.json and replace only what this run measures, e.g. one scenario).
+#      MERGE=1 (keep OUT/results.json and replace only what this run measures, e.g. one scenario),
+#      BEFORE  (a directory holding another `fastcore` package: adds the servers fastcore-313t-before
+#               and fastcore-gil-before, that package on each interpreter, for a same-run comparison).
 #
 # Provisions everything it needs: wrk (apt), the raw hyper baseline + loadgen (cargo), fastcore's
 # own venvs (ci/setup.sh, if missing) and one venv per peer under bench/.venvs/ from the pinned
@@ -127,6 +129,8 @@ fi
 [ -n "${WARMUP:-}" ] && args+=(--warmup "$WARMUP")
 [ -n "${REPS:-}" ] && args+=(--reps "$REPS")
 [ "${MERGE:-0}" = 1 ] && args+=(--merge)
+# BEFORE=dir: also run fastcore from the package in dir (servers fastcore-313t-before, fastcore-gil-before).
+[ -n "${BEFORE:-}" ] && export BENCH_BEFORE="$(realpath "$BEFORE")"
 # shellcheck disable=SC2206  # space-separated lists are intended
 [ -n "${PARTS:-}" ] && args+=(--parts $PARTS)
 # shellcheck disable=SC2206

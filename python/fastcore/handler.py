@@ -18,7 +18,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import SchemaSerializer, SchemaValidator
 
 from .dependencies.analyze import analyze
@@ -26,6 +26,7 @@ from .formparsers import parse_form as _parse_form, read_form as _read_form
 from .dependencies.models import EndpointPlan
 from .dependencies.json_body import json_validator
 from .dependencies.solve import NOTHING, PreValidated, State, located, run_sync
+from .dependencies.fused import fused_endpoint
 from .dependencies.straight import StraightSolver
 from .encoders import jsonable_encoder
 from .exceptions import FastAPIError, HTTPException, RequestValidationError, ResponseValidationError
@@ -75,9 +76,11 @@ def compile_endpoint(
         exclude_none=response_model_exclude_none))
     if plan.path_only and finish.trivial:
         return Compiled(plan.router_path, func, False, plan.is_async, plan, None)
-    solver = StraightSolver(plan, dependency_overrides_provider)
-    build = _async_endpoint if plan.needs_async else _sync_endpoint
-    endpoint = build(func, plan, solver, finish, _body_from_bytes(plan))
+    endpoint = fused_endpoint(func, plan, finish, _body_from_bytes(plan), read_json_body)
+    if endpoint is None:
+        solver = StraightSolver(plan, dependency_overrides_provider)
+        build = _async_endpoint if plan.needs_async else _sync_endpoint
+        endpoint = build(func, plan, solver, finish, _body_from_bytes(plan))
     endpoint.__qualname__ = getattr(func, "__qualname__", "endpoint")
     return Compiled(plan.router_path, endpoint, True, plan.needs_async, plan, model)
 
@@ -128,6 +131,13 @@ class Finisher:
         self.default_class = response_class is None
         self.dump = dump
         self.trivial = self.adapter is None and status_code is None and response_class is None
+        # An instance of exactly the response model (a pydantic model that does not revalidate
+        # instances) comes out of its validation as it went in: `plain` only serialises it.
+        self.exact: Any = None
+        if (self.adapter is not None and self.default_class and isinstance(model, type) and issubclass(model, BaseModel)
+                and model.model_config.get("revalidate_instances", "never") == "never"
+                and (status_code is None or (200 <= status_code and status_code not in (204, 205, 304)))):
+            self.exact = model
         # pydantic-core's own methods, without TypeAdapter's Python wrappers (which pass through)
         self.validate = self.to_json = None
         if self.adapter is not None:
@@ -135,6 +145,12 @@ class Finisher:
             serializer = getattr(self.adapter, "serializer", None)
             self.validate = core.validate_python if isinstance(core, SchemaValidator) else self.adapter.validate_python
             self.to_json = serializer.to_json if isinstance(serializer, SchemaSerializer) else self.adapter.dump_json
+
+    def plain(self, result: Any) -> Any:
+        """`self(result, state)` where nothing can have injected a `Response` (`fused` routes)."""
+        if type(result) is self.exact:
+            return json_response(self.to_json(result, **self.dump), self.status_code or 200)
+        return self(result, _NOTHING_INJECTED)
 
     def __call__(self, result: Any, state: State) -> Any:
         if isinstance(result, Response):
@@ -164,6 +180,13 @@ class Finisher:
         if sub is not None:
             resp.raw_headers.extend(sub.raw_headers)
         return resp
+
+
+class _NothingInjected:
+    response = None
+
+
+_NOTHING_INJECTED: Any = _NothingInjected()
 
 
 # -- the endpoints ------------------------------------------------------------------------------

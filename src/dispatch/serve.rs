@@ -125,7 +125,7 @@ async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -
 /// Sync handlers get their body read in full first; async handlers read it themselves.
 async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Source, BodyError> {
     if body.is_end_stream() {
-        return Ok(Source::Read(Bytes::new()));
+        return Ok(Source::Read(Bytes::new().into()));
     }
     if reaches_async(&cfg.routes, parts.method.as_str(), parts.uri.path()) {
         Ok(Source::Unread(body))

@@ -16,6 +16,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyBytes;
 
+use crate::request::whole::{Filling, Whole};
 use crate::response::{self, HttpResponse};
 use crate::runtime::{Awaitable, Completion};
 use crate::util::lock;
@@ -62,7 +63,7 @@ fn too_large(max: usize) -> String {
 
 /// Collects the whole body, refusing more than `max` bytes or a wait over `timeout` between
 /// two reads.
-pub(crate) async fn collect(mut body: Incoming, max: usize, timeout: Duration) -> Result<Bytes, BodyError> {
+pub(crate) async fn collect(mut body: Incoming, max: usize, timeout: Duration) -> Result<Whole, BodyError> {
     collect_from(&mut body, max, timeout).await
 }
 
@@ -78,7 +79,7 @@ async fn next_frame(incoming: &mut Incoming, timeout: Duration) -> Option<Result
 
 /// A request body as the handler sees it.
 pub(crate) enum Source {
-    Read(Bytes),
+    Read(Whole),
     Unread(Incoming),
     Streaming {
         incoming: Incoming,
@@ -111,8 +112,8 @@ impl BodySlot {
         &self.source
     }
 
-    /// The bytes, if the whole body has been read already.
-    pub(crate) fn read(&self) -> Option<Bytes> {
+    /// The body, if it has been read whole already.
+    pub(crate) fn read(&self) -> Option<Whole> {
         match &*lock(&self.source) {
             Source::Read(b) => Some(b.clone()),
             _ => None,
@@ -126,7 +127,7 @@ impl BodySlot {
         let incoming = match taken {
             Source::Read(b) => {
                 *lock(&slot) = Source::Read(b.clone());
-                return Ok(Awaitable::new("request.body", async move { bytes_completion(b) }));
+                return Ok(Awaitable::new("request.body", async move { whole_completion(b) }));
             }
             Source::Unread(incoming) => incoming,
             other => {
@@ -141,7 +142,7 @@ impl BodySlot {
             match collect_from(&mut incoming, max, timeout).await {
                 Ok(b) => {
                     *lock(&slot) = Source::Read(b.clone());
-                    bytes_completion(b)
+                    whole_completion(b)
                 }
                 Err(e) => {
                     *lock(&slot) = Source::Left(incoming);
@@ -160,10 +161,10 @@ impl BodySlot {
             Source::Read(b) => {
                 *lock(&slot) = Source::Consumed;
                 return Ok(Awaitable::new("request.stream", async move {
-                    if b.is_empty() {
+                    if b.bytes.is_empty() {
                         none_completion()
                     } else {
-                        bytes_completion(b)
+                        whole_completion(b)
                     }
                 }));
             }
@@ -214,11 +215,20 @@ impl BodySlot {
 /// How far ahead of the bytes received a declared length may make `collect_from` allocate.
 const RESERVE_MAX: usize = 16 << 20;
 
+/// Where the pieces of a body after the first go.
+enum Gathered {
+    /// One piece so far: kept as it is, no copy.
+    One(Option<Bytes>),
+    /// A declared length: copied once into the `bytes` object Python will get (`whole`).
+    Filling(Filling),
+    /// No declared length (chunked), or a `bytes` object could not be made.
+    Buffer(Vec<u8>),
+}
+
 /// Reads the rest of `incoming` whole, refusing more than `max` bytes; on failure the body
 /// stays with the caller, so that what is left can still be drained.
-async fn collect_from(incoming: &mut Incoming, max: usize, timeout: Duration) -> Result<Bytes, BodyError> {
-    let mut first: Option<Bytes> = None;
-    let mut more: Vec<u8> = Vec::new();
+async fn collect_from(incoming: &mut Incoming, max: usize, timeout: Duration) -> Result<Whole, BodyError> {
+    let mut gathered = Gathered::One(None);
     let mut seen = 0usize;
     while let Some(frame) = next_frame(incoming, timeout).await {
         let Ok(data) = frame?.into_data() else { continue };
@@ -226,23 +236,50 @@ async fn collect_from(incoming: &mut Incoming, max: usize, timeout: Duration) ->
         if seen > max {
             return Err(BodyError::TooLarge(max));
         }
-        match &first {
-            None if more.is_empty() => first = Some(data),
-            _ => {
-                if let Some(f) = first.take() {
-                    // One allocation for the whole body where its length is declared
-                    // (Content-Length; hyper's size hint is what is left of it), within the
-                    // limit and never more than RESERVE_MAX ahead of what has arrived.
-                    let rest = usize::try_from(hyper::body::Body::size_hint(&*incoming).lower()).unwrap_or(0);
-                    let declared = f.len().saturating_add(data.len()).saturating_add(rest.min(RESERVE_MAX));
-                    more.reserve(declared.min(max));
-                    more.extend_from_slice(&f);
+        gathered = match gathered {
+            Gathered::One(None) => Gathered::One(Some(data)),
+            Gathered::One(Some(first)) => second_piece(first, &data, incoming, max),
+            Gathered::Filling(mut filling) => {
+                // More than declared: hyper stops at Content-Length, so this cannot happen.
+                if !filling.push(&data) {
+                    return Err(BodyError::Broken);
                 }
-                more.extend_from_slice(&data);
+                Gathered::Filling(filling)
+            }
+            Gathered::Buffer(mut buffer) => {
+                buffer.extend_from_slice(&data);
+                Gathered::Buffer(buffer)
+            }
+        };
+    }
+    match gathered {
+        Gathered::One(first) => Ok(Whole::from(first.unwrap_or_default())),
+        Gathered::Filling(filling) => filling.finish().ok_or(BodyError::Broken),
+        Gathered::Buffer(buffer) => Ok(Whole::from(Bytes::from(buffer))),
+    }
+}
+
+/// A second piece arrived: one allocation for the whole body from now on. Where its length is
+/// declared (Content-Length; hyper's size hint is then exactly what is left of it) and within
+/// the limit and RESERVE_MAX, that is the `bytes` object Python will get; otherwise a buffer
+/// reserved for what the hint says, never more than RESERVE_MAX ahead of what has arrived.
+fn second_piece(first: Bytes, data: &[u8], incoming: &Incoming, max: usize) -> Gathered {
+    let hint = hyper::body::Body::size_hint(incoming);
+    let so_far = first.len() + data.len();
+    if let Some(total) = hint.exact().and_then(|rest| usize::try_from(rest).ok()).map(|rest| so_far.saturating_add(rest)) {
+        if total <= max.min(RESERVE_MAX) {
+            if let Ok(mut filling) = Filling::new(total) {
+                if filling.push(&first) && filling.push(data) {
+                    return Gathered::Filling(filling);
+                }
             }
         }
     }
-    Ok(first.unwrap_or_else(|| Bytes::from(more)))
+    let rest = usize::try_from(hint.lower()).unwrap_or(0);
+    let mut buffer = Vec::with_capacity(so_far.saturating_add(rest.min(RESERVE_MAX)).min(max));
+    buffer.extend_from_slice(&first);
+    buffer.extend_from_slice(data);
+    Gathered::Buffer(buffer)
 }
 
 /// A body taken whole for a form parser: the bytes already read, or the unread stream.
@@ -303,8 +340,9 @@ impl BodySlot {
         let mut source = lock(&self.source);
         match std::mem::replace(&mut *source, Source::Busy) {
             Source::Read(b) => {
-                *source = Source::Read(b.clone());
-                Ok(Taken::Read(b))
+                let bytes = b.bytes.clone();
+                *source = Source::Read(b);
+                Ok(Taken::Read(bytes))
             }
             Source::Unread(incoming) => Ok(Taken::Stream(BodyStream {
                 incoming: Some(incoming),
@@ -326,6 +364,10 @@ impl BodySlot {
 
 fn bytes_completion(b: Bytes) -> Completion {
     Box::new(move |py| Ok(PyBytes::new(py, &b).into_any().unbind()))
+}
+
+fn whole_completion(b: Whole) -> Completion {
+    Box::new(move |py| Ok(b.to_py(py).into_any().unbind()))
 }
 
 fn none_completion() -> Completion {

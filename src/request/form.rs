@@ -102,7 +102,7 @@ pub(crate) fn parse_read(py: Python<'_>, slot: &BodySlot, args: &MultipartArgs<'
             "the body of a request to an async handler is not read yet: use `await request.form()`",
         ));
     };
-    parse_bytes(py, &body, args)
+    parse_bytes(py, &body.bytes, args)
 }
 
 fn parse_bytes(py: Python<'_>, body: &[u8], args: &MultipartArgs<'_>) -> PyResult<Py<PyList>> {

@@ -3,6 +3,7 @@
 //! - `raw`: `RawRequest`, the read-only record handed to Python (method, path, headers...);
 //! - `body`: request bodies, read whole for sync handlers or streamed to async ones, with the
 //!   size limit and the failures (413, 400) owning their responses;
+//! - `whole`: a body read whole, straight into the Python `bytes` handed to the handler;
 //! - `leftover`: what a handler left unread of the body, drained (or the connection closed)
 //!   before the response goes out;
 //! - `multipart`: the streaming multipart/form-data parser (pure Rust, unit tests);
@@ -16,6 +17,7 @@ mod form;
 mod leftover;
 mod multipart;
 mod raw;
+mod whole;
 
 pub(crate) use body::{collect, BodyError, BodySlot, Source};
 pub(crate) use leftover::{closing, settle};

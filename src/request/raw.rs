@@ -166,7 +166,7 @@ impl RawRequest {
     #[getter]
     fn body<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
         match self.body.read() {
-            Some(b) => Ok(PyBytes::new(py, &b)),
+            Some(b) => Ok(b.to_py(py)),
             None => Err(PyRuntimeError::new_err(
                 "the body of a request to an async handler is read with `await request.body()`",
             )),

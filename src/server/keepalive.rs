@@ -9,6 +9,11 @@
 //! nothing in flight, nothing read and no request begun; the task then asks hyper to shut the connection down
 //! gracefully, which closes an idle one at once. A head that is arriving, however slowly, is the
 //! header timeout's business, not this one's.
+//!
+//! The watchdog is lazy: a request's end only notes the time (and the bytes read so far), it
+//! wakes nothing. The watchdog sleeps a whole timeout, then looks at what happened meanwhile and,
+//! if requests came and went, sleeps again until a timeout after the last one ended. Per
+//! request that costs a clock read instead of a wake-up of the connection's task and a new timer.
 
 use std::io;
 use std::pin::Pin;
@@ -20,12 +25,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::{Frame, SizeHint};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{watch, Notify};
+use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::response::Body;
 
 /// What one connection is doing, as its watchdog sees it.
-#[derive(Default)]
 pub(crate) struct Activity {
     /// Requests whose response is not over yet.
     in_flight: AtomicUsize,
@@ -34,8 +39,25 @@ pub(crate) struct Activity {
     begun: AtomicU64,
     /// Bytes read from the client so far.
     read: AtomicU64,
-    /// Signalled when the last request in flight ends.
-    became_idle: Notify,
+    /// When the connection began: the origin of `last_end`.
+    born: Instant,
+    /// When the last response ended, in nanoseconds after `born`.
+    last_end: AtomicU64,
+    /// `read` at that moment: bytes read since then are activity of their own.
+    read_at_end: AtomicU64,
+}
+
+impl Default for Activity {
+    fn default() -> Self {
+        Self {
+            in_flight: AtomicUsize::new(0),
+            begun: AtomicU64::new(0),
+            read: AtomicU64::new(0),
+            born: Instant::now(),
+            last_end: AtomicU64::new(0),
+            read_at_end: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Activity {
@@ -55,21 +77,34 @@ impl Activity {
     /// Resolves once the connection has been idle — nothing in flight, nothing read, no
     /// request begun — for `timeout` on end. The wait starts again whenever a response ends.
     pub(crate) async fn idle_expired(&self, timeout: Duration) {
+        let mut wait = timeout;
         loop {
-            while self.in_flight.load(Ordering::Acquire) > 0 {
-                self.became_idle.notified().await;
-            }
             let mark = self.mark();
-            tokio::select! {
-                () = tokio::time::sleep(timeout) => {
-                    if self.in_flight.load(Ordering::Acquire) == 0 && self.mark() == mark {
-                        return;
-                    }
-                }
-                // A request came and went meanwhile: the idle time counts from its end.
-                () = self.became_idle.notified() => {}
+            tokio::time::sleep(wait).await;
+            if self.in_flight.load(Ordering::Acquire) > 0 {
+                wait = timeout;
+                continue;
             }
+            if self.mark() == mark {
+                return;
+            }
+            // Something happened meanwhile. If it was only requests, all ended, the idle time
+            // counts from the last one's end; bytes read since then restart it from now.
+            wait = if self.read.load(Ordering::Acquire) == self.read_at_end.load(Ordering::Acquire) {
+                let ended = Duration::from_nanos(self.last_end.load(Ordering::Acquire));
+                timeout.saturating_sub(self.born.elapsed().saturating_sub(ended)).max(Duration::from_millis(1))
+            } else {
+                timeout
+            };
         }
+    }
+
+    /// The response of a request ended: notes when, and how much had been read by then.
+    fn ended(&self) {
+        let now = u64::try_from(self.born.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.read_at_end.store(self.read.load(Ordering::Relaxed), Ordering::Relaxed);
+        self.last_end.store(now, Ordering::Relaxed);
+        self.in_flight.fetch_sub(1, Ordering::Release);
     }
 }
 
@@ -78,9 +113,7 @@ pub(crate) struct Busy(Arc<Activity>);
 
 impl Drop for Busy {
     fn drop(&mut self) {
-        if self.0.in_flight.fetch_sub(1, Ordering::Release) == 1 {
-            self.0.became_idle.notify_one();
-        }
+        self.0.ended();
     }
 }
 
@@ -273,6 +306,31 @@ mod tests {
         drop(activity.begin()); // a request that came and went 3 s in
         let fired_after = watchdog.await.unwrap();
         assert_eq!(fired_after, Duration::from_secs(3) + TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn idle_time_counts_from_the_last_of_many_responses() {
+        let activity = Arc::new(Activity::default());
+        let watchdog = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                let started = tokio::time::Instant::now();
+                activity.idle_expired(TIMEOUT).await;
+                started.elapsed()
+            })
+        };
+        // Requests with their bytes every second for 7 s, then one that takes 2 s to answer.
+        for _ in 0..7 {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            activity.read.fetch_add(100, Ordering::Relaxed);
+            drop(activity.begin());
+        }
+        activity.read.fetch_add(100, Ordering::Relaxed);
+        let slow = activity.begin();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        drop(slow);
+        let fired_after = watchdog.await.unwrap();
+        assert_eq!(fired_after, Duration::from_secs(9) + TIMEOUT);
     }
 
     #[tokio::test(start_paused = true)]

@@ -136,7 +136,7 @@ fn find(routes: &Routes, path: &str, root_path: &str) -> Option<Found> {
 fn start(py: Python<'_>, found: Found, parts: Parts, peer: SocketAddr, session: &Arc<Session>) -> PyResult<Py<Task>> {
     let Found { endpoint, params, route, root_path } = found;
     let path_params = params_dict(py, params)?;
-    let body = BodySlot::new(Source::Read(Bytes::new()), 0, Duration::ZERO);
+    let body = BodySlot::new(Source::Read(Bytes::new().into()), 0, Duration::ZERO);
     let raw = Py::new(py, RawRequest::new(parts, peer, body, &route, path_params.unbind(), root_path))?;
     let channel = Py::new(py, WebSocketChannel::new(Arc::clone(session)))?;
     let coro = endpoint.func.bind(py).call1((raw, channel))?;

@@ -70,7 +70,13 @@ class StraightSolver(Solver):
     def _compile(self, source: tuple[str, dict[str, Any]], name: str, generic: Any) -> Any:
         text, env = source
         env["GENERIC"] = generic.__get__(self, Solver)
-        filename = f"<fastcore solver {next(_serial)}: {self.plan.path}>"
+        return self._exec(text, env, name, self.plan.path)
+
+    @staticmethod
+    def _exec(text: str, env: dict[str, Any], name: str, path: str) -> Any:
+        """Compiles generated source (kept in `linecache`, so tracebacks show its lines) and
+        returns the function `name` it defines."""
+        filename = f"<fastcore solver {next(_serial)}: {path}>"
         linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
         exec(compile(text, filename, "exec"), env)  # noqa: S102 - our own generated source
         return env[name]
@@ -280,6 +286,14 @@ class _Writer:
               x: str | None = None) -> None:
         """`if test: validate expr, else: the parameter is absent`."""
         x = x or self.var(values, f)
+        if expr in ("v", "g[-1]", "g[0]") and _plain_str(f):
+            # One path, query or header value (a str) for a plain `str`: validation would hand
+            # back the same str, so it is taken as it is.
+            self.emit(depth, f"if {test}:")
+            self.emit(depth + 1, f"{x} = {expr}")
+            self.emit(depth, "else:")
+            self.absent(f, loc, x, depth + 1)
+            return
         validate = self.const("V", validator_of(f))
         self.emit(depth, f"if {test}:")
         self.emit(depth + 1, "try:")
@@ -307,6 +321,20 @@ class _Writer:
         self.emit(depth, "d = {}")
         self.emit(depth, call)
         self.emit(depth, f"{x} = d.get({f.name!r})")
+
+
+def _plain_str(f: ParamField) -> bool:
+    """The parameter is `str` (or `str | None`) with no constraint, no strictness, no config:
+    pydantic's validation of a str is then the identity."""
+    if f.source not in ("path", "query", "header") or f.sequence or getattr(f.adapter, "_config", None):
+        return False
+    try:
+        schema = f.adapter.core_schema  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - no adapter, or one whose schema cannot be built yet
+        return False
+    if isinstance(schema, dict) and schema.get("type") == "nullable" and set(schema) <= {"type", "schema"}:
+        schema = schema["schema"]
+    return isinstance(schema, dict) and set(schema) <= {"type", "metadata"} and schema.get("type") == "str"
 
 
 def _fallible(node: _Node) -> bool:
