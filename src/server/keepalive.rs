@@ -80,12 +80,15 @@ impl Activity {
         let mut wait = timeout;
         loop {
             let mark = self.mark();
+            let slept_from = self.since_born();
             tokio::time::sleep(wait).await;
             if self.in_flight.load(Ordering::Acquire) > 0 {
                 wait = timeout;
                 continue;
             }
-            if self.mark() == mark {
+            // Idle all along only if nothing began and nothing ended meanwhile: a request in
+            // flight when the sleep began (begun before the mark) may have ended during it.
+            if self.mark() == mark && self.last_end.load(Ordering::Acquire) <= slept_from {
                 return;
             }
             // Something happened meanwhile. If it was only requests, all ended, the idle time
@@ -99,9 +102,14 @@ impl Activity {
         }
     }
 
+    /// Nanoseconds since the connection began.
+    fn since_born(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
     /// The response of a request ended: notes when, and how much had been read by then.
     fn ended(&self) {
-        let now = u64::try_from(self.born.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let now = self.since_born();
         self.read_at_end.store(self.read.load(Ordering::Relaxed), Ordering::Relaxed);
         self.last_end.store(now, Ordering::Relaxed);
         self.in_flight.fetch_sub(1, Ordering::Release);
@@ -304,6 +312,26 @@ mod tests {
         };
         tokio::time::sleep(Duration::from_secs(3)).await;
         drop(activity.begin()); // a request that came and went 3 s in
+        let fired_after = watchdog.await.unwrap();
+        assert_eq!(fired_after, Duration::from_secs(3) + TIMEOUT);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_in_flight_when_the_watchdog_starts_counts_from_its_end() {
+        // Pipelined requests: hyper begins one before the watchdog's first look.
+        let activity = Arc::new(Activity::default());
+        activity.read.fetch_add(100, Ordering::Relaxed);
+        let slow = activity.begin();
+        let watchdog = {
+            let activity = Arc::clone(&activity);
+            tokio::spawn(async move {
+                let started = tokio::time::Instant::now();
+                activity.idle_expired(TIMEOUT).await;
+                started.elapsed()
+            })
+        };
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        drop(slow);
         let fired_after = watchdog.await.unwrap();
         assert_eq!(fired_after, Duration::from_secs(3) + TIMEOUT);
     }
