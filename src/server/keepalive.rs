@@ -278,6 +278,16 @@ mod tests {
 
     const TIMEOUT: Duration = Duration::from_secs(5);
 
+    /// The watchdog as a task; it yields how long it ran before firing.
+    fn spawn_watchdog(activity: &Arc<Activity>) -> tokio::task::JoinHandle<Duration> {
+        let activity = Arc::clone(activity);
+        tokio::spawn(async move {
+            let started = tokio::time::Instant::now();
+            activity.idle_expired(TIMEOUT).await;
+            started.elapsed()
+        })
+    }
+
     /// Whether the watchdog fires within `within`, with time paused (auto-advanced).
     async fn fires_within(activity: &Activity, within: Duration) -> bool {
         tokio::time::timeout(within, activity.idle_expired(TIMEOUT)).await.is_ok()
@@ -302,14 +312,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn idle_time_counts_from_the_last_response() {
         let activity = Arc::new(Activity::default());
-        let watchdog = {
-            let activity = Arc::clone(&activity);
-            tokio::spawn(async move {
-                let started = tokio::time::Instant::now();
-                activity.idle_expired(TIMEOUT).await;
-                started.elapsed()
-            })
-        };
+        let watchdog = spawn_watchdog(&activity);
         tokio::time::sleep(Duration::from_secs(3)).await;
         drop(activity.begin()); // a request that came and went 3 s in
         let fired_after = watchdog.await.unwrap();
@@ -322,14 +325,7 @@ mod tests {
         let activity = Arc::new(Activity::default());
         activity.read.fetch_add(100, Ordering::Relaxed);
         let slow = activity.begin();
-        let watchdog = {
-            let activity = Arc::clone(&activity);
-            tokio::spawn(async move {
-                let started = tokio::time::Instant::now();
-                activity.idle_expired(TIMEOUT).await;
-                started.elapsed()
-            })
-        };
+        let watchdog = spawn_watchdog(&activity);
         tokio::time::sleep(Duration::from_secs(3)).await;
         drop(slow);
         let fired_after = watchdog.await.unwrap();
@@ -339,14 +335,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn idle_time_counts_from_the_last_of_many_responses() {
         let activity = Arc::new(Activity::default());
-        let watchdog = {
-            let activity = Arc::clone(&activity);
-            tokio::spawn(async move {
-                let started = tokio::time::Instant::now();
-                activity.idle_expired(TIMEOUT).await;
-                started.elapsed()
-            })
-        };
+        let watchdog = spawn_watchdog(&activity);
         // Requests with their bytes every second for 7 s, then one that takes 2 s to answer.
         for _ in 0..7 {
             tokio::time::sleep(Duration::from_secs(1)).await;
