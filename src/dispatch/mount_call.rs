@@ -2,35 +2,35 @@
 //! and the stack's innermost layer awaits `MountCall.respond(state)` for the mount's response,
 //! as Starlette's middleware wraps the whole app, mounts included.
 //!
-//! The mount's routing and answer are the ones the app gives without middleware
-//! (`serve::through_mount`); the response comes back as an `Answer` (status, headers, and the
+//! The mount's routing and answer are the ones the app gives without middleware (the `run`
+//! that `serve` hands over); the response comes back as an `Answer` (status, headers, and the
 //! body left in Rust), which the middleware may read, change or replace.
 
-use std::net::SocketAddr;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Mutex;
 
 use hyper::http::request::Parts;
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
-use crate::dispatch::serve;
-use crate::request::{BodySlot, Https};
-use crate::response::Answer;
-use crate::routing::Routes;
+use crate::request::Https;
+use crate::response::{Answer, HttpResponse};
 use crate::runtime::{Awaitable, Completion};
 use crate::util::lock;
+
+/// Routes the request through the mount, given the middleware's `request.state`.
+pub(crate) type Run = Box<dyn FnOnce(Py<PyAny>) -> Pin<Box<dyn Future<Output = HttpResponse> + Send>> + Send>;
 
 #[pyclass(frozen, module = "fastcore._core")]
 pub(crate) struct MountCall {
     /// Taken by the first `respond`.
-    request: Mutex<Option<(Parts, BodySlot)>>,
-    routes: Arc<Routes>,
-    peer: SocketAddr,
+    run: Mutex<Option<Run>>,
 }
 
 impl MountCall {
-    pub(crate) fn new(parts: Parts, body: BodySlot, routes: Arc<Routes>, peer: SocketAddr) -> Self {
-        Self { request: Mutex::new(Some((parts, body))), routes, peer }
+    pub(crate) fn new(run: Run) -> Self {
+        Self { run: Mutex::new(Some(run)) }
     }
 }
 
@@ -39,12 +39,11 @@ impl MountCall {
     /// An awaitable for the mount's response (an `Answer`); `state`: the middleware's
     /// `request.state`, which the mounted app's handlers see as theirs.
     fn respond(&self, state: Py<PyAny>) -> PyResult<Awaitable> {
-        let (parts, body) = lock(&self.request)
+        let run = lock(&self.run)
             .take()
             .ok_or_else(|| PyRuntimeError::new_err("call_next() was already called for this request"))?;
-        let (routes, peer) = (Arc::clone(&self.routes), self.peer);
         Ok(Awaitable::new("fastcore mount", async move {
-            let resp = serve::through_mount(parts, body, routes, state, peer).await;
+            let resp = run(state).await;
             Box::new(move |py: Python<'_>| Ok(Py::new(py, Answer::new(resp))?.into_any())) as Completion
         }))
     }

@@ -18,7 +18,7 @@ use pyo3::types::PyDict;
 
 use crate::dispatch::access_log::AccessLine;
 use crate::dispatch::forwarded::Proxies;
-use crate::dispatch::mount_call::{self, MountCall};
+use crate::dispatch::mount_call::{self, MountCall, Run};
 use crate::dispatch::redirect;
 use crate::dispatch::route_error::{bad_param_errors, route_error_response, RouteError};
 use crate::middleware::Plan;
@@ -251,7 +251,7 @@ fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Han
 /// A request a mount of the served app answers, run from inside its Python middleware
 /// (`MountCall`, awaited by the stack's innermost layer): routed as `dispatch` routes it
 /// without middleware, the handler's `Request` sharing the middleware's `state`.
-pub(super) async fn through_mount(
+async fn through_mount(
     parts: Parts,
     body: BodySlot,
     routes: Arc<Routes>,
@@ -352,7 +352,9 @@ fn through_python(entry: &Py<PyAny>, parts: Parts, body: BodySlot, cfg: &Config,
             // The mount gets the request's parts; the middleware's `Request` a copy of them.
             let (parts, mount) = if mounted {
                 let copy = mount_call::copy_parts(&parts);
-                (copy, Some(MountCall::new(parts, body.clone(), Arc::clone(&cfg.routes), peer)))
+                let (body, routes) = (body.clone(), Arc::clone(&cfg.routes));
+                let run: Run = Box::new(move |state| Box::pin(through_mount(parts, body, routes, state, peer)));
+                (copy, Some(MountCall::new(run)))
             } else {
                 (parts, None)
             };

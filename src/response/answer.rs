@@ -18,7 +18,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList};
 
 use crate::response::body::Body;
-use crate::response::convert::HttpResponse;
 use crate::runtime::{Awaitable, Completion};
 use crate::util::lock;
 
@@ -31,7 +30,7 @@ pub(crate) struct Answer {
 }
 
 impl Answer {
-    pub(crate) fn new(resp: HttpResponse) -> Self {
+    pub(crate) fn new(resp: hyper::Response<Body>) -> Self {
         let (head, body) = resp.into_parts();
         Self { status: head.status.as_u16(), headers: head.headers, body: Arc::new(Mutex::new(Some(body))) }
     }
@@ -75,12 +74,12 @@ impl Answer {
     /// An awaitable for the body's next chunk (bytes), None at its end. The body is dropped
     /// at its end, which starts the response's background task, as Starlette runs it once the
     /// body was sent.
-    fn next_chunk(&self) -> PyResult<Awaitable> {
+    fn next_chunk(&self, py: Python<'_>) -> Awaitable {
         let Some(mut body) = lock(&self.body).take() else {
-            return Ok(Awaitable::ready("fastcore.Answer.next_chunk", Python::attach(|py| py.None())));
+            return Awaitable::ready("fastcore.Answer.next_chunk", py.None());
         };
         let slot = Arc::clone(&self.body);
-        Ok(Awaitable::new("fastcore.Answer.next_chunk", async move {
+        Awaitable::new("fastcore.Answer.next_chunk", async move {
             loop {
                 match body.frame().await {
                     Some(Ok(frame)) => match frame.into_data() {
@@ -89,7 +88,7 @@ impl Answer {
                             return Box::new(move |py: Python<'_>| Ok(PyBytes::new(py, &data).into_any().unbind()))
                                 as Completion;
                         }
-                        Err(_) => continue, // trailers: not part of the body
+                        Err(_trailers) => {} // not part of the body
                     },
                     Some(Err(aborted)) => {
                         return Box::new(move |_: Python<'_>| Err(PyRuntimeError::new_err(aborted.0))) as Completion;
@@ -100,6 +99,6 @@ impl Answer {
                     }
                 }
             }
-        }))
+        })
     }
 }
