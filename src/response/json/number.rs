@@ -161,6 +161,18 @@ pub(super) unsafe fn put_float(v: f64, out: &mut Vec<u8>) -> Result<(), PyErr> {
     if unsafe { put_short_float(v, out) } {
         return Ok(());
     }
+    // SAFETY: as the caller vouches.
+    unsafe { put_shortest(v, out) };
+    Ok(())
+}
+
+/// Writes finite `v` as `repr(v)` with zmij's shortest digits. Not inlined: the encoder's loops
+/// stay small, and zmij's own code is a call anyway.
+///
+/// # Safety
+/// `out` has 24 bytes to spare.
+#[inline(never)]
+unsafe fn put_shortest(v: f64, out: &mut Vec<u8>) {
     // SAFETY: zmij's buffer is 24 bytes of `MaybeUninit<u8>` (asserted below), so the spare
     // capacity the caller vouches for is a valid one: zmij writes its digits straight into the
     // output, and `python_layout` adjusts them there.
@@ -171,7 +183,6 @@ pub(super) unsafe fn put_float(v: f64, out: &mut Vec<u8>) -> Result<(), PyErr> {
         let n = python_layout(at, n, v.abs() < 1e-4);
         out.set_len(len + n);
     }
-    Ok(())
 }
 
 // `put_float` lends zmij 24 bytes of the output as its buffer.
