@@ -32,6 +32,8 @@ from typing import Callable, Iterator
 import httpx
 import pytest
 
+from tests.certs import Certs, make_certs
+
 REPO = Path(__file__).resolve().parent.parent
 # Generous: on a busy machine a free-threaded 3.13.5 process can take 10-20 s just to import
 # fastcore (its critical sections spin on sched_yield, and every yield hands the CPU away).
@@ -286,6 +288,12 @@ def server(tmp_path: Path) -> Iterator[ServerFactory]:
     finally:
         problems = factory.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """Throwaway TLS certificates (tests/certs.py), one set per test module."""
+    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 def serve_app(tmp_path_factory: pytest.TempPathFactory, app: str, *args: str) -> Iterator[ServerProcess]:
