@@ -117,24 +117,17 @@ class Proc:
         return self.p.poll() is None
 
     def stop(self) -> None:
-        if self.alive():
+        # SIGTERM if it still runs, then SIGKILL in any case: children (Granian/Robyn workers) may
+        # outlive a killed parent, so the whole group ends.
+        for sig in (signal.SIGTERM, signal.SIGKILL) if self.alive() else (signal.SIGKILL,):
             try:
-                os.killpg(self.pid, signal.SIGTERM)
+                os.killpg(self.pid, sig)
             except ProcessLookupError:
                 pass
             try:
                 self.p.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        # Children (Granian/Robyn workers) may outlive a killed parent: end the whole group.
-        try:
-            os.killpg(self.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        try:
-            self.p.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
         self.logf.close()
 
     def log_tail(self, n: int = 15) -> str:
