@@ -6,6 +6,7 @@ route's paths, a route declared before a mount keeps them; a route whose method 
 lets a later mount answer. The same with an HTTP middleware around them."""
 from __future__ import annotations
 
+import time
 from typing import Iterator
 
 import pytest
@@ -50,4 +51,24 @@ def test_a_body_goes_to_the_mount_declared_before_the_route(pair: Pair, url: str
 def test_files_mount_declared_before_a_route_serves_its_files(pair: Pair) -> None:
     """(fastcore only: its copy of the app, in tests/apps/_ported, is another file.)"""
     r = pair.client.get("/files/fa_mount_order.py")
-    assert r.status_code == 200 and b"from fastcore import FastAPI" in r.content
+    assert r.status_code == 200 and b"from fastcore import " in r.content
+
+
+def test_an_exception_in_a_mounted_app(pair: Pair) -> None:
+    """A 500 that the middleware around the mount sees (in Starlette too: the mounted app's
+    `ServerErrorMiddleware` sends it); fastcore only, as FastAPI's client re-raises it."""
+    r = pair.client.get("/api/boom")
+    assert (r.status_code, r.text) == (500, "Internal Server Error")
+    assert r.headers.get("x-mw") == ("yes" if pair.client.get("/other").headers.get("x-mw") else None)
+
+
+def test_background_tasks_of_the_mount_and_the_middleware_both_run(pair: Pair) -> None:
+    """The mounted handler's task, and the one the middleware set on the mount's response
+    (fastcore only: the log is the server's)."""
+    r = pair.client.get("/api/bg")
+    assert r.json() == {"from": "sub /bg"}
+    want = ["handler", "middleware"] if r.headers.get("x-mw") else ["handler"]
+    deadline = time.monotonic() + 10
+    while (log := pair.client.get("/log").json()) != want and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert log == want

@@ -3,10 +3,11 @@
 declared before a route takes the route's paths."""
 import os
 
-from fastapi import FastAPI, Request
+from fastapi import BackgroundTasks, FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 
 FILES = os.path.dirname(os.path.abspath(__file__))
+LOG: list[str] = []  # what the background tasks did
 
 
 def build_sub() -> FastAPI:
@@ -19,6 +20,15 @@ def build_sub() -> FastAPI:
     @sub.get("/items")
     def sub_items():
         return {"from": "sub /items"}
+
+    @sub.get("/boom")
+    def boom():
+        raise RuntimeError("raised in a mounted app")
+
+    @sub.get("/bg")
+    def bg(background: BackgroundTasks):
+        background.add_task(LOG.append, "handler")
+        return {"from": "sub /bg"}
 
     @sub.post("/posted")
     def sub_posted():
@@ -36,6 +46,10 @@ def build_sub() -> FastAPI:
 
 
 def build(app: FastAPI) -> FastAPI:
+    @app.get("/log")
+    def log():
+        return sorted(LOG)
+
     @app.get("/api/early")
     def early():
         return {"from": "route declared before the mount"}
@@ -93,6 +107,10 @@ wrapped = FastAPI()
 async def tag(request: Request, call_next):
     response = await call_next(request)
     response.headers["x-mw"] = "yes"
+    if request.url.path == "/api/bg":  # a mount's response given a background task of its own
+        tasks = BackgroundTasks()
+        tasks.add_task(LOG.append, "middleware")
+        response.background = tasks
     return response
 
 
