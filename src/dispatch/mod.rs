@@ -4,6 +4,7 @@
 //! - `access_log`: the access-log line, captured before the request is consumed;
 //! - `forwarded`: `X-Forwarded-For`/`-Proto`, believed only from trusted proxies;
 //! - `mount_call`: a request a mount answers, handed to the Python middleware to run;
+//! - `outcome`: what a handler call came to (done, or suspended and driven on) and its response;
 //! - `redirect`: the trailing-slash redirect, on the not-found path only;
 //! - `route_error`: the router's own 404/405/422 answers, or the app's hook for them.
 //!
@@ -12,6 +13,7 @@
 mod access_log;
 mod forwarded;
 mod mount_call;
+mod outcome;
 mod redirect;
 mod route_error;
 mod serve;
