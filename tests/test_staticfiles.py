@@ -307,7 +307,7 @@ def test_sub_app_request_urls(pair: Pair) -> None:
 def test_sub_app_openapi_lists_its_mount(pair: Pair) -> None:
     doc = pair.client.get("/v2/openapi.json").json()
     assert doc["servers"] == [{"url": "/v2"}]
-    assert list(doc["paths"]) == ["/items/{item_id}", "/teapot", "/where"]
+    assert list(doc["paths"]) == ["/items/{item_id}", "/teapot", "/where", "/state", "/echo"]
     assert "/v2/openapi.json" in pair.client.get("/v2/docs").text
     assert "servers" not in pair.client.get("/openapi.json").json()
 

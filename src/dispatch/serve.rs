@@ -18,12 +18,13 @@ use pyo3::types::PyDict;
 
 use crate::dispatch::access_log::AccessLine;
 use crate::dispatch::forwarded::Proxies;
+use crate::dispatch::mount_call::{self, MountCall, Run};
 use crate::dispatch::redirect;
 use crate::dispatch::route_error::{bad_param_errors, route_error_response, RouteError};
 use crate::middleware::Plan;
 use crate::request::{self, BodyError, BodySlot, Https, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead, Served, StaticError};
-use crate::routing::{params_dict, Endpoint, Lookup, MountMatch, Params, Routes, Table, Target};
+use crate::routing::{params_dict, Endpoint, Lookup, MountMatch, Params, Routes, Target};
 use crate::runtime::{self, attach, Begun, Driver, Task};
 use crate::ws::{self, OpenSockets, WsLimits};
 
@@ -138,7 +139,7 @@ async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Sou
 fn reaches_async(routes: &Routes, method: &str, path: &str) -> bool {
     let table = routes.table.load();
     match table.lookup(method, path) {
-        Lookup::Found { handler, .. } => handler.is_async,
+        Lookup::Found { handler, .. } if table.mount_ahead(handler, path).is_none() => handler.is_async,
         _ => match table.mount_for(path) {
             Some(MountMatch { mount, raw_rest, .. }) => match &mount.target {
                 Target::App(sub) => raw_rest.is_some_and(|at| reaches_async(sub, method, &path[at..])),
@@ -155,6 +156,9 @@ struct Scope<'a> {
     routes: &'a Arc<Routes>,
     at: usize,
     root_path: Cow<'a, str>,
+    /// The Python middleware's `request.state`, shared with the handler's `Request` (None
+    /// without Python middleware: each request makes its own on first use).
+    state: Option<&'a Py<PyAny>>,
 }
 
 /// A response, or a coroutine (a handler's, or an async error handler's) that suspended on
@@ -239,25 +243,39 @@ impl Kept<'_> {
 
 fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
     if let Some(entry) = cfg.middleware.as_ref().and_then(|plan| plan.python.as_ref()) {
-        let table = cfg.routes.table.load();
-        // Mounts are answered without the Python middleware (not done: NOTES, "Static files").
-        let routed = matches!(table.lookup(parts.method.as_str(), parts.uri.path()), Lookup::Found { .. });
-        if routed || table.mount_for(parts.uri.path()).is_none() {
-            return through_python(entry, &table, parts, body, cfg, peer);
-        }
+        return through_python(entry, parts, body, cfg, peer);
     }
-    dispatch_in(parts, body, Scope { routes: &cfg.routes, at: 0, root_path: Cow::Borrowed("") }, peer)
+    dispatch_in(parts, body, Scope { routes: &cfg.routes, at: 0, root_path: Cow::Borrowed(""), state: None }, peer)
 }
 
-/// Routes the request through `scope`'s app: its routes, then its mounts (only when no route
-/// matched, as a mount after them in Starlette), then its redirect and routing errors.
+/// A request a mount of the served app answers, run from inside its Python middleware
+/// (`MountCall`, awaited by the stack's innermost layer): routed as `dispatch` routes it
+/// without middleware, the handler's `Request` sharing the middleware's `state`.
+async fn through_mount(
+    parts: Parts,
+    body: BodySlot,
+    routes: Arc<Routes>,
+    state: Py<PyAny>,
+    peer: SocketAddr,
+) -> HttpResponse {
+    let scope = Scope { routes: &routes, at: 0, root_path: Cow::Borrowed(""), state: Some(&state) };
+    match dispatch_in(parts, body, scope, peer) {
+        Handled::Now(resp) => resp,
+        Handled::Suspended(pending) => pending.finish(peer).await,
+    }
+}
+
+/// Routes the request through `scope`'s app: its routes, then its mounts (when no route
+/// matched, or before a route declared after them: Starlette's declaration order), then its
+/// redirect and routing errors.
 fn dispatch_in(parts: Parts, body: BodySlot, scope: Scope<'_>, peer: SocketAddr) -> Handled {
     let table = scope.routes.table.load();
     let path = &parts.uri.path()[scope.at..];
     let missed = match table.lookup(parts.method.as_str(), path) {
-        Lookup::Found { handler, params, route } => {
-            return Python::attach(|py| call(py, handler, params, route, parts, body, &scope, peer));
-        }
+        Lookup::Found { handler, params, route } => match table.mount_ahead(handler, path) {
+            None => return Python::attach(|py| call(py, handler, params, route, parts, body, &scope, peer)),
+            Some(found) => return mounted(&found, parts, body, &scope, peer),
+        },
         Lookup::BadParam(err) => RouteError::BadParam(err),
         Lookup::MethodNotAllowed { allow } => RouteError::MethodNotAllowed(allow),
         Lookup::NotFound => RouteError::NotFound,
@@ -286,7 +304,8 @@ fn mounted(
         Target::App(sub) => match found.raw_rest {
             Some(offset) => {
                 let root_path = format!("{}{}", scope.root_path, found.mount.prefix);
-                let inner = Scope { routes: sub, at: scope.at + offset, root_path: Cow::Owned(root_path) };
+                let inner =
+                    Scope { routes: sub, at: scope.at + offset, root_path: Cow::Owned(root_path), state: scope.state };
                 dispatch_in(parts, body, inner, peer)
             }
             // The mount's '/' was sent as `%2F`: the mounted app has no raw path to route.
@@ -312,21 +331,23 @@ fn mounted(
 
 /// With Python middleware, every request goes to its entry (`fastcore/middleware/stack.py`):
 /// `entry(raw, kind, detail, takes_request, is_async)`, with what the router found: kind 0 and
-/// the handler, or the router's own answer (404; 405 and the `Allow` value; 422 and the error
-/// list; 307 and the trailing-slash redirect's location). The entry answers every exception
-/// itself (the server error's handler), so a failure here is a plain 500.
-fn through_python(
-    entry: &Py<PyAny>,
-    table: &Table,
-    parts: Parts,
-    body: BodySlot,
-    cfg: &Config,
-    peer: SocketAddr,
-) -> Handled {
+/// the handler; kind 1 and a `MountCall` when a mount takes the request (it runs the mount
+/// when the stack's innermost layer awaits it, as Starlette's middleware wraps its mounts);
+/// or the router's own answer (404; 405 and the `Allow` value; 422 and the error list; 307
+/// and the trailing-slash redirect's location). The entry answers every exception itself
+/// (the server error's handler), so a failure here is a plain 500.
+fn through_python(entry: &Py<PyAny>, parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
+    let table = cfg.routes.table.load();
     let lookup = table.lookup(parts.method.as_str(), parts.uri.path());
+    // As `dispatch_in`: a mount is tried when no route matched (or one declared after it
+    // did), before the redirect.
+    let mounted = match &lookup {
+        Lookup::Found { handler, .. } => table.mount_ahead(handler, parts.uri.path()).is_some(),
+        _ => table.mount_for(parts.uri.path()).is_some(),
+    };
     let redirect = match lookup {
-        Lookup::NotFound if cfg.routes.redirect_slashes => {
-            redirect::trailing_slash(table, &parts, 0, &cfg.routes.path_prefix())
+        Lookup::NotFound if cfg.routes.redirect_slashes && !mounted => {
+            redirect::trailing_slash(&table, &parts, 0, &cfg.routes.path_prefix())
                 .and_then(|r| r.headers().get(hyper::header::LOCATION).and_then(|l| l.to_str().ok()).map(str::to_owned))
         }
         _ => None,
@@ -334,21 +355,31 @@ fn through_python(
     Python::attach(|py| {
         let call = || -> PyResult<(Py<RawRequest>, PyResult<Bound<'_, PyAny>>)> {
             let none = || py.None();
-            let (kind, detail, takes_request, is_async, route, path_params) = match lookup {
-                Lookup::Found { handler, params, route } => {
+            // The mount gets the request's parts; the middleware's `Request` a copy of them.
+            let (parts, mount) = if mounted {
+                let copy = mount_call::copy_parts(&parts);
+                let (body, routes) = (body.clone(), Arc::clone(&cfg.routes));
+                let run: Run = Box::new(move |state| Box::pin(through_mount(parts, body, routes, state, peer)));
+                (copy, Some(MountCall::new(run)))
+            } else {
+                (parts, None)
+            };
+            let (kind, detail, takes_request, is_async, route, path_params) = match (mount, lookup) {
+                (Some(call), _) => (1u16, Py::new(py, call)?.into_any(), false, false, "", PyDict::new(py)),
+                (None, Lookup::Found { handler, params, route }) => {
                     let pp = params_dict(py, params)?;
-                    (0u16, handler.func.clone_ref(py), handler.takes_request, handler.is_async, route, pp)
+                    (0, handler.func.clone_ref(py), handler.takes_request, handler.is_async, route, pp)
                 }
-                Lookup::NotFound => match redirect {
+                (None, Lookup::NotFound) => match redirect {
                     Some(location) => {
                         (307, location.into_pyobject(py)?.into_any().unbind(), false, false, "", PyDict::new(py))
                     }
                     None => (404, none(), false, false, "", PyDict::new(py)),
                 },
-                Lookup::MethodNotAllowed { allow } => {
+                (None, Lookup::MethodNotAllowed { allow }) => {
                     (405, allow.into_pyobject(py)?.into_any().unbind(), false, false, "", PyDict::new(py))
                 }
-                Lookup::BadParam(errors) => {
+                (None, Lookup::BadParam(errors)) => {
                     (422, bad_param_errors(py, &errors)?.into_any().unbind(), false, false, "", PyDict::new(py))
                 }
             };
@@ -453,6 +484,9 @@ fn call(
         if ep.takes_request {
             let pp = params_dict(py, params)?;
             let raw = Py::new(py, RawRequest::new(parts, peer, body, route, pp.unbind(), root_path()))?;
+            if let Some(state) = scope.state {
+                raw.get().share_state(state.clone_ref(py));
+            }
             let result = func.call1((raw.bind(py),));
             kept = Some(Kept::Raw(raw));
             result

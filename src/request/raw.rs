@@ -73,6 +73,12 @@ impl RawRequest {
         }
     }
 
+    /// Makes `state` this request's `request.state` (the middleware's, for a mounted app's
+    /// handler); a no-op if it has one already.
+    pub(crate) fn share_state(&self, state: Py<PyAny>) {
+        let _ = self.state.set(state);
+    }
+
     pub(crate) fn method_str(&self) -> &str {
         &self.method
     }

@@ -74,6 +74,11 @@ impl Body {
         !matches!(self.kind, Kind::Full(_))
     }
 
+    /// Whether a background task is set to run after this body.
+    pub(crate) fn has_after(&self) -> bool {
+        self.after.is_some()
+    }
+
     /// Runs `after` once this body is finished with (sent, or abandoned with its connection).
     pub(crate) fn set_after(&mut self, after: AfterSend) {
         self.after = Some(after);

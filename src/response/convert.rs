@@ -12,6 +12,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
+use crate::response::answer::Answer;
 use crate::response::background::AfterSend;
 use crate::response::body::Body;
 use crate::response::file;
@@ -214,7 +215,11 @@ fn from_response_object(
             (status, raw_headers) = (plan_status, plan_headers);
             (file::body(&path, &pieces)?, None)
         }
-        None => return Err(PyTypeError::new_err("a Response needs a `body` (or a `body_iterator`)")),
+        // A mount's response, made in Rust, that a Python middleware passed on.
+        None => match obj.getattr_opt(intern!(py, "_answer"))? {
+            Some(answer) => (answer.cast::<Answer>()?.get().take_body()?, None),
+            None => return Err(PyTypeError::new_err("a Response needs a `body` (or a `body_iterator`)")),
+        },
     };
     let status: u16 = status.extract()?;
     let status =
@@ -224,6 +229,11 @@ fn from_response_object(
     copy_headers(&raw_headers, resp.headers_mut(), whole)?;
     if let Some(background) = obj.getattr_opt(intern!(py, "background"))?.filter(|b| !b.is_none()) {
         let context = context.map(|c| c.clone_ref(py));
+        if resp.body().has_after() {
+            // A mount's body with its own background task: that one runs first, then this.
+            let inner = std::mem::replace(resp.body_mut(), Body::full(Bytes::new()));
+            *resp.body_mut() = Body::boxed(Box::pin(inner));
+        }
         resp.body_mut().set_after(AfterSend::new(background.unbind(), context));
     }
     Ok(resp)

@@ -8,12 +8,14 @@
 //!   `ETag`, dates);
 //! - `convert`: return values (JSON-able, bytes, `fastcore.Response`) and fastcore's own error
 //!   responses (404, 405, 422, 500) as hyper responses;
+//! - `answer`: a response made in Rust (a mount's) as the Python middleware sees it;
 //! - `json`: Python values to JSON bytes, with the registered fallback for other types;
 //! - `hooks`: the Python objects `fastcore/__init__.py` registers once (`configure`); a leaf,
 //!   so the encoder and the converter both read it without reading each other.
 
 use pyo3::prelude::*;
 
+mod answer;
 mod background;
 mod body;
 mod convert;
@@ -24,6 +26,7 @@ mod json;
 mod static_files;
 mod stream;
 
+pub(crate) use answer::Answer;
 pub(crate) use body::Body;
 pub(crate) use convert::{
     bad_param, bad_param_error, detail, from_python, internal_error, method_not_allowed, not_found, plain_text,

@@ -105,6 +105,23 @@ impl<T> Mount<T> {
     }
 }
 
+impl<T> Mount<T> {
+    /// Whether this mount may take some path that the route template `path` (e.g.
+    /// `/users/{id}`) matches: the template's text before its first parameter begins with the
+    /// prefix and its '/', or is itself the beginning of them (a parameter may fill the rest).
+    /// Errs on the side of yes: the route then pays one `matches` per request.
+    pub(crate) fn may_take(&self, path: &str) -> bool {
+        let (literal, open) = path.find('{').map_or((path, false), |i| (&path[..i], true));
+        let prefix = self.prefix.as_bytes();
+        let literal = literal.as_bytes();
+        if !open && literal.len() <= prefix.len() {
+            return false; // a path shorter than the prefix and its '/'
+        }
+        let common = literal.len().min(prefix.len() + 1);
+        literal[..common].iter().zip(prefix.iter().chain(std::iter::once(&b'/'))).all(|(a, b)| a == b)
+    }
+}
+
 /// The decoded byte at `raw[i]` and how many raw bytes it took (3 for a valid `%XX`).
 fn decoded_at(raw: &[u8], i: usize) -> Option<(u8, usize)> {
     let &b = raw.get(i)?;
@@ -145,6 +162,21 @@ mod tests {
         assert_eq!(rest(&m, "/static%2Fa"), Some((None, "/a".into())), "an encoded separator");
         assert_eq!(rest(&m, "/static/a%0Ab"), None, "`.` stops at a newline");
         assert_eq!(rest(&m, "/static/%2e%2e/x"), Some((Some(7), "/../x".into())));
+    }
+
+    #[test]
+    fn may_take_what_its_prefix_can_begin() {
+        let m = files("/api");
+        assert!(m.may_take("/api/x"));
+        assert!(m.may_take("/api/{id}"));
+        assert!(m.may_take("/{section}/x"), "a parameter may be 'api'");
+        assert!(m.may_take("/ap{x}"));
+        assert!(!m.may_take("/api"), "no '/' after the prefix: the mount never takes it");
+        assert!(!m.may_take("/apis/x"));
+        assert!(!m.may_take("/users/{id}"));
+        assert!(!m.may_take("/static/{path:path}"));
+        let root = files("");
+        assert!(root.may_take("/anything") && root.may_take("/"));
     }
 
     #[test]

@@ -24,6 +24,10 @@ pub(crate) struct Endpoint {
     pub(crate) takes_request: bool,
     /// A coroutine function: its body is left unread for it to await or stream.
     pub(crate) is_async: bool,
+    /// How many of the app's mounts come before this route and may take some of its paths:
+    /// those are tried first (`Table::mount_ahead`), as Starlette tries routes and mounts in
+    /// the order they were declared. 0 for a route no earlier mount overlaps (the common case).
+    pub(crate) mounts_before: usize,
 }
 
 /// What a mount hands its requests to.
@@ -34,7 +38,8 @@ pub(crate) enum Target {
     Files(Arc<FileRoot>),
 }
 
-/// What one app routes: its routes, then its mounts (tried only when no route matched).
+/// What one app routes: its routes and its mounts. A mount is tried when no route matched, or
+/// before a route declared after it (`Endpoint::mounts_before`).
 #[derive(Default)]
 pub(crate) struct Table {
     pub(crate) router: Router<Endpoint>,
@@ -45,6 +50,21 @@ impl Table {
     /// The first mount, in the order they were added, that takes `raw_path`.
     pub(crate) fn mount_for(&self, raw_path: &str) -> Option<MountMatch<'_, Target>> {
         self.mounts.iter().find_map(|m| m.matches(raw_path))
+    }
+
+    /// The mount declared before the route `found` that takes `raw_path` instead of it (the
+    /// route matched `raw_path`); None, with one comparison, for routes no earlier mount overlaps.
+    pub(crate) fn mount_ahead(&self, found: &Endpoint, raw_path: &str) -> Option<MountMatch<'_, Target>> {
+        if found.mounts_before == 0 {
+            return None;
+        }
+        self.mounts[..found.mounts_before].iter().find_map(|m| m.matches(raw_path))
+    }
+
+    /// `mounts_before` of a route on `path` added now: up to the last mount that may take a
+    /// path of it.
+    fn mounts_before(&self, path: &str) -> usize {
+        self.mounts.iter().rposition(|m| m.may_take(path)).map_or(0, |i| i + 1)
     }
 
     fn copy(&self) -> Self {
@@ -163,9 +183,10 @@ impl PyRouter {
         let methods: Vec<&str> = methods.iter().map(String::as_str).collect();
         let _writer = lock(&self.routes.writer);
         let mut table = self.routes.table.load().copy();
+        let mounts_before = table.mounts_before(path);
         table
             .router
-            .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request, is_async }))
+            .add(&methods, path, Arc::new(Endpoint { func: endpoint, takes_request, is_async, mounts_before }))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.routes.table.store(Arc::new(table));
         Ok(())
@@ -177,7 +198,7 @@ impl PyRouter {
         let _writer = lock(&self.routes.writer);
         let mut table = Router::clone(&self.routes.websockets.load());
         table
-            .add(&["GET"], path, Arc::new(Endpoint { func: endpoint, takes_request: true, is_async: true }))
+            .add(&["GET"], path, Arc::new(Endpoint { func: endpoint, takes_request: true, is_async: true, mounts_before: 0 }))
             .map_err(|e| PyValueError::new_err(e.to_string()))?;
         self.routes.websockets.store(Arc::new(table));
         Ok(())

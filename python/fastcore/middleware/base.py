@@ -88,6 +88,19 @@ class _StreamingResponse(StreamingResponse):
         return inner
 
 
+class _Answered(Response):
+    """A response the core made (a mount's: a static file, a mounted app's answer), as the
+    middleware sees it: its status and headers; its body, left in the core, is read only if
+    `body_iterator` is asked for, and sent as it is otherwise."""
+
+    def __init__(self, answer: Any) -> None:
+        self._answer = answer
+        self.status_code = answer.status_code
+        self.raw_headers = answer.raw_headers()
+        self.media_type = None
+        self.background = None
+
+
 def _chain(first: Callable[[], Awaitable[None]], then: Callable[[], Awaitable[None]]) -> Callable[[], Awaitable[None]]:
     async def both() -> None:
         await first()
@@ -107,6 +120,10 @@ async def _body_of(inner: Response) -> AsyncIterator[bytes]:
         if body is not None:
             if body:
                 yield bytes(body)
+        elif isinstance(inner, _Answered):
+            while (chunk := await inner._answer.next_chunk()) is not None:
+                if chunk:
+                    yield chunk
         elif hasattr(inner, "_file_plan"):
             with open(inner.path, "rb") as f:  # type: ignore[attr-defined]
                 while chunk := await to_thread(f.read, 64 * 1024):

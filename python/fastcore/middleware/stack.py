@@ -22,7 +22,7 @@ from ..exception_handlers import debug_response
 from ..exceptions import RequestValidationError, StarletteHTTPException
 from ..requests import Request
 from ..responses import JSONResponse, Response
-from .base import _StreamingResponse, dispatching
+from .base import _Answered, _StreamingResponse, dispatching
 
 if TYPE_CHECKING:
     from ..applications import FastCore
@@ -77,13 +77,16 @@ def plan(app: "FastCore") -> tuple[list[tuple[Any, ...]], Any] | None:
 
 class Route:
     """The innermost layer: the route's handler (or the router's own 404/405/422/redirect)
-    and the app's exception handlers, short of the server-error one."""
+    and the app's exception handlers, short of the server-error one; or the mount that takes
+    the request, run by the core."""
 
     def __init__(self, app: "FastCore") -> None:
         self.app = app
 
     async def __call__(self, request: Request) -> Response:
         kind, detail, takes_request, is_async = _target.get()
+        if kind == 1:  # a mount's answer, made by the core (its errors handled there)
+            return _Answered(await detail.respond(request.state))
         try:
             if kind == 0:
                 raw = request._raw
@@ -123,7 +126,8 @@ def as_response(result: Any) -> Response:
 
 
 class Entry:
-    """What the core calls for each request: `entry(raw, kind, detail, takes_request, is_async)`."""
+    """What the core calls for each request: `entry(raw, kind, detail, takes_request, is_async)`
+    (kind 0: `detail` is the route's handler; 1: a `MountCall`; else the router's own answer)."""
 
     def __init__(self, app: "FastCore", outermost: Layer) -> None:
         self.app = app

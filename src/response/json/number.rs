@@ -161,16 +161,32 @@ pub(super) unsafe fn put_float(v: f64, out: &mut Vec<u8>) -> Result<(), PyErr> {
     if unsafe { put_short_float(v, out) } {
         return Ok(());
     }
-    let mut buffer = zmij::Buffer::new();
-    let text = buffer.format_finite(v).as_bytes();
-    // SAFETY: at most 24 bytes, as the caller vouches.
-    unsafe {
-        let len = out.len();
-        let n = python_layout(text, out.as_mut_ptr().add(len));
-        out.set_len(len + n);
-    }
+    // SAFETY: as the caller vouches.
+    unsafe { put_shortest(v, out) };
     Ok(())
 }
+
+/// Writes finite `v` as `repr(v)` with zmij's shortest digits. Not inlined: the encoder's loops
+/// stay small, and zmij's own code is a call anyway.
+///
+/// # Safety
+/// `out` has 24 bytes to spare.
+#[inline(never)]
+unsafe fn put_shortest(v: f64, out: &mut Vec<u8>) {
+    // SAFETY: zmij's buffer is 24 bytes of `MaybeUninit<u8>` (asserted below), so the spare
+    // capacity the caller vouches for is a valid one: zmij writes its digits straight into the
+    // output, and `python_layout` adjusts them there.
+    unsafe {
+        let len = out.len();
+        let at = out.as_mut_ptr().add(len);
+        let n = (*at.cast::<zmij::Buffer>()).format_finite(v).len();
+        let n = python_layout(at, n, v.abs() < 1e-4);
+        out.set_len(len + n);
+    }
+}
+
+// `put_float` lends zmij 24 bytes of the output as its buffer.
+const _: () = assert!(std::mem::size_of::<zmij::Buffer>() == 24 && std::mem::align_of::<zmij::Buffer>() == 1);
 
 /// Integral floats and floats with one decimal digit below 1e13 in magnitude (`3.0`, `19.5`,
 /// `-0.0`: common in real documents), written without the shortest-digits search. Returns
@@ -227,45 +243,52 @@ pub(super) fn not_finite(v: f64) -> PyErr {
     PyValueError::new_err(format!("Out of range float values are not JSON compliant: {v}"))
 }
 
-/// Copies zmij's shortest digits to `dst` laid out as Python's `repr(float)`; returns the
-/// length. Both write a value whose decimal exponent is in -5..=15 in positional notation with
-/// at least one fractional digit (`1000000000000000.0`, `0.001`), the rest as `d.ddde±X`.
-/// Python's exponent has at least two digits (`1e-07`, zmij `1e-7`), and Python writes exponent
-/// -5 in scientific notation too (`1.5e-05`, zmij `0.000015`).
+/// Lays out zmij's shortest digits, the `n` bytes at `text`, as Python's `repr(float)`, in
+/// place; returns the new length. Both write a value whose decimal exponent is in -5..=15 in
+/// positional notation with at least one fractional digit (`1000000000000000.0`, `0.001`), the
+/// rest as `d.ddde±X`. Python's exponent has at least two digits (`1e-07`, zmij `1e-7`), and
+/// Python writes exponent -5 in scientific notation too (`1.5e-05`, zmij `0.000015`).
+///
+/// The text is left where zmij wrote it, never copied: a wide load of bytes just stored
+/// piecemeal cannot be forwarded from those stores and waits for them to reach the cache (with
+/// zmij's own buffer and a copy out of it, that wait was a fifth of the time of a list of
+/// floats, in perf). For the same reason `tiny` (below 1e-4 in magnitude: only then can zmij
+/// have written `0.0000…`) comes from the value, and otherwise only single bytes are read.
 ///
 /// # Safety
-/// 24 bytes are writable at `dst`; `text` is at most 24 bytes.
+/// 24 bytes are writable at `text`, of which `n` hold zmij's output.
 #[inline(always)]
-unsafe fn python_layout(text: &[u8], dst: *mut u8) -> usize {
-    let n = text.len();
-    // SAFETY: every write is within 24 bytes of `dst`.
+unsafe fn python_layout(text: *mut u8, n: usize, tiny: bool) -> usize {
+    // SAFETY: every read is within the `n` bytes, every write within 24 bytes of `text`.
     unsafe {
         // An exponent is `e±X`, `e±XX` or `e±XXX`: one digit shows as `e` three bytes from the
         // end.
-        if n >= 3 && text[n - 3] == b'e' {
-            copy_small(&text[..n - 1], dst);
-            *dst.add(n - 1) = b'0';
-            *dst.add(n) = text[n - 1];
+        if n >= 3 && *text.add(n - 3) == b'e' {
+            *text.add(n) = *text.add(n - 1);
+            *text.add(n - 1) = b'0';
             return n + 1;
         }
-        let body = if text[0] == b'-' { &text[1..] } else { text };
-        if body.starts_with(b"0.0000") {
-            slow_exponent_5(text, dst)
-        } else {
-            copy_small(text, dst);
-            n
+        if tiny {
+            let written = std::slice::from_raw_parts(text, n);
+            let body = if written[0] == b'-' { &written[1..] } else { written };
+            if body.starts_with(b"0.0000") {
+                return slow_exponent_5(text, n);
+            }
         }
+        n
     }
 }
 
-/// `0.0000ddd` (exponent -5; smaller values are scientific already) as `d.ddde-05`.
+/// `0.0000ddd` (exponent -5; smaller values are scientific already) as `d.ddde-05`, in place.
 ///
 /// # Safety
 /// As `python_layout`.
 #[cold]
-unsafe fn slow_exponent_5(text: &[u8], dst: *mut u8) -> usize {
+unsafe fn slow_exponent_5(dst: *mut u8, n: usize) -> usize {
+    // SAFETY: the caller vouches for `n` bytes.
+    let text = unsafe { std::slice::from_raw_parts(dst, n) }.to_vec();
     let mut out = Vec::with_capacity(24);
-    let (sign, body) = if text[0] == b'-' { (&text[..1], &text[1..]) } else { (&text[..0], text) };
+    let (sign, body) = if text[0] == b'-' { (&text[..1], &text[1..]) } else { (&text[..0], &text[..]) };
     let digits = &body[6..];
     out.extend_from_slice(sign);
     out.push(digits[0]);
@@ -278,35 +301,6 @@ unsafe fn slow_exponent_5(text: &[u8], dst: *mut u8) -> usize {
     // becomes "-" + 17 digits + "." + "e-05").
     unsafe { std::ptr::copy_nonoverlapping(out.as_ptr(), dst, out.len()) };
     out.len()
-}
-
-/// Copies up to 24 bytes with a few overlapping fixed-size moves instead of a `memcpy` call.
-///
-/// # Safety
-/// `bytes.len() <= 24` bytes are writable at `dst`.
-#[inline(always)]
-unsafe fn copy_small(bytes: &[u8], dst: *mut u8) {
-    let n = bytes.len();
-    let src = bytes.as_ptr();
-    // SAFETY: every load is within `bytes`, every store within `dst[..n]`.
-    unsafe {
-        if n >= 8 {
-            let last = src.add(n - 8).cast::<u64>().read_unaligned();
-            dst.cast::<u64>().write_unaligned(src.cast::<u64>().read_unaligned());
-            if n > 16 {
-                dst.add(8).cast::<u64>().write_unaligned(src.add(8).cast::<u64>().read_unaligned());
-            }
-            dst.add(n - 8).cast::<u64>().write_unaligned(last);
-        } else if n >= 4 {
-            let last = src.add(n - 4).cast::<u32>().read_unaligned();
-            dst.cast::<u32>().write_unaligned(src.cast::<u32>().read_unaligned());
-            dst.add(n - 4).cast::<u32>().write_unaligned(last);
-        } else {
-            for i in 0..n {
-                *dst.add(i) = *src.add(i);
-            }
-        }
-    }
 }
 
 #[cfg(test)]
@@ -344,6 +338,11 @@ mod tests {
             (1e13, "10000000000000.0"),
             (0.30000000000000004, "0.30000000000000004"),
             (12345.67, "12345.67"),
+            // Either side of 1e-4, where the layout switches (see `python_layout`'s `tiny`).
+            (f64::from_bits(1e-4f64.to_bits() - 1), "9.999999999999999e-05"),
+            (-f64::from_bits(1e-4f64.to_bits() - 1), "-9.999999999999999e-05"),
+            (f64::from_bits(1e-4f64.to_bits() + 1), "0.00010000000000000002"),
+            (9.9999e-5, "9.9999e-05"),
         ] {
             let mut out = Vec::with_capacity(24);
             unsafe { put_float(v, &mut out) }.unwrap();
@@ -363,13 +362,11 @@ mod tests {
         for v in values {
             let mut fast = Vec::with_capacity(24);
             unsafe { put_float(v, &mut fast) }.unwrap();
-            let mut full = Vec::new();
-            full.extend_from_slice(zmij::Buffer::new().format_finite(v).as_bytes());
-            let mut want = Vec::with_capacity(24);
-            unsafe {
-                let n = super::python_layout(&full, want.as_mut_ptr());
-                want.set_len(n);
-            }
+            let mut want = [0u8; 24];
+            let full = zmij::Buffer::new().format_finite(v).as_bytes().to_vec();
+            want[..full.len()].copy_from_slice(&full);
+            let n = unsafe { super::python_layout(want.as_mut_ptr(), full.len(), v.abs() < 1e-4) };
+            let want = want[..n].to_vec();
             assert_eq!(fast, want, "{v:?}");
         }
     }
