@@ -24,15 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
-from harness import (APPS, BASELINE, BENCH, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, Proc, ServerFailed, cpu_ticks,  # noqa: E402
-                     fastcore_cmd, free_port, parse_wrk, request, run_pinned, tree_ticks, uvicorn_cmd,
-                     wait_ready)
+from suite.config import APPS, BASELINE, BENCH, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, log  # noqa: E402
+from suite.load import parse_wrk, run_pinned  # noqa: E402
+from suite.procs import Proc, cpu_ticks, free_port, tree_ticks  # noqa: E402
+from suite.servers import ServerFailed, fastcore_cmd, request, uvicorn_cmd, wait_ready  # noqa: E402
 
 sys.path.insert(0, str(APPS))
 import api_common as A  # noqa: E402
 
-log = harness.log
 
 
 SERVERS = {

@@ -18,7 +18,7 @@ Four comparisons, each a ratio of medians measured in this run:
 
 Every server runs on CPU 0 (taskset -c 0, one worker); wrk, Redis, PostgreSQL and the fan-out
 upstream on CPU 1. Redis and PostgreSQL come from Debian's packages (ci/services.sh) and run on
-private ports for this run only. Standard library only (imports bench/harness.py's helpers).
+private ports for this run only. Standard library only (imports bench/suite/'s helpers).
 """
 from __future__ import annotations
 
@@ -39,15 +39,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
-from harness import (APPS, BASELINE, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, Proc, ServerFailed, busy_pct,  # noqa: E402
-                     cpu_ticks, fastcore_cmd, free_port, parse_wrk, request, run_pinned, tree_ticks,
-                     uvicorn_cmd, wait_ready)
+from suite.config import APPS, BASELINE, CLIENT_CPUS, HZ, ROOT, SERVER_CPUS, VENVS, log  # noqa: E402
+from suite.load import parse_wrk, run_pinned  # noqa: E402
+from suite.procs import Proc, busy_pct, cpu_ticks, free_port, tree_ticks  # noqa: E402
+from suite.servers import ServerFailed, fastcore_cmd, request, uvicorn_cmd, wait_ready  # noqa: E402
 
 sys.path.insert(0, str(APPS))
 import ecosystem_common as C  # noqa: E402
 
-log = harness.log
 HELLO = C.HELLO
 REDIS_PATH = "/redis/eco-greeting"
 PG_ID = 4242

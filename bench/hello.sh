@@ -35,19 +35,14 @@ log() { echo "[bench] $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 
 # --- tools -----------------------------------------------------------------
-if ! command -v wrk >/dev/null 2>&1; then
-  log "installing wrk (apt)"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >&2 \
-    || die "could not install wrk; install it manually"
-fi
+# shellcheck source=bench/shared.sh
+. bench/shared.sh   # need, PIN_SERVER, PIN_CLIENT, PINNING, free_port, median
+need wrk wrk
+need curl curl
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
   # shellcheck disable=SC1091  # rustup's env file, not in the repo
   . "$HOME/.cargo/env"
 fi
-command -v curl >/dev/null 2>&1 || die "curl is required"
-
-# shellcheck source=bench/shared.sh
-. bench/shared.sh   # PIN_SERVER, PIN_CLIENT, PINNING, free_port, median
 
 case " $SERVERS " in *" hyper "*)
   log "building hyper baseline"

@@ -40,13 +40,8 @@ OUT="${OUT:-bench/results/protocols.md}"
 log() { echo "[protocols] $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 
-need() {  # need <command> <debian package>
-  command -v "$1" >/dev/null 2>&1 && return
-  log "installing $2 (apt)"
-  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
-  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2"; } >&2 \
-    || die "could not install $2"
-}
+# shellcheck source=bench/shared.sh
+. bench/shared.sh   # need, PIN_SERVER, PIN_CLIENT, PINNING, free_port, median
 need wrk wrk
 need h2load nghttp2-client
 need openssl openssl
@@ -62,8 +57,6 @@ if ! { [ -x "$GRANIAN_PY" ] && "$GRANIAN_PY" -c "import granian" 2>/dev/null; };
   GRANIAN_PY=bench/.venvs/peers-313t/bin/python
 fi
 
-# shellcheck source=bench/shared.sh
-. bench/shared.sh   # PIN_SERVER, PIN_CLIENT, PINNING, free_port, median
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 mkdir -p "$RAW"
 rm -f "$RAW"/protocols-*.txt "$RAW"/protocols-*.log

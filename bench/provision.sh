@@ -1,9 +1,10 @@
-# Shared provisioning for bench/ecosystem.sh, bench/api.sh and bench/ws.sh (sourced, not run):
-# wrk (apt), fastcore's venvs (ci/setup.sh, if missing), the raw hyper baseline (cargo) and the
-# Python 3.11 venvs the caller names in BENCH_VENVS (default "eco-311": FastAPI + uvicorn and the
-# asyncio clients), each bench/.venvs/NAME made from bench/requirements-NAME.txt and rebuilt only
-# when a requirements file or the interpreter changes. Sets PY311. Callers `set -euo pipefail`, cd
-# to the repository and define log/die first.
+# Shared provisioning for bench/run.sh, bench/ecosystem.sh, bench/api.sh and bench/ws.sh (sourced,
+# not run): wrk (apt), fastcore's venvs (ci/setup.sh, if missing), the raw hyper baseline and its
+# loadgen (cargo), and the Python 3.11 venvs the caller names in BENCH_VENVS (default "eco-311":
+# FastAPI + uvicorn and the asyncio clients; "" for none), each bench/.venvs/NAME made from
+# bench/requirements-NAME.txt; a venv that cannot be installed ends the run. Defines venv_from
+# (bench/run.sh makes its peers' venvs with it, tolerating failures). Sets VENVS and PY311. Callers
+# `set -euo pipefail`, cd to the repository and define log/die first.
 VENVS=bench/.venvs
 
 # --- system tools -----------------------------------------------------------------------------
@@ -28,28 +29,36 @@ if [ -n "$missing" ]; then
   log "building fastcore into the missing venv(s):$missing (ci/setup.sh)"
   TARGETS="${missing# }" bash ci/setup.sh
 fi
-log "building the raw hyper baseline (cargo, release)"
+log "building the raw hyper baseline and loadgen (cargo, release)"
 cargo build --release --quiet --manifest-path bench/hyper_baseline/Cargo.toml >&2
 
-# --- Python 3.11 venvs: bench/.venvs/NAME from bench/requirements-NAME.txt ----------------------
-# As bench/run.sh's make_venv: rebuilt only when a requirements file or the interpreter changes.
+# --- venvs: bench/.venvs/NAME from a requirements file --------------------------------------------
+# venv_from <name> <python> <requirements file> [other files the venv depends on]: makes
+# bench/.venvs/<name>, unless it is up to date (a hash of the files and the interpreter is kept in
+# <venv>/.stamp, so it is rebuilt only when one of them changes). Returns non-zero if the install
+# failed; its output is in bench/.venvs/<name>.log.
+venv_from() {
+  local name="$1" py="$2" req="$3" dir="$VENVS/$1" stamp
+  stamp=$(sha256sum "$req" "${@:4}" "$py" 2>/dev/null | sha256sum | cut -c1-16)
+  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && [ -x "$dir/bin/python" ]; then
+    return 0
+  fi
+  log "provisioning $dir from $req"
+  rm -rf "$dir" "$VENVS/$name.failed"
+  mkdir -p "$VENVS"
+  # --prefer-binary: wheels wherever they exist; pydantic-core for 3.13t may still build with cargo.
+  { "$py" -m venv "$dir" \
+    && "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
+    && "$dir/bin/python" -m pip install -q --disable-pip-version-check --prefer-binary -r "$req"; } \
+    >"$VENVS/$name.log" 2>&1 || return 1
+  echo "$stamp" >"$dir/.stamp"
+}
+
 PY311=$(command -v python3.11 || command -v python3) || die "no python3.11 / python3 found"
-for name in ${BENCH_VENVS:-eco-311}; do
-  dir="$VENVS/$name"
-  reqs="bench/requirements-$name.txt"
-  stamp=$(sha256sum "$reqs" bench/requirements-peers-311.txt "$PY311" | sha256sum | cut -c1-16)
-  if ! { [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && [ -x "$dir/bin/python" ]; }; then
-    log "provisioning $dir from $reqs"
-    rm -rf "$dir"
-    mkdir -p "$VENVS"
-    if { "$PY311" -m venv "$dir" \
-         && "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
-         && "$dir/bin/python" -m pip install -q --disable-pip-version-check --prefer-binary -r "$reqs"; } \
-         >"$VENVS/$name.log" 2>&1; then
-      echo "$stamp" >"$dir/.stamp"
-    else
-      tail -n 5 "$VENVS/$name.log" >&2
-      die "could not install $dir (see $VENVS/$name.log)"
-    fi
+# Each includes the peers' pins (-r requirements-peers-311.txt), so that file is in the stamp too.
+for name in ${BENCH_VENVS-eco-311}; do
+  if ! venv_from "$name" "$PY311" "bench/requirements-$name.txt" bench/requirements-peers-311.txt; then
+    tail -n 5 "$VENVS/$name.log" >&2
+    die "could not install $VENVS/$name (see $VENVS/$name.log)"
   fi
 done

@@ -18,43 +18,23 @@
 #               and fastcore-gil-before, that package on each interpreter, for a same-run comparison).
 #
 # Provisions everything it needs: wrk (apt), the raw hyper baseline + loadgen (cargo), fastcore's
-# own venvs (ci/setup.sh, if missing) and one venv per peer under bench/.venvs/ from the pinned
-# bench/requirements-*.txt. A peer that cannot be installed is reported loudly, recorded in the report
-# and skipped; the run then fails at the end, unless the package registry could not be reached at
-# all (a machine without it cannot install peers, and that is no fault of fastcore's).
+# own venvs (ci/setup.sh, if missing), all three through bench/provision.sh, and one venv per peer
+# under bench/.venvs/ from the pinned bench/requirements-*.txt. A peer that cannot be installed is
+# reported loudly, recorded in the report and skipped; the run then fails at the end, unless the
+# package registry could not be reached at all (a machine without it cannot install peers, and that
+# is no fault of fastcore's).
 # Method: bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 QUICK="${QUICK:-0}"
-VENVS=bench/.venvs
 log() { echo "[bench] $*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
 
-# --- system tools ---------------------------------------------------------------------------
-if ! command -v wrk >/dev/null 2>&1; then
-  log "installing wrk (apt)"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; } >&2 \
-    || die "could not install wrk; install it manually"
-fi
-command -v taskset >/dev/null 2>&1 || die "taskset (util-linux) is required for CPU pinning"
-if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
-  # shellcheck disable=SC1091  # rustup's env file, not in the repo
-  . "$HOME/.cargo/env"
-fi
-command -v cargo >/dev/null 2>&1 || die "cargo is required (Rust toolchain)"
-
-# --- fastcore itself ------------------------------------------------------------------------
-missing=""
-[ -x .venv-313t/bin/python ] || missing="$missing 313t"
-[ -x .venv-gil/bin/python ] || missing="$missing gil"
-if [ -n "$missing" ]; then
-  log "building fastcore into the missing venv(s):$missing (ci/setup.sh)"
-  TARGETS="${missing# }" bash ci/setup.sh
-fi
-
-log "building the raw hyper baseline and loadgen (cargo, release)"
-cargo build --release --quiet --manifest-path bench/hyper_baseline/Cargo.toml >&2
+# --- wrk, cargo, fastcore's venvs, the raw hyper baseline and loadgen: as the other benches ------
+BENCH_VENVS=""   # no 3.11 venvs there: the peers' venvs below may fail without ending the run
+# shellcheck source=bench/provision.sh
+. bench/provision.sh
 
 # --- peers, each in its own venv ------------------------------------------------------------
 # A venv is rebuilt only when its requirements file changes (hash kept in <venv>/.stamp). A peer
@@ -71,38 +51,23 @@ registry_reachable() {  # registry_reachable <python>: can pip read the package 
   timeout 90 "$1" -m pip index versions pip --timeout 20 --retries 1 >/dev/null 2>&1
 }
 make_venv() {  # make_venv <name> <python> <requirements file>
-  local name="$1" py="$2" req="$3" dir="$VENVS/$1" stamp
-  stamp=$(sha256sum "$req" "$py" 2>/dev/null | sha256sum | cut -c1-16)
-  if [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$stamp" ] && [ -x "$dir/bin/python" ]; then
-    return 0
-  fi
-  log "provisioning $dir from $req"
-  rm -rf "$dir" "$VENVS/$name.failed"
-  mkdir -p "$VENVS"
-  # --prefer-binary: wheels wherever they exist; pydantic-core for 3.13t may still build with cargo.
-  if { "$py" -m venv "$dir" \
-       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --upgrade pip \
-       && "$dir/bin/python" -m pip install -q --disable-pip-version-check --prefer-binary -r "$req"; } \
-       >"$VENVS/$name.log" 2>&1; then
-    echo "$stamp" >"$dir/.stamp"
+  local name="$1" py="$2" req="$3"
+  venv_from "$name" "$py" "$req" && return 0
+  grep -E 'ERROR|error:' "$VENVS/$name.log" | tail -n 3 >"$VENVS/$name.failed" || true
+  [ -s "$VENVS/$name.failed" ] || tail -n 3 "$VENVS/$name.log" >"$VENVS/$name.failed"
+  if registry_reachable "$py"; then
+    broken_peers="$broken_peers $name"
+    shout "ERROR: peer venv '$name' could not be installed from $req, although the package" \
+          "registry is reachable; its servers are skipped and this run will fail." \
+          "Log: $VENVS/$name.log; its last errors follow."
   else
-    grep -E 'ERROR|error:' "$VENVS/$name.log" | tail -n 3 >"$VENVS/$name.failed" || true
-    [ -s "$VENVS/$name.failed" ] || tail -n 3 "$VENVS/$name.log" >"$VENVS/$name.failed"
-    if registry_reachable "$py"; then
-      broken_peers="$broken_peers $name"
-      shout "ERROR: peer venv '$name' could not be installed from $req, although the package" \
-            "registry is reachable; its servers are skipped and this run will fail." \
-            "Log: $VENVS/$name.log; its last errors follow."
-    else
-      shout "WARNING: peer venv '$name' could not be installed: the package registry is unreachable." \
-            "Its servers are skipped; not counted as a failure. Log: $VENVS/$name.log"
-      echo "package registry unreachable" >>"$VENVS/$name.failed"
-    fi
-    sed 's/^/[bench]   /' "$VENVS/$name.failed" >&2
+    shout "WARNING: peer venv '$name' could not be installed: the package registry is unreachable." \
+          "Its servers are skipped; not counted as a failure. Log: $VENVS/$name.log"
+    echo "package registry unreachable" >>"$VENVS/$name.failed"
   fi
+  sed 's/^/[bench]   /' "$VENVS/$name.failed" >&2
 }
 
-PY311=$(command -v python3.11 || command -v python3) || die "no python3.11 / python3 found"
 PY313T=$(bash ci/python313t.sh)
 make_venv tools "$PY311" bench/requirements-tools.txt
 if [ ! -x "$VENVS/tools/bin/python" ] || [ -e "$VENVS/tools.failed" ]; then

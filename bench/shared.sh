@@ -1,6 +1,15 @@
-# Shell helpers shared by bench/hello.sh and bench/protocols.sh (sourced, not run): CPU pinning,
-# a free port and a median. Callers `set -euo pipefail` and define log/die first.
-#
+# Shell helpers shared by bench/hello.sh and bench/protocols.sh (sourced, not run): installing a
+# missing tool, CPU pinning, a free port and a median. Callers `set -euo pipefail` and define
+# log/die first.
+
+need() {  # need <command> <debian package>: installs the package (apt) if the command is missing
+  command -v "$1" >/dev/null 2>&1 && return
+  log "installing $2 (apt)"
+  local sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo"
+  { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$2"; } >&2 \
+    || die "could not install $2"
+}
+
 # Sets PIN_SERVER and PIN_CLIENT (prefixes for the server's and the load generator's command:
 # `taskset -c 0` and `taskset -c 1`, empty on a single CPU) and PINNING (a phrase for reports).
 if [ "$(nproc)" -ge 2 ]; then

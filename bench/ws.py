@@ -27,11 +27,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
-from harness import (APPS, BENCH, ROOT, SERVER_CPUS, VENVS, Proc, ServerFailed, fastcore_cmd, free_port,  # noqa: E402
-                     run_pinned, wait_ready)
+from suite.config import APPS, BENCH, ROOT, SERVER_CPUS, VENVS, log  # noqa: E402
+from suite.load import run_pinned  # noqa: E402
+from suite.procs import Proc, free_port  # noqa: E402
+from suite.servers import ServerFailed, fastcore_cmd, wait_ready  # noqa: E402
 
-log = harness.log
 LOADGEN = BENCH / "ws_loadgen" / "target" / "release" / "ws_loadgen"
 CONNECTIONS = 64
 

@@ -4,10 +4,13 @@ FASTCORE_REQUIRE_SERVICES=1). Nothing is stored in the repository.
 
 `make_certs(directory)` writes a self-signed certificate for 127.0.0.1 with its key, a second
 unrelated pair (a key that matches no certificate of the first), and the first certificate's
-key encrypted (PKCS#8, AES-256) with `PASSWORD`."""
+key encrypted (PKCS#8, AES-256) with `PASSWORD`. tests/conftest.py's module-scoped `certs` fixture
+makes one set per test module; `Certs.server_args()` and `Certs.trusting()` are what the server
+and its clients are given."""
 from __future__ import annotations
 
 import shutil
+import ssl
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +28,14 @@ class Certs:
     other_key: Path
     encrypted_cert: Path
     encrypted_key: Path
+
+    def server_args(self) -> tuple[str, ...]:
+        """`fastcore run`'s options to serve the certificate for 127.0.0.1 with its key."""
+        return ("--ssl-certfile", str(self.cert), "--ssl-keyfile", str(self.key))
+
+    def trusting(self, cert: Path | None = None) -> ssl.SSLContext:
+        """A client context that trusts `cert` (default: the served certificate) and nothing else."""
+        return ssl.create_default_context(cafile=str(cert or self.cert))
 
 
 def _openssl(*args: str) -> None:

@@ -32,6 +32,10 @@ from typing import Callable, Iterator
 import httpx
 import pytest
 
+from tests.browser import Browser, chromium
+from tests.certs import Certs, make_certs
+from tests.services import REQUIRED
+
 REPO = Path(__file__).resolve().parent.parent
 # Generous: on a busy machine a free-threaded 3.13.5 process can take 10-20 s just to import
 # fastcore (its critical sections spin on sched_yield, and every yield hands the CPU away).
@@ -286,6 +290,25 @@ def server(tmp_path: Path) -> Iterator[ServerFactory]:
     finally:
         problems = factory.close()
     assert not problems, "\n".join(problems)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    """Headless chromium (tests/browser.py), closed afterwards."""
+    b = chromium()
+    if b is None:
+        why = "Debian's chromium is not installed (ci/services.sh installs it)"
+        pytest.fail(why) if REQUIRED else pytest.skip(why)
+    try:
+        yield b
+    finally:
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
+    """Throwaway TLS certificates (tests/certs.py), one set per test module."""
+    return make_certs(tmp_path_factory.mktemp("certs"))
 
 
 def serve_app(tmp_path_factory: pytest.TempPathFactory, app: str, *args: str) -> Iterator[ServerProcess]:

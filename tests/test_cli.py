@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, ServerFactory, fastcore_argv, free_port
+from .conftest import REPO, ServerFactory, fastcore_argv, free_port, refused
 
 
 def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -117,14 +117,6 @@ def test_second_server_on_a_busy_port_fails(server: ServerFactory, tmp_path: Pat
         if second.poll() is None:
             second.terminate()
             second.wait(15)
-
-
-def refused(host: str, port: int) -> bool:
-    try:
-        socket.create_connection((host, port), timeout=2).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 def test_host_and_port_are_used(server: ServerFactory) -> None:

@@ -11,9 +11,8 @@ from typing import Iterator
 import httpx
 import pytest
 
-from .browser import Browser, chromium
+from .browser import Browser
 from .conftest import ServerFactory, ServerProcess, fastcore_argv
-from .services import REQUIRED
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 KEY = {"x-api-key": "demo-key"}
@@ -256,18 +255,6 @@ def test_docs_describe_the_api(client: httpx.Client) -> None:
         "description": "`demo-key` unless NOTES_API_KEYS says otherwise"}
     assert set(doc["paths"]["/api/notes"]) == {"get", "post"}
     assert "Note" in doc["components"]["schemas"] and "NoteIn" in doc["components"]["schemas"]
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    b = chromium()
-    if b is None:
-        why = "Debian's chromium is not installed (ci/services.sh installs it)"
-        pytest.fail(why) if REQUIRED else pytest.skip(why)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 def test_page_works_in_a_browser(demo: ServerProcess, client: httpx.Client, browser: Browser) -> None:

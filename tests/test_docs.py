@@ -13,7 +13,7 @@ from fastcore import FastAPI
 from fastcore.openapi import docs
 from fastcore.testclient import TestClient
 
-from .browser import Browser, chromium
+from .browser import Browser
 from .conftest import ServerProcess, serve_app
 from .services import REQUIRED
 
@@ -26,18 +26,6 @@ needs_assets = pytest.mark.skipif(not REQUIRED and not (docs.STATIC / "swagger-u
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     yield from serve_app(tmp_path_factory, "docs_app")
-
-
-@pytest.fixture
-def browser() -> Iterator[Browser]:
-    b = chromium()
-    if b is None:
-        why = "Debian's chromium is not installed (ci/services.sh installs it)"
-        pytest.fail(why) if REQUIRED else pytest.skip(why)
-    try:
-        yield b
-    finally:
-        b.close()
 
 
 @needs_assets

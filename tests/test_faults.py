@@ -26,25 +26,35 @@ from .conftest import ServerFactory, ServerProcess, clients_on_each_worker, fast
 INTERNAL_ERROR = b"Internal Server Error"
 
 
-@pytest.fixture(scope="module")
-def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    factory = ServerFactory(tmp_path_factory.mktemp("fa_faults"))
-    yield factory.launch(fastcore_argv(ported("fa_faults"), "--threads", "2"))
+def serve_ported(tmp_path_factory: pytest.TempPathFactory, app: str) -> Iterator[ServerProcess]:
+    """For a module fixture: tests/apps/<app>.py ported to fastcore, two worker threads."""
+    factory = ServerFactory(tmp_path_factory.mktemp(app))
+    yield factory.launch(fastcore_argv(ported(app), "--threads", "2"))
     problems = factory.close()
     assert not problems, "\n".join(problems)
 
 
-@pytest.fixture(scope="module")
-def reference() -> Iterator[Any]:
-    """FastAPI's TestClient for the same app, answering 500s as a server would; None without FastAPI."""
+def fastapi_reference(app: str) -> Iterator[Any]:
+    """For a module fixture: FastAPI's TestClient for tests/apps/<app>.py, answering 500s as a
+    server would; None without FastAPI."""
     try:
         from fastapi.testclient import TestClient
     except ImportError:
         yield None
         return
-    module = importlib.import_module("tests.apps.fa_faults")
+    module = importlib.import_module(f"tests.apps.{app}")
     with TestClient(module.app, raise_server_exceptions=False) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from serve_ported(tmp_path_factory, "fa_faults")
+
+
+@pytest.fixture(scope="module")
+def reference() -> Iterator[Any]:
+    yield from fastapi_reference("fa_faults")
 
 
 @pytest.fixture
@@ -347,22 +357,12 @@ def test_debug_mode_is_off_by_default(srv: ServerProcess) -> None:
 
 @pytest.fixture(scope="module")
 def mw_srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    factory = ServerFactory(tmp_path_factory.mktemp("fa_faults_mw"))
-    yield factory.launch(fastcore_argv(ported("fa_faults_mw"), "--threads", "2"))
-    problems = factory.close()
-    assert not problems, "\n".join(problems)
+    yield from serve_ported(tmp_path_factory, "fa_faults_mw")
 
 
 @pytest.fixture(scope="module")
 def mw_reference() -> Iterator[Any]:
-    try:
-        from fastapi.testclient import TestClient
-    except ImportError:
-        yield None
-        return
-    module = importlib.import_module("tests.apps.fa_faults_mw")
-    with TestClient(module.app, raise_server_exceptions=False) as client:
-        yield client
+    yield from fastapi_reference("fa_faults_mw")
 
 
 @pytest.mark.parametrize("path, logged", [

@@ -18,19 +18,10 @@ import pytest
 from hpack import Decoder, Encoder
 from hyperframe.frame import DataFrame, Frame, HeadersFrame, PingFrame, RstStreamFrame, SettingsFrame
 
-from tests.certs import Certs, make_certs
+from tests.certs import Certs
 from tests.conftest import ServerFactory, ServerProcess, wait_until
 
 LIMITS = ("--max-header-size", "4096", "--max-headers", "20", "--max-uri", "1024", "--max-body", "100000")
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    return make_certs(tmp_path_factory.mktemp("certs"))
-
-
-def tls(certs: Certs) -> tuple[str, ...]:
-    return ("--ssl-certfile", str(certs.cert), "--ssl-keyfile", str(certs.key))
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +29,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory, certs: Certs) -> Iterator[
     """TLS with the default (auto: ALPN), and cleartext with --http auto (h2c by prior knowledge
     and HTTP/1.1 on one port), both with small limits."""
     factory = ServerFactory(tmp_path_factory.mktemp("h2"))
-    yield {"tls": factory("protocols", "--threads", "2", "--access-log", *LIMITS, *tls(certs)),
+    yield {"tls": factory("protocols", "--threads", "2", "--access-log", *LIMITS, *certs.server_args()),
            "h2c": factory("protocols", "--threads", "2", "--http", "auto", *LIMITS)}
     problems = factory.close()
     assert not problems, "\n".join(problems)
@@ -49,18 +40,14 @@ def srv(request: pytest.FixtureRequest, servers: dict[str, ServerProcess]) -> Se
     return servers[request.param]
 
 
-def verify(certs: Certs) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=str(certs.cert))
-
-
 def h2_client(srv: ServerProcess, certs: Certs, **kwargs: object) -> httpx.Client:
     """HTTP/2 only: by ALPN over TLS, by prior knowledge over cleartext."""
-    return srv.client(http1=False, http2=True, verify=verify(certs), **kwargs)
+    return srv.client(http1=False, http2=True, verify=certs.trusting(), **kwargs)
 
 
 def test_h2_by_alpn_over_tls(servers: dict[str, ServerProcess], certs: Certs) -> None:
     srv = servers["tls"]
-    with srv.client(http2=True, verify=verify(certs)) as c:  # offers h2 and http/1.1
+    with srv.client(http2=True, verify=certs.trusting()) as c:  # offers h2 and http/1.1
         resp = c.get("/info?x=1")
     assert resp.http_version == "HTTP/2"
     assert resp.json() == {"scheme": "https", "http_version": "2", "url": f"{srv.base_url}/info?x=1",
@@ -69,7 +56,7 @@ def test_h2_by_alpn_over_tls(servers: dict[str, ServerProcess], certs: Certs) ->
 
 
 def test_http1_still_served_when_auto(srv: ServerProcess, certs: Certs) -> None:
-    with srv.client(verify=verify(certs)) as c:  # HTTP/1.1 only (ALPN http/1.1 over TLS)
+    with srv.client(verify=certs.trusting()) as c:  # HTTP/1.1 only (ALPN http/1.1 over TLS)
         resp = c.get("/info")
     assert resp.http_version == "HTTP/1.1"
     assert resp.json()["http_version"] == "1.1"
@@ -97,21 +84,16 @@ def test_uploads_within_and_over_the_limit(srv: ServerProcess, certs: Certs, rou
         assert c.get("/hello").json() == {"message": "Hello, World!"}
 
 
-def test_large_upload_and_response_need_flow_control(tmp_path_factory: pytest.TempPathFactory,
-                                                     certs: Certs) -> None:
+def test_large_upload_and_response_need_flow_control(server: ServerFactory, certs: Certs) -> None:
     # Both bigger than HTTP/2's initial 64 KiB windows: WINDOW_UPDATEs must flow both ways.
-    factory = ServerFactory(tmp_path_factory.mktemp("h2big"))
-    srv = factory("protocols", "--threads", "1", *tls(certs))
-    try:
-        body = os.urandom(5 * 1024 * 1024)
-        with h2_client(srv, certs) as c:
-            for route in ("/upload", "/upload-sync"):
-                resp = c.post(route, content=body)
-                assert resp.http_version == "HTTP/2"
-                assert resp.json() == {"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
-            assert c.get("/big/6000000").content == b"x" * 6_000_000
-    finally:
-        assert not factory.close()
+    srv = server("protocols", "--threads", "1", *certs.server_args())
+    body = os.urandom(5 * 1024 * 1024)
+    with h2_client(srv, certs) as c:
+        for route in ("/upload", "/upload-sync"):
+            resp = c.post(route, content=body)
+            assert resp.http_version == "HTTP/2"
+            assert resp.json() == {"size": len(body), "sha256": hashlib.sha256(body).hexdigest()}
+        assert c.get("/big/6000000").content == b"x" * 6_000_000
 
 
 def test_streaming_response(srv: ServerProcess, certs: Certs) -> None:
@@ -134,7 +116,7 @@ def test_concurrent_streams_on_one_connection(srv: ServerProcess, certs: Certs) 
     group = f"together-{srv.scheme}"
 
     async def main() -> list[httpx.Response]:
-        async with httpx.AsyncClient(base_url=srv.base_url, http1=False, http2=True, verify=verify(certs),
+        async with httpx.AsyncClient(base_url=srv.base_url, http1=False, http2=True, verify=certs.trusting(),
                                      timeout=30, limits=httpx.Limits(max_connections=1)) as c:
             ports = {(await c.get("/info")).json()["port"] for _ in range(3)}
             assert len(ports) == 1
@@ -161,10 +143,10 @@ def test_header_limits(srv: ServerProcess, certs: Certs) -> None:
 
 
 def test_http_2_only(server: ServerFactory, certs: Certs) -> None:
-    secure = server("protocols", "--threads", "1", "--http", "2", *tls(certs))
+    secure = server("protocols", "--threads", "1", "--http", "2", *certs.server_args())
     with h2_client(secure, certs) as c:
         assert c.get("/info").json()["http_version"] == "2"
-    with secure.client(verify=verify(certs)) as c:  # offers only http/1.1: no protocol in common
+    with secure.client(verify=certs.trusting()) as c:  # offers only http/1.1: no protocol in common
         with pytest.raises(httpx.ConnectError):
             c.get("/info")
     plain = server("protocols", "--threads", "1", "--http", "2")
@@ -176,8 +158,8 @@ def test_http_2_only(server: ServerFactory, certs: Certs) -> None:
 
 
 def test_http_1_only(server: ServerFactory, certs: Certs) -> None:
-    secure = server("protocols", "--threads", "1", "--http", "1", *tls(certs))
-    with secure.client(http2=True, verify=verify(certs)) as c:  # offers h2 too; the server picks http/1.1
+    secure = server("protocols", "--threads", "1", "--http", "1", *certs.server_args())
+    with secure.client(http2=True, verify=certs.trusting()) as c:  # offers h2 too; the server picks http/1.1
         resp = c.get("/info")
     assert resp.http_version == "HTTP/1.1" and resp.json()["http_version"] == "1.1"
     # Cleartext's default is HTTP/1.1 alone, as before HTTP/2 existed: no h2c.
@@ -309,8 +291,8 @@ def test_idle_connection_closes_after_the_keep_alive_timeout(server: ServerFacto
                 break
     finally:
         h2.close()
-    secure = server("protocols", "--threads", "1", "--timeout-keep-alive", "1", *tls(certs))
-    ctx = verify(certs)
+    secure = server("protocols", "--threads", "1", "--timeout-keep-alive", "1", *certs.server_args())
+    ctx = certs.trusting()
     with socket.create_connection((secure.host, secure.port), timeout=15) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as conn:
             conn.sendall(b"GET /hello HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")

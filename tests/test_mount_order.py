@@ -39,6 +39,15 @@ def test_declaration_order_decides(pair: Pair, method: str, url: str, status: in
     assert (r.status_code, r.json() if answer else r.headers["location"]) == (status, answer or "http://testserver/api/x")
 
 
+@pytest.mark.parametrize("url, answer", [
+    ("/api/echo", {"from": "sub async /echo", "body": "[1, 2, 3]"}),
+    ("/api/sum", {"from": "sub sync /sum", "sum": 6}),
+])
+def test_a_body_goes_to_the_mount_declared_before_the_route(pair: Pair, url: str, answer: dict) -> None:
+    r = pair.check("POST", url, content=b"[1, 2, 3]", headers={"content-type": "application/json"})
+    assert (r.status_code, r.json()) == (200, answer)
+
+
 def test_files_mount_declared_before_a_route_serves_its_files(pair: Pair) -> None:
     """(fastcore only: its copy of the app, in tests/apps/_ported, is another file.)"""
     r = pair.client.get("/files/fa_mount_order.py")

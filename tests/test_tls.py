@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import ssl
 import subprocess
 import sys
 from pathlib import Path
@@ -19,29 +18,17 @@ from websockets.sync.client import connect
 
 from fastcore import FastCore
 from fastcore._core import Server
-from tests.certs import PASSWORD, Certs, make_certs
-from tests.conftest import REPO, ServerFactory, ServerProcess, wait_until
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory: pytest.TempPathFactory) -> Certs:
-    return make_certs(tmp_path_factory.mktemp("certs"))
-
-
-def tls_args(certs: Certs) -> tuple[str, ...]:
-    return ("--ssl-certfile", str(certs.cert), "--ssl-keyfile", str(certs.key))
+from tests.certs import PASSWORD, Certs
+from tests.conftest import REPO, ServerFactory, ServerProcess, serve_app, wait_until
 
 
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory, certs: Certs) -> Iterator[ServerProcess]:
-    factory = ServerFactory(tmp_path_factory.mktemp("tls"))
-    yield factory("protocols", "--threads", "2", "--timeout-header", "2", *tls_args(certs))
-    problems = factory.close()
-    assert not problems, "\n".join(problems)
+    yield from serve_app(tmp_path_factory, "protocols", "--threads", "2", "--timeout-header", "2", *certs.server_args())
 
 
 def client(srv: ServerProcess, certs: Certs, **kwargs: object) -> httpx.Client:
-    return srv.client(verify=ssl.create_default_context(cafile=str(certs.cert)), **kwargs)
+    return srv.client(verify=certs.trusting(), **kwargs)
 
 
 def test_https_request_has_https_scheme(srv: ServerProcess, certs: Certs) -> None:
@@ -59,7 +46,7 @@ def test_https_request_has_https_scheme(srv: ServerProcess, certs: Certs) -> Non
 def test_websocket_over_tls(srv: ServerProcess, certs: Certs) -> None:
     """wss://: the upgrade is handed over on a TLS connection as on a plain one."""
     url = srv.base_url.replace("https://", "wss://") + "/ws"
-    with connect(url, ssl=ssl.create_default_context(cafile=str(certs.cert))) as ws:
+    with connect(url, ssl=certs.trusting()) as ws:
         assert ws.recv(timeout=10) == url
         for text in ("hello", "é" * 1000):
             ws.send(text)
@@ -100,7 +87,7 @@ def test_the_certificate_is_verified_against_its_name(srv: ServerProcess, certs:
     # The served certificate is the one given, and a client trusting another one refuses it.
     with client(srv, certs) as c:
         assert c.get("/hello").status_code == 200
-    with httpx.Client(verify=ssl.create_default_context(cafile=str(certs.other_cert))) as c:
+    with httpx.Client(verify=certs.trusting(certs.other_cert)) as c:
         with pytest.raises(httpx.ConnectError):
             c.get(f"{srv.base_url}/hello")
 
@@ -128,7 +115,7 @@ def test_stalled_handshake_is_closed_by_the_header_timeout(srv: ServerProcess, c
 def test_encrypted_key_with_its_password(server: ServerFactory, certs: Certs) -> None:
     srv = server("protocols", "--threads", "1", "--ssl-certfile", str(certs.encrypted_cert),
                  "--ssl-keyfile", str(certs.encrypted_key), "--ssl-keyfile-password", PASSWORD)
-    with srv.client(verify=ssl.create_default_context(cafile=str(certs.encrypted_cert))) as c:
+    with srv.client(verify=certs.trusting(certs.encrypted_cert)) as c:
         assert c.get("/info").json()["scheme"] == "https"
 
 
@@ -195,7 +182,7 @@ def test_legacy_encrypted_pem_key_is_refused_with_the_fix(certs: Certs, tmp_path
 
 
 def test_tls_with_worker_processes(server: ServerFactory, certs: Certs) -> None:
-    srv = server("protocols", "--threads", "1", "--workers", "2", *tls_args(certs), ready_lines=2)
+    srv = server("protocols", "--threads", "1", "--workers", "2", *certs.server_args(), ready_lines=2)
     assert "starting 2 worker processes on https://" in srv.log()
     with client(srv, certs) as c:
         assert c.get("/info").json()["scheme"] == "https"
@@ -204,7 +191,7 @@ def test_tls_with_worker_processes(server: ServerFactory, certs: Certs) -> None:
 def test_client_certificate_is_not_asked_for(srv: ServerProcess, certs: Certs) -> None:
     # A plain TLS client (stdlib ssl) completes the handshake with no client certificate and
     # negotiates TLS 1.2 or 1.3 (rustls's safe defaults).
-    ctx = ssl.create_default_context(cafile=str(certs.cert))
+    ctx = certs.trusting()
     with socket.create_connection((srv.host, srv.port), timeout=15) as raw:
         with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
             assert tls.version() in ("TLSv1.2", "TLSv1.3")

@@ -18,6 +18,7 @@ __all__ = [
     "byte_ranges",
     "ChunkSender",
     "PanicProbe",
+    "JsonReply",
     "Router",
     "Awaitable",
     "Task",
@@ -49,6 +50,16 @@ class ChunkSender:
     """`send` handed to a StreamingResponse's `_stream_into`: waits while the client is behind."""
 
     def __call__(self, chunk: bytes | bytearray | memoryview) -> Awaitable[None]: ...
+
+@final
+class JsonReply:
+    """JSON already encoded and its status (one with a body), sent as `application/json`."""
+
+    def __new__(cls, body: bytes, status_code: int) -> JsonReply: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def status_code(self) -> int: ...
 
 @final
 class PanicProbe:

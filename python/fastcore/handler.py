@@ -21,10 +21,11 @@ from typing import Any, Callable, Sequence
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import SchemaSerializer, SchemaValidator
 
+from ._core import JsonReply
 from .dependencies.analyze import analyze
 from .formparsers import parse_form as _parse_form, read_form as _read_form
 from .dependencies.models import EndpointPlan
-from .dependencies.json_body import json_validator
+from .dependencies.json_body import is_json, json_validator
 from .dependencies.solve import NOTHING, PreValidated, State, located, run_sync
 from .dependencies.fused import fused_endpoint
 from .dependencies.straight import StraightSolver
@@ -130,6 +131,9 @@ class Finisher:
         self.cls = response_class or JSONResponse
         self.default_class = response_class is None
         self.dump = dump
+        # The same without the values that are `to_json`'s defaults (None, False), fewer
+        # keywords per call; `by_alias` is always given (pydantic-core's default is None).
+        self.dump_args = {k: v for k, v in dump.items() if k == "by_alias" or (v is not None and v is not False)}
         self.trivial = self.adapter is None and status_code is None and response_class is None
         # An instance of exactly the response model (a pydantic model that does not revalidate
         # instances) comes out of its validation as it went in: `plain` only serialises it.
@@ -149,7 +153,8 @@ class Finisher:
     def plain(self, result: Any) -> Any:
         """`self(result, state)` where nothing can have injected a `Response` (`fused` routes)."""
         if type(result) is self.exact:
-            return json_response(self.to_json(result, **self.dump), self.status_code or 200)
+            # `JsonReply`: the core sends it as `json_response` would, reading no `Response`.
+            return JsonReply(self.to_json(result, **self.dump_args), self.status_code or 200)
         return self(result, _NOTHING_INJECTED)
 
     def __call__(self, result: Any, state: State) -> Any:
@@ -166,7 +171,7 @@ class Finisher:
             except ValidationError as exc:
                 raise ResponseValidationError(jsonable_encoder(located(exc, ("response",))), body=result) from None
             if self.default_class:
-                resp = json_response(self.to_json(value, **self.dump), status or 200)
+                resp = json_response(self.to_json(value, **self.dump_args), status or 200)
             else:
                 content = adapter.dump_python(value, mode="json", **self.dump)
                 resp = self.cls(content, status_code=status) if status else self.cls(content)
@@ -312,7 +317,7 @@ def read_json_body(body: bytes, content_type: str | None, from_bytes: Any) -> An
     """The body as `parse_json_body` reads it, or, when the route plans it (`from_bytes`, the
     body parameter's `validate_json`) and it succeeds, already validated from the bytes. A
     failure says nothing yet: FastAPI's way runs again and reports what FastAPI would."""
-    if from_bytes is not None and body and _is_json(content_type):
+    if from_bytes is not None and body and is_json(content_type):
         try:
             return PreValidated(body, from_bytes(body))
         except ValidationError:
@@ -320,22 +325,12 @@ def read_json_body(body: bytes, content_type: str | None, from_bytes: Any) -> An
     return parse_json_body(body, content_type)
 
 
-def _is_json(content_type: str | None) -> bool:
-    """`application/json` or `application/*+json`, parameters and case aside (FastAPI's test)."""
-    if content_type == "application/json":
-        return True
-    if not content_type:
-        return False
-    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
-    return main == "application" and (sub == "json" or sub.endswith("+json"))
-
-
 def parse_json_body(body: bytes, content_type: str | None) -> Any:
     """FastAPI's reading of a JSON body: parsed only if the content type says JSON
     (`application/json` or `application/*+json`), else left as bytes; empty means absent."""
     if not body:
         return NOTHING
-    if not _is_json(content_type):
+    if not is_json(content_type):
         return body
     try:
         return json.loads(body)

@@ -22,9 +22,9 @@ use crate::dispatch::mount_call::{self, MountCall, Run};
 use crate::dispatch::redirect;
 use crate::dispatch::route_error::{bad_param_errors, route_error_response, RouteError};
 use crate::middleware::Plan;
-use crate::request::{self, BodyError, BodySlot, Https, RawRequest, Source};
+use crate::request::{self, BodySlot, Https, RawRequest, Source};
 use crate::response::{self, HttpResponse, RequestHead, Served, StaticError};
-use crate::routing::{params_dict, Endpoint, Lookup, MountMatch, Params, Routes, Target};
+use crate::routing::{params_dict, Endpoint, Lookup, MountMatch, Params, Routes, Table, Target};
 use crate::runtime::{self, attach, Begun, Driver, Task};
 use crate::ws::{self, OpenSockets, WsLimits};
 
@@ -95,44 +95,79 @@ async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -
     if parts.uri.path_and_query().map_or(0, |pq| pq.as_str().len()) > cfg.max_uri {
         return rust_only(request::closing(response::detail(StatusCode::URI_TOO_LONG, "URI Too Long")));
     }
-    match prepare_body(&parts, body, cfg).await {
-        Ok(body) => {
-            // An async handler may leave its body unread: settled before the response goes.
-            let unread = matches!(body, Source::Unread(_));
-            let expects_continue = unread && parts.headers.contains_key(hyper::header::EXPECT);
-            let slot = BodySlot::new(body, cfg.max_body, cfg.body_timeout);
-            let resp = match dispatch(parts, slot.clone(), cfg, peer) {
-                Handled::Now(resp) => resp,
-                Handled::Suspended(pending) => match cfg.handler_timeout {
-                    None => pending.finish(peer).await,
-                    // Dropping the pending handler cancels its coroutine (`CancelledError`,
-                    // its `finally` blocks run on, detached).
-                    Some(limit) => tokio::time::timeout(limit, pending.finish(peer))
-                        .await
-                        .unwrap_or_else(|_| response::detail(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout")),
-                },
-            };
-            if unread {
-                request::settle(resp, &slot, expects_continue).await
-            } else {
-                resp
-            }
+    if body.is_end_stream() {
+        return run(parts, Source::Read(Bytes::new().into()), None, cfg, peer).await;
+    }
+    // A body to read or not: sync handlers get it read in full first, async handlers read it
+    // themselves. The route found here to learn which is the one called (no second lookup);
+    // the table is held (`load_full`) across the read, since a guard may not be.
+    let table = cfg.routes.table.load_full();
+    let path = parts.uri.path();
+    let found = match table.lookup(parts.method.as_str(), path) {
+        Lookup::Found { handler, params, route } if table.mount_ahead(handler, path).is_none() => {
+            Some(Lookup::Found { handler, params, route })
         }
-        // The rest of a body over the limit, or broken, is not read: the connection closes.
-        Err(err) => rust_only(request::closing(err.response())),
+        _ => None,
+    };
+    let is_async = match &found {
+        Some(Lookup::Found { handler, .. }) => handler.is_async,
+        _ => mount_reaches_async(&table, parts.method.as_str(), path),
+    };
+    // With Python middleware, the request goes to its entry, which looks the route up itself.
+    let found = found.filter(|_| python_middleware(cfg).is_none());
+    let source = if is_async {
+        Source::Unread(body)
+    } else {
+        match request::collect(body, cfg.max_body, cfg.body_timeout).await {
+            Ok(whole) => Source::Read(whole),
+            // The rest of a body over the limit, or broken, is not read: the connection closes.
+            Err(err) => return rust_only(request::closing(err.response())),
+        }
+    };
+    run(parts, source, found, cfg, peer).await
+}
+
+/// Dispatches the request with its body, drives a suspended handler to its end (within the
+/// handler timeout) and settles a body an async handler left unread. `found`: the route, when
+/// `handle` has looked it up already (a route of the served app, no Python middleware).
+async fn run(
+    parts: Parts,
+    body: Source,
+    found: Option<Lookup<'_, Endpoint>>,
+    cfg: &Config,
+    peer: SocketAddr,
+) -> HttpResponse {
+    // An async handler may leave its body unread: settled before the response goes.
+    let unread = matches!(body, Source::Unread(_));
+    let expects_continue = unread && parts.headers.contains_key(hyper::header::EXPECT);
+    let slot = BodySlot::new(body, cfg.max_body, cfg.body_timeout);
+    let handled = match found {
+        Some(Lookup::Found { handler, params, route }) => {
+            let scope = Scope { routes: &cfg.routes, at: 0, root_path: Cow::Borrowed(""), state: None };
+            Python::attach(|py| call(py, handler, params, route, parts, slot.clone(), &scope, peer))
+        }
+        _ => dispatch(parts, slot.clone(), cfg, peer),
+    };
+    let resp = match handled {
+        Handled::Now(resp) => resp,
+        Handled::Suspended(pending) => match cfg.handler_timeout {
+            None => pending.finish(peer).await,
+            // Dropping the pending handler cancels its coroutine (`CancelledError`, its
+            // `finally` blocks run on, detached).
+            Some(limit) => tokio::time::timeout(limit, pending.finish(peer))
+                .await
+                .unwrap_or_else(|_| response::detail(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout")),
+        },
+    };
+    if unread {
+        request::settle(resp, &slot, expects_continue).await
+    } else {
+        resp
     }
 }
 
-/// Sync handlers get their body read in full first; async handlers read it themselves.
-async fn prepare_body(parts: &Parts, body: Incoming, cfg: &Config) -> Result<Source, BodyError> {
-    if body.is_end_stream() {
-        return Ok(Source::Read(Bytes::new().into()));
-    }
-    if reaches_async(&cfg.routes, parts.method.as_str(), parts.uri.path()) {
-        Ok(Source::Unread(body))
-    } else {
-        request::collect(body, cfg.max_body, cfg.body_timeout).await.map(Source::Read)
-    }
+fn python_middleware(cfg: &Config) -> Option<&Py<PyAny>> {
+    cfg.middleware.as_ref().and_then(|plan| plan.python.as_ref())
 }
 
 /// Whether the request goes to an async handler (or to a static mount, which reads no body).
@@ -140,13 +175,19 @@ fn reaches_async(routes: &Routes, method: &str, path: &str) -> bool {
     let table = routes.table.load();
     match table.lookup(method, path) {
         Lookup::Found { handler, .. } if table.mount_ahead(handler, path).is_none() => handler.is_async,
-        _ => match table.mount_for(path) {
-            Some(MountMatch { mount, raw_rest, .. }) => match &mount.target {
-                Target::App(sub) => raw_rest.is_some_and(|at| reaches_async(sub, method, &path[at..])),
-                Target::Files(_) => true,
-            },
-            None => false,
+        _ => mount_reaches_async(&table, method, path),
+    }
+}
+
+/// The same for a request no route of `table` takes (or a mount declared before the route
+/// takes): whether a mount takes it to an async handler or to static files.
+fn mount_reaches_async(table: &Table, method: &str, path: &str) -> bool {
+    match table.mount_for(path) {
+        Some(MountMatch { mount, raw_rest, .. }) => match &mount.target {
+            Target::App(sub) => raw_rest.is_some_and(|at| reaches_async(sub, method, &path[at..])),
+            Target::Files(_) => true,
         },
+        None => false,
     }
 }
 
@@ -242,7 +283,7 @@ impl Kept<'_> {
 }
 
 fn dispatch(parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
-    if let Some(entry) = cfg.middleware.as_ref().and_then(|plan| plan.python.as_ref()) {
+    if let Some(entry) = python_middleware(cfg) {
         return through_python(entry, parts, body, cfg, peer);
     }
     dispatch_in(parts, body, Scope { routes: &cfg.routes, at: 0, root_path: Cow::Borrowed(""), state: None }, peer)

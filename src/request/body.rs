@@ -9,8 +9,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use bytes::Bytes;
+use futures_util::FutureExt;
 use http_body_util::BodyExt;
-use hyper::body::{Frame, Incoming};
+use hyper::body::{Body as _, Frame, Incoming};
 use hyper::StatusCode;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -69,12 +70,16 @@ pub(crate) async fn collect(mut body: Incoming, max: usize, timeout: Duration) -
 
 /// The next frame of the body, if it comes within `timeout` (the body-read timeout bounds each
 /// wait for data, as nginx's `client_body_timeout` does, not the whole upload).
+/// A frame already there (a small body comes with its headers) is taken without a timer.
 async fn next_frame(incoming: &mut Incoming, timeout: Duration) -> Option<Result<Frame<Bytes>, BodyError>> {
-    match tokio::time::timeout(timeout, incoming.frame()).await {
-        Ok(None) => None,
-        Ok(Some(frame)) => Some(frame.map_err(|_| BodyError::Broken)),
-        Err(_) => Some(Err(BodyError::TimedOut)),
-    }
+    let frame = match incoming.frame().now_or_never() {
+        Some(frame) => frame,
+        None => match tokio::time::timeout(timeout, incoming.frame()).await {
+            Ok(frame) => frame,
+            Err(_) => return Some(Err(BodyError::TimedOut)),
+        },
+    };
+    frame.map(|frame| frame.map_err(|_| BodyError::Broken))
 }
 
 /// A request body as the handler sees it.
@@ -251,6 +256,10 @@ async fn collect_from(incoming: &mut Incoming, max: usize, timeout: Duration) ->
                 Gathered::Buffer(buffer)
             }
         };
+        // Every declared byte is in: no need to wait for the channel's end.
+        if incoming.is_end_stream() {
+            break;
+        }
     }
     match gathered {
         Gathered::One(first) => Ok(Whole::from(first.unwrap_or_default())),

@@ -19,7 +19,7 @@ mod multipart;
 mod raw;
 mod whole;
 
-pub(crate) use body::{collect, BodyError, BodySlot, Source};
+pub(crate) use body::{collect, BodySlot, Source};
 pub(crate) use leftover::{closing, settle};
 #[cfg(test)]
 pub(crate) mod multipart_api {

@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 
 use hyper::http::request::Parts;
-use hyper::HeaderMap;
+use hyper::{HeaderMap, Method, Uri};
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
@@ -19,9 +19,9 @@ use crate::runtime::Awaitable;
 
 #[pyclass(frozen, module = "fastcore._core", name = "RawRequest")]
 pub(crate) struct RawRequest {
-    method: String,
-    path: String,
-    query_string: String,
+    /// The request line's method and target, moved out of hyper's parts (not copied).
+    method: Method,
+    uri: Uri,
     http_version: &'static str,
     /// The scheme is https: the connection is TLS, or a trusted proxy says so.
     https: bool,
@@ -58,9 +58,8 @@ impl RawRequest {
             _ => "1.1",
         };
         Self {
-            method: parts.method.as_str().to_owned(),
-            path: parts.uri.path().to_owned(),
-            query_string: parts.uri.query().unwrap_or("").to_owned(),
+            method: parts.method,
+            uri: parts.uri,
             http_version,
             https: parts.extensions.get::<Https>().is_some(),
             headers: parts.headers,
@@ -80,7 +79,11 @@ impl RawRequest {
     }
 
     pub(crate) fn method_str(&self) -> &str {
-        &self.method
+        self.method.as_str()
+    }
+
+    fn query_str(&self) -> &str {
+        self.uri.query().unwrap_or("")
     }
 
     pub(crate) fn header_map(&self) -> &HeaderMap {
@@ -92,32 +95,32 @@ impl RawRequest {
 impl RawRequest {
     #[getter]
     fn method(&self) -> &str {
-        &self.method
+        self.method.as_str()
     }
 
     /// The path as sent, still percent-encoded.
     #[getter]
     fn raw_path(&self) -> &str {
-        &self.path
+        self.uri.path()
     }
 
     #[getter]
     fn query_string(&self) -> &str {
-        &self.query_string
+        self.query_str()
     }
 
     /// The query string decoded into `(name, value)` pairs (`+` and `%XX` decoded, blanks
     /// kept), in order; what `urllib.parse.parse_qsl(..., keep_blank_values=True)` returns.
     #[getter]
     fn query_pairs(&self) -> Vec<(String, String)> {
-        form_urlencoded::parse(self.query_string.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+        form_urlencoded::parse(self.query_str().as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
     }
 
     /// The decoded query as `{name: [values...]}` (each list in arrival order), what the
     /// dependency solver looks parameters up in; built in one pass, without the pairs list.
     fn query_lists<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let dict = PyDict::new(py);
-        for (k, v) in form_urlencoded::parse(self.query_string.as_bytes()) {
+        for (k, v) in form_urlencoded::parse(self.query_str().as_bytes()) {
             append_value(&dict, &PyString::new(py, &k), PyString::new(py, &v))?;
         }
         Ok(dict)
@@ -251,7 +254,7 @@ impl RawRequest {
     }
 
     fn __repr__(&self) -> String {
-        format!("<RawRequest {} {}>", self.method, self.path)
+        format!("<RawRequest {} {}>", self.method, self.uri.path())
     }
 }
 

@@ -65,6 +65,38 @@ impl PanicProbe {
     }
 }
 
+/// JSON already encoded, with its status: what a route's finisher hands back for the common
+/// `response_model` answer (`Finisher.plain`), sent as `JSONResponse(status_code=...)` would be
+/// (`content-type: application/json`, the length hyper writes) without a `Response` object to
+/// be read back attribute by attribute. The middleware stack turns one into its `Response`.
+#[pyclass(frozen, module = "fastcore._core")]
+pub(crate) struct JsonReply {
+    #[pyo3(get)]
+    body: Py<PyBytes>,
+    status: StatusCode,
+}
+
+#[pymethods]
+impl JsonReply {
+    /// `status_code`: one whose response has a body (not 1xx, 204, 205 or 304).
+    #[new]
+    fn new(body: Bound<'_, PyBytes>, status_code: u16) -> PyResult<Self> {
+        match StatusCode::from_u16(status_code) {
+            Ok(status) if status_code >= 200 && !matches!(status_code, 204 | 205 | 304) => {
+                Ok(Self { body: body.unbind(), status })
+            }
+            _ => Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "JsonReply needs a status with a body, not {status_code}"
+            ))),
+        }
+    }
+
+    #[getter]
+    fn status_code(&self) -> u16 {
+        self.status.as_u16()
+    }
+}
+
 fn with_body(status: StatusCode, content_type: &HeaderValue, body: impl Into<Bytes>) -> HttpResponse {
     let mut resp = hyper::Response::new(Body::full(body));
     *resp.status_mut() = status;
@@ -168,6 +200,10 @@ pub(crate) fn from_python(
     let hooks = hooks::get();
     if let Ok(bytes) = obj.cast_exact::<PyBytes>() {
         return Ok(with_body(StatusCode::OK, &OCTETS, Bytes::copy_from_slice(bytes.as_bytes())));
+    }
+    if let Ok(reply) = obj.cast_exact::<JsonReply>() {
+        let reply = reply.get();
+        return Ok(with_body(reply.status, &JSON, Bytes::copy_from_slice(reply.body.bind(py).as_bytes())));
     }
     if let Some(h) = hooks {
         if obj.is_instance(h.response_type.bind(py))? {

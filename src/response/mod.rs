@@ -6,7 +6,7 @@
 //! - `file`: `FileResponse` bodies, read in chunks on the blocking pool, and `Range` rules;
 //! - `static_files`: a `StaticFiles` mount answered from Rust (`file_meta`: content types,
 //!   `ETag`, dates);
-//! - `convert`: return values (JSON-able, bytes, `fastcore.Response`) and fastcore's own error
+//! - `convert`: return values (JSON-able, bytes, `fastcore.Response`, a `JsonReply`) and fastcore's own error
 //!   responses (404, 405, 422, 500) as hyper responses;
 //! - `answer`: a response made in Rust (a mount's) as the Python middleware sees it;
 //! - `json`: Python values to JSON bytes, with the registered fallback for other types;
@@ -41,5 +41,6 @@ pub(crate) fn init_pymodule(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(json::encode_json, m)?)?;
     m.add_function(wrap_pyfunction!(file::byte_ranges, m)?)?;
     m.add_class::<stream::ChunkSender>()?;
-    m.add_class::<convert::PanicProbe>()
+    m.add_class::<convert::PanicProbe>()?;
+    m.add_class::<convert::JsonReply>()
 }

@@ -34,6 +34,14 @@ def build_sub() -> FastAPI:
     def sub_posted():
         return {"from": "sub POST /posted"}
 
+    @sub.post("/echo")
+    async def sub_echo(request: Request):
+        return {"from": "sub async /echo", "body": (await request.body()).decode()}
+
+    @sub.post("/sum")
+    def sub_sum(numbers: list[int]):
+        return {"from": "sub sync /sum", "sum": sum(numbers)}
+
     return sub
 
 
@@ -55,6 +63,16 @@ def build(app: FastAPI) -> FastAPI:
     @app.get("/api/x")
     def late():
         return {"from": "route declared after the mount"}
+
+    # Declared after the mount, which takes their paths: a request's body is read (or left to
+    # the handler) as the mounted app's handler wants, not as these would.
+    @app.post("/api/echo")
+    def late_echo(numbers: list[int]):
+        return {"from": "never reached: sync route declared after the mount"}
+
+    @app.post("/api/sum")
+    async def late_sum(request: Request):
+        return {"from": "never reached: async route declared after the mount"}
 
     @app.get("/api/late-only")
     def late_only():

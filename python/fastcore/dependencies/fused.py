@@ -37,8 +37,10 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
+from .._core import JsonReply
+from .json_body import is_json
 from .models import EndpointPlan, ParamField
-from .solve import NOTHING, PreValidated
+from .solve import NOTHING
 from .straight import StraightSolver, _kwargs, _Writer
 
 
@@ -83,33 +85,68 @@ class _FusedWriter(_Writer):
         if dep.header_params:
             self.emit(1, "headers = raw.header_lists()")
         body = "None"
-        if dep.body_params:
-            # As `handler._sync_endpoint`: the body is read (and a malformed one refused) first.
-            read, from_bytes = self.const("READ", self.read), self.const("FB", self.from_bytes)
-            self.emit(1, f"b = {read}(raw.body, raw.header('content-type'), {from_bytes})")
-            body = "error_body_of(b)"
-            self.env["error_body_of"] = _error_body
         values: dict[str, str] = {}
+        self.body_var: str | None = None
+        if dep.body_params:
+            body = "error_body_of(b, data)"
+            self.env["error_body_of"] = _error_body
+            self.read_body(dep.body_params[0], values)
         self.own_params(dep, values)
         self.emit(1, "if errors:")
         self.emit(2, f"raise RequestValidationError(jsonable_encoder(errors), body={body})")
         call = f"{self.const('FUNC', self.func)}({_kwargs(values)})"
-        if self.finish.trivial:
+        finish = self.finish
+        if finish.trivial:
             self.emit(1, f"return {call}")
+        elif finish.exact is not None:
+            # `Finisher.plain`'s first case written out: an instance of exactly the model is
+            # only serialised, with the arguments that differ from `to_json`'s defaults.
+            self.emit(1, f"r = {call}")
+            self.emit(1, f"if type(r) is {self.const('EXACT', finish.exact)}:")
+            args = "".join(f", {k}={self.const('A', v)}" for k, v in finish.dump_args.items())
+            reply = self.const("JsonReply", JsonReply)
+            self.emit(2, f"return {reply}({self.const('TO_JSON', finish.to_json)}(r{args}), {finish.status_code or 200})")
+            self.emit(1, f"return {self.const('FINISH', finish.plain)}(r)")
         else:
-            self.emit(1, f"return {self.const('FINISH', self.finish.plain)}({call})")
+            self.emit(1, f"return {self.const('FINISH', finish.plain)}({call})")
         return "\n".join(self.lines) + "\n", self.env
+
+    def read_body(self, f: ParamField, values: dict[str, str]) -> None:
+        """As `handler._sync_endpoint`: the body is read (and a malformed one refused) before
+        the parameters are validated. Where the route validates it from its bytes
+        (`read_json_body`'s `from_bytes`) that is written out here: its value goes straight
+        into the body parameter and `b` is VALIDATED; otherwise `b` is what `parse_json_body`
+        (via `read_json_body`) gives, validated with the other parameters."""
+        self.body_var = x = self.var(values, f)
+        self.emit(1, "data = raw.body")
+        self.emit(1, "ct = raw.header('content-type')")
+        read = self.const("READ", self.read)
+        if self.from_bytes is None:
+            self.emit(1, f"b = {read}(data, ct, None)")
+            return
+        self.env["VALIDATED"], self.env["IS_JSON"] = _VALIDATED, is_json
+        self.emit(1, "if data and (ct == 'application/json' or IS_JSON(ct)):")
+        self.emit(2, "try:")
+        self.emit(3, f"{x} = {self.const('FB', self.from_bytes)}(data)")
+        self.emit(3, "b = VALIDATED")
+        self.emit(2, "except ValidationError:")
+        self.emit(3, f"b = {read}(data, ct, None)")
+        self.emit(1, "else:")
+        self.emit(2, f"b = {read}(data, ct, None)")
 
     def own_params(self, dep: Any, values: dict[str, str]) -> None:
         self.own(_Root(dep), 1, values)
 
     def body(self, fields: list[ParamField], depth: int, values: dict[str, str]) -> None:
         f = fields[0]
-        x = self.var(values, f)
-        self.emit(depth, "if type(b) is PreValidated:")
-        self.emit(depth + 1, f"{x} = b.value")
-        self.emit(depth, "else:")
-        self.check(f, "b", self.const("L", ("body",)), depth + 1, values, test="b is not NOTHING", x=x)
+        x = self.body_var
+        assert x is not None
+        loc = self.const("L", ("body",))
+        if self.from_bytes is None:
+            self.check(f, "b", loc, depth, values, test="b is not NOTHING", x=x)
+            return
+        self.emit(depth, "if b is not VALIDATED:")
+        self.check(f, "b", loc, depth + 1, values, test="b is not NOTHING", x=x)
 
 
 class _Root:
@@ -120,10 +157,14 @@ class _Root:
         self.scopes = ()
 
 
-def _error_body(body: Any) -> Any:
+# `b` when the body parameter was validated straight from the bytes.
+_VALIDATED: Any = type("Validated", (), {"__repr__": lambda self: "VALIDATED"})()
+
+
+def _error_body(body: Any, data: bytes) -> Any:
     """What `solve.error_body` gives for this body (no `State` here)."""
     if body is NOTHING:
         return None
-    if type(body) is PreValidated:
-        return json.loads(body.data)
+    if body is _VALIDATED:
+        return json.loads(data)
     return body

@@ -59,3 +59,13 @@ def _safe(schema: Any) -> bool:
             field.get("type") in _FIELD_TYPES and not any(field.get(key) for key in _UNSAFE_KEYS) and _safe(field["schema"])
             for field in fields))
     return all(_safe(schema[key]) for key in _CHILDREN if key in schema)
+
+
+def is_json(content_type: str | None) -> bool:
+    """`application/json` or `application/*+json`, parameters and case aside (FastAPI's test)."""
+    if content_type == "application/json":
+        return True
+    if not content_type:
+        return False
+    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from ..exception_handlers import debug_response
 from ..exceptions import RequestValidationError, StarletteHTTPException
 from ..requests import Request
-from ..responses import JSONResponse, Response
+from .._core import JsonReply
+from ..responses import JSONResponse, Response, json_response
 from .base import _Answered, _StreamingResponse, dispatching
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ def as_response(result: Any) -> Response:
     `application/octet-stream`, anything else as JSON."""
     if isinstance(result, Response):
         return result
+    if type(result) is JsonReply:  # a route's encoded answer (`Finisher.plain`)
+        return json_response(result.body, result.status_code)
     if type(result) is bytes:
         return Response(result, media_type="application/octet-stream")
     return JSONResponse(result)
