@@ -75,6 +75,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     run.add_argument("--timeout-graceful-shutdown", "--drain-timeout", type=float, default=10.0,
                      dest="drain_timeout",
                      help="seconds in-flight requests get to finish on shutdown (default 10)")
+    run.add_argument("--no-tune-malloc", action="store_false", dest="tune_malloc",
+                     help="leave glibc malloc's thresholds as they are (by default they are set from --max-body and "
+                          "--ws-max-size, so large bodies reuse memory instead of page-faulting it in afresh)")
     limits = run.add_argument_group("limits", "what a client may send, and how long it may take")
     limits.add_argument("--max-body", type=positive_int, default=16 * 1024 * 1024,
                         help="largest request body in bytes; 413 beyond (default 16 MiB)")
@@ -137,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> None:
               ssl_certfile=args.ssl_certfile, ssl_keyfile=args.ssl_keyfile,
               ssl_keyfile_password=args.ssl_keyfile_password, http=args.http, root_path=args.root_path,
               ws_max_message_size=args.ws_max_message_size, ws_idle_timeout=args.ws_idle_timeout or None,
-              ws_ping_interval=args.ws_ping_interval or None)
+              ws_ping_interval=args.ws_ping_interval or None, tune_malloc=args.tune_malloc)
     except (OSError, ValueError) as exc:
         # What the server refused at start-up (a certificate or key file, a port in use): one
         # line, no traceback. The app's own start-up failures are reported by serve().

@@ -103,6 +103,7 @@ def serve(
     ssl_keyfile: str | os.PathLike[str] | None = None,
     ssl_keyfile_password: str | None = None,
     http: str | None = None,
+    tune_malloc: bool = True,
     **limits: Any,
 ) -> None:
     """Serves `app` until SIGINT/SIGTERM. `limits` (all optional; see `LIMITS`) bound what a
@@ -112,7 +113,15 @@ def serve(
 
     `ssl_certfile` (a PEM chain, leaf first) and `ssl_keyfile` (PEM; encrypted PKCS#8 with
     `ssl_keyfile_password`) serve HTTPS; a file that is missing, unreadable or unusable raises
-    OSError or ValueError before the app starts. `http`: "1", "2" or "auto" (see above)."""
+    OSError or ValueError before the app starts. `http`: "1", "2" or "auto" (see above).
+
+    `tune_malloc` (glibc only): at start, glibc malloc's mmap and trim thresholds are set from
+    the largest body or WebSocket message accepted (above it, and twice that), so that large
+    bodies reuse the process's memory instead of being mapped afresh, and page-faulted in, on
+    every request; each allocator arena may then keep that much freed memory. False, or
+    `MALLOC_MMAP_THRESHOLD_`/`MALLOC_TRIM_THRESHOLD_`/a `glibc.malloc.` tunable in the
+    environment, leaves glibc's own adaptive thresholds. See NOTES.md, "Large bodies and the
+    allocators"."""
     unknown = set(limits) - set(LIMITS)
     if unknown:
         raise TypeError(f"serve() got unknown limits: {', '.join(sorted(unknown))}")
@@ -124,13 +133,14 @@ def serve(
         _serve_processes(app, host, port, workers, threads=threads, access_log=access_log,
                          drain_timeout=drain_timeout, max_body=max_body, root_path=root_path,
                          ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile,
-                         ssl_keyfile_password=ssl_keyfile_password, http=http, **limits)
+                         ssl_keyfile_password=ssl_keyfile_password, http=http, tune_malloc=tune_malloc,
+                         **limits)
         return
     app.set_server_root_path(root_path)
     server = Server(app.core, host, port, threads, max_body=max_body, drain_timeout=drain_timeout,
                     access_log=_log_access if access_log else None, reuse_port=reuse_port,
                     ssl_certfile=ssl_certfile, ssl_keyfile=ssl_keyfile, ssl_keyfile_password=ssl_keyfile_password,
-                    http=http, middleware=app.middleware_plan(), **limits)
+                    http=http, middleware=app.middleware_plan(), tune_malloc=tune_malloc, **limits)
     try:
         app.startup()
     except BaseException:

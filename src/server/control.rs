@@ -22,6 +22,7 @@ use crate::dispatch::{Config, Proxies};
 use crate::middleware::Plan;
 use crate::routing::PyRouter;
 use crate::server::limits::ConnLimits;
+use crate::server::malloc;
 use crate::server::protocol::{Http2Limits, HttpVersions, Protocols};
 use crate::server::tls::{self, TlsError};
 use crate::server::worker::{Liveness, Load, Worker};
@@ -41,6 +42,9 @@ pub(crate) struct Server {
     reuse_port: bool,
     drain: Duration,
     liveness: Arc<Liveness>,
+    /// The largest body or WebSocket message, for glibc malloc's thresholds (`server::malloc`);
+    /// None: leave them.
+    tune_malloc: Option<usize>,
     state: Mutex<State>,
 }
 
@@ -63,7 +67,7 @@ impl Server {
         max_connections = None, forwarded_allow_ips = None, ssl_certfile = None, ssl_keyfile = None,
         ssl_keyfile_password = None, http = None, h2_max_concurrent_streams = 100,
         ws_max_message_size = 16 * 1024 * 1024, ws_idle_timeout = Some(60.0), ws_ping_interval = Some(20.0),
-        middleware = None,
+        middleware = None, tune_malloc = true,
     ))]
     #[allow(clippy::too_many_arguments)] // mirrors the Python keyword arguments one to one
     fn new(
@@ -93,6 +97,7 @@ impl Server {
         ws_idle_timeout: Option<f64>,
         ws_ping_interval: Option<f64>,
         middleware: Option<&Bound<'_, PyAny>>,
+        tune_malloc: bool,
     ) -> PyResult<Self> {
         let proxies = forwarded_allow_ips.map(Proxies::parse).transpose().map_err(PyValueError::new_err)?;
         if threads == 0 {
@@ -163,6 +168,7 @@ impl Server {
             reuse_port,
             drain: drain_timeout,
             liveness: Arc::new(Liveness::default()),
+            tune_malloc: tune_malloc.then_some(max_body.max(ws_max_message_size)),
             state: Mutex::new(State::default()),
         })
     }
@@ -175,6 +181,9 @@ impl Server {
         }
         let listener = bind(&self.host, self.port, self.reuse_port)?;
         let bound = listener.local_addr()?;
+        if let Some(largest) = self.tune_malloc {
+            malloc::tune(largest);
+        }
         let (tx, rx) = watch::channel(false);
         let load: Load = (0..self.threads).map(|_| AtomicUsize::new(0)).collect();
         for index in 0..self.threads {
