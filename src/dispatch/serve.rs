@@ -104,10 +104,9 @@ async fn handle(req: hyper::Request<Incoming>, cfg: &Config, peer: SocketAddr) -
     // the table is held (`load_full`) across the read, since a guard may not be.
     let table = cfg.routes.table.load_full();
     let path = parts.uri.path();
+    // (`Table::lookup` leaves out a route that a mount declared before it takes.)
     let found = match table.lookup(parts.method.as_str(), path) {
-        Lookup::Found { handler, params, route } if table.mount_ahead(handler, path).is_none() => {
-            Some(Lookup::Found { handler, params, route })
-        }
+        found @ Lookup::Found { .. } => Some(found),
         _ => None,
     };
     let is_async = match &found {
@@ -175,7 +174,7 @@ fn python_middleware(cfg: &Config) -> Option<&Py<PyAny>> {
 fn reaches_async(routes: &Routes, method: &str, path: &str) -> bool {
     let table = routes.table.load();
     match table.lookup(method, path) {
-        Lookup::Found { handler, .. } if table.mount_ahead(handler, path).is_none() => handler.is_async,
+        Lookup::Found { handler, .. } => handler.is_async,
         _ => mount_reaches_async(&table, method, path),
     }
 }
@@ -228,16 +227,15 @@ async fn through_mount(
 }
 
 /// Routes the request through `scope`'s app: its routes, then its mounts (when no route
-/// matched, or before a route declared after them: Starlette's declaration order), then its
-/// redirect and routing errors.
+/// matched; `Table::lookup` leaves out a route declared after a mount that takes the path:
+/// Starlette's declaration order), then its redirect and routing errors.
 fn dispatch_in(parts: Parts, body: BodySlot, scope: Scope<'_>, peer: SocketAddr) -> Handled {
     let table = scope.routes.table.load();
     let path = &parts.uri.path()[scope.at..];
     let missed = match table.lookup(parts.method.as_str(), path) {
-        Lookup::Found { handler, params, route } => match table.mount_ahead(handler, path) {
-            None => return Python::attach(|py| call(py, handler, params, route, parts, body, &scope, peer)),
-            Some(found) => return mounted(&found, parts, body, &scope, peer),
-        },
+        Lookup::Found { handler, params, route } => {
+            return Python::attach(|py| call(py, handler, params, route, parts, body, &scope, peer));
+        }
         Lookup::BadParam(err) => RouteError::BadParam(err),
         Lookup::MethodNotAllowed { allow } => RouteError::MethodNotAllowed(allow),
         Lookup::NotFound => RouteError::NotFound,
@@ -301,12 +299,9 @@ fn mounted(
 fn through_python(entry: &Py<PyAny>, parts: Parts, body: BodySlot, cfg: &Config, peer: SocketAddr) -> Handled {
     let table = cfg.routes.table.load();
     let lookup = table.lookup(parts.method.as_str(), parts.uri.path());
-    // As `dispatch_in`: a mount is tried when no route matched (or one declared after it
-    // did), before the redirect.
-    let mounted = match &lookup {
-        Lookup::Found { handler, .. } => table.mount_ahead(handler, parts.uri.path()).is_some(),
-        _ => table.mount_for(parts.uri.path()).is_some(),
-    };
+    // As `dispatch_in`: a mount is tried when no route matched (`Table::lookup`: or only one
+    // declared after the mount), before the redirect.
+    let mounted = !matches!(lookup, Lookup::Found { .. }) && table.mount_for(parts.uri.path()).is_some();
     let redirect = match lookup {
         Lookup::NotFound if cfg.routes.redirect_slashes && !mounted => {
             redirect::trailing_slash(&table, &parts, 0, &cfg.routes.path_prefix())

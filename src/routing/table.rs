@@ -12,7 +12,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
-use crate::routing::matcher::{ParamValue, Params, Router};
+use crate::routing::matcher::{Lookup, ParamValue, Params, Router};
 use crate::routing::mount::{DirectoryCheck, FileRoot, MimeTable, Mount, MountMatch};
 use crate::util::lock;
 
@@ -25,7 +25,7 @@ pub(crate) struct Endpoint {
     /// A coroutine function: its body is left unread for it to await or stream.
     pub(crate) is_async: bool,
     /// How many of the app's mounts come before this route and may take some of its paths:
-    /// those are tried first (`Table::mount_ahead`), as Starlette tries routes and mounts in
+    /// those are tried first (`Table::lookup`), as Starlette tries routes and mounts in
     /// the order they were declared. 0 for a route no earlier mount overlaps (the common case).
     pub(crate) mounts_before: usize,
 }
@@ -52,13 +52,21 @@ impl Table {
         self.mounts.iter().find_map(|m| m.matches(raw_path))
     }
 
-    /// The mount declared before the route `found` that takes `raw_path` instead of it (the
-    /// route matched `raw_path`); None, with one comparison, for routes no earlier mount overlaps.
-    pub(crate) fn mount_ahead(&self, found: &Endpoint, raw_path: &str) -> Option<MountMatch<'_, Target>> {
-        if found.mounts_before == 0 {
-            return None;
+    /// The route for `method` and `raw_path` as the router finds it, unless a mount declared
+    /// before that route takes the path: then `NotFound`, and the caller's `mount_for` finds
+    /// that mount, as Starlette tries routes and mounts in declaration order. (It shadows
+    /// `Router::lookup`, so every caller gets the order.) One comparison for routes that no
+    /// earlier mount overlaps.
+    pub(crate) fn lookup(&self, method: &str, raw_path: &str) -> Lookup<'_, Endpoint> {
+        match self.router.lookup(method, raw_path) {
+            Lookup::Found { handler, .. }
+                if handler.mounts_before > 0
+                    && self.mounts[..handler.mounts_before].iter().any(|m| m.matches(raw_path).is_some()) =>
+            {
+                Lookup::NotFound
+            }
+            found => found,
         }
-        self.mounts[..found.mounts_before].iter().find_map(|m| m.matches(raw_path))
     }
 
     /// `mounts_before` of a route on `path` added now: up to the last mount that may take a
